@@ -1,0 +1,5 @@
+import { EventLog1763900000000 } from './1763900000000-event-log';
+import { Projections1763900000001 } from './1763900000001-projections';
+
+/** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
+export const MIGRATIONS = [EventLog1763900000000, Projections1763900000001];

@@ -1,0 +1,59 @@
+import canonicalize from 'canonicalize';
+import { Position } from './position';
+
+/** Who did it: the account, the role it acted in, and its credential generation at the time. */
+export interface Actor {
+  readonly accountId: string;
+  readonly role: string;
+  readonly generation: number;
+}
+
+/** The service itself (bootstrap, scheduled work): never an account, so never voided. */
+export const SYSTEM_ACTOR: Actor = { accountId: '00000000-0000-0000-0000-000000000000', role: 'system', generation: 0 };
+
+/** What a command handler hands to the store: the fact, plus who and why. */
+export interface NewEvent<T = unknown> {
+  readonly eventId?: string;
+  readonly type: string;
+  readonly schemaVersion?: number;
+  readonly data: T;
+}
+
+export interface AppendMetadata {
+  readonly schoolId: string | null;
+  readonly actor: Actor;
+  readonly correlationId: string;
+  readonly causationId?: string | null;
+}
+
+/** The envelope as hashed and stored: everything but the global position, which the log assigns. */
+export interface EventEnvelope<T = unknown> {
+  readonly eventId: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly stream: string;
+  readonly streamVersion: number;
+  readonly schoolId: string | null;
+  readonly actor: Actor;
+  /** Server time, RFC 3339 UTC with milliseconds. */
+  readonly recordedAt: string;
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  readonly data: T;
+}
+
+export interface StoredEvent<T = unknown> extends EventEnvelope<T> {
+  readonly position: Position;
+  /** Serialised position, the consistency token handed to clients. */
+  readonly globalPosition: string;
+}
+
+/**
+ * RFC 8785 (JSON Canonicalization Scheme) text of the envelope: the exact bytes the store keeps
+ * and the ledger hashes. Key order, number format and escaping are fixed by the RFC.
+ */
+export function canonicalEnvelope(envelope: EventEnvelope): string {
+  const text = canonicalize(envelope);
+  if (text === undefined) throw new Error(`event ${envelope.eventId} cannot be canonicalised`);
+  return text;
+}

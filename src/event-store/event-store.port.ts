@@ -1,0 +1,70 @@
+import { AppendMetadata, NewEvent, StoredEvent } from './envelope';
+import { Position } from './position';
+
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+/**
+ * Version of a stream = number of events in it (the first event has streamVersion 1).
+ * `no-stream` is version 0; `any` skips the check.
+ */
+export type ExpectedVersion = number | 'any' | 'no-stream';
+
+export interface AppendResult {
+  /** The stream's version after the append. */
+  readonly nextVersion: number;
+  readonly events: readonly StoredEvent[];
+  /** Position of the last event written: the consistency token for `atLeast`. */
+  readonly position: Position;
+  /** True when every event id was already stored: nothing was written, originals returned. */
+  readonly replayed: boolean;
+}
+
+export interface ReadAllOptions {
+  readonly limit?: number;
+}
+
+export interface Subscription {
+  /** Stops after the batch in hand; resolves once the handler has returned. */
+  stop(): Promise<void>;
+  /** Resolves (or rejects) when the subscription ends. */
+  readonly done: Promise<void>;
+}
+
+export interface SubscribeOptions {
+  readonly batchSize?: number;
+  /** How often to look for new events when no append in this process announced any. */
+  readonly pollIntervalMs?: number;
+}
+
+/** The events of one batch, in global order, and the position to resume after them. */
+export type BatchHandler = (events: readonly StoredEvent[], resumeAfter: Position) => Promise<void>;
+
+export interface EventStore {
+  readonly kind: 'postgres' | 'pglite' | 'eventstoredb';
+
+  /**
+   * Appends atomically, or not at all. Throws ConcurrencyError if the stream is not at `expected`.
+   * Idempotent by eventId: an append whose ids are all stored already returns the originals.
+   */
+  append(stream: string, expected: ExpectedVersion, events: readonly NewEvent[], meta: AppendMetadata): Promise<AppendResult>;
+
+  /** The whole stream in order (upcast to the newest schema); empty if there is none. */
+  readStream(stream: string, fromVersion?: number): Promise<StoredEvent[]>;
+
+  /**
+   * Events strictly after `after`, in global order, that no reader can ever see out of order:
+   * the log only grows past the last event returned.
+   */
+  readAll(after: Position, options?: ReadAllOptions): Promise<StoredEvent[]>;
+
+  /** Catch-up then live: the handler gets every event after `after` exactly once, in order. */
+  subscribe(after: Position, handler: BatchHandler, options?: SubscribeOptions): Subscription;
+
+  /** Position of the newest event a reader may see now (START if the log is empty). */
+  head(): Promise<Position>;
+
+  /** Cheap reachability check for /health. */
+  ping(): Promise<void>;
+
+  close(): Promise<void>;
+}

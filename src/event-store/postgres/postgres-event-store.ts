@@ -1,0 +1,209 @@
+import { EventEmitter } from 'node:events';
+import { v7 as uuidv7 } from 'uuid';
+import { Clock, systemClock, toMoment } from '../../common/clock';
+import { constraintOf, SqlPool, sqlState } from '../../database/sql-pool';
+import { AppendMetadata, canonicalEnvelope, EventEnvelope, NewEvent, StoredEvent } from '../envelope';
+import { ConcurrencyError, IdempotencyConflictError } from '../event-store.errors';
+import {
+  AppendResult,
+  BatchHandler,
+  EventStore,
+  ExpectedVersion,
+  ReadAllOptions,
+  SubscribeOptions,
+  Subscription,
+} from '../event-store.port';
+import { pollingSubscription } from '../polling-subscription';
+import { formatPosition, Position, START } from '../position';
+import { UpcasterRegistry } from '../upcasting';
+
+interface EventRow {
+  tx_id: string;
+  seq: string;
+  envelope: string;
+}
+
+const COLUMNS = `tx_id::text AS tx_id, seq::text AS seq, envelope`;
+
+/**
+ * One append is one INSERT: the rows go in only if the stream is still at the expected version
+ * (the subquery), and the unique (stream_id, stream_version) index turns a concurrent writer that
+ * read the same version into a unique violation, reported as ConcurrencyError.
+ */
+const INSERT_EVENTS = `
+INSERT INTO event_log (event_id, stream_id, stream_version, type, schema_version, school_id, actor_account_id, recorded_at, envelope)
+SELECT e.event_id, $1, e.stream_version, e.type, e.schema_version, e.school_id, e.actor_account_id, e.recorded_at, e.envelope
+  FROM unnest($2::uuid[], $3::int[], $4::text[], $5::int[], $6::uuid[], $7::uuid[], $8::timestamptz[], $9::text[])
+    AS e(event_id, stream_version, type, schema_version, school_id, actor_account_id, recorded_at, envelope)
+ WHERE (SELECT coalesce(max(stream_version), 0) FROM event_log WHERE stream_id = $1) = $10
+RETURNING event_id::text AS event_id, ${COLUMNS}`;
+
+/**
+ * Global order is (transaction id, sequence), and a reader sees only transactions older than the
+ * oldest one still running (`pg_snapshot_xmin`). A transaction that took a sequence number early
+ * but commits late therefore holds readers back instead of being skipped (Marten #3321,
+ * Emmett PR #336); and because readers resume from the whole (tx_id, seq) key, never from seq
+ * alone, nothing read once is read again.
+ */
+const READ_ALL = `
+SELECT ${COLUMNS} FROM event_log
+ WHERE (tx_id, seq) > ($1::text::xid8, $2::bigint)
+   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY tx_id, seq
+ LIMIT $3`;
+
+const HEAD = `
+SELECT tx_id::text AS tx_id, seq::text AS seq FROM event_log
+ WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY tx_id DESC, seq DESC
+ LIMIT 1`;
+
+export interface PostgresEventStoreOptions {
+  readonly kind: 'postgres' | 'pglite';
+  readonly clock?: Clock;
+  readonly upcasters?: UpcasterRegistry;
+}
+
+/** The PostgreSQL adapter; on PGlite it runs the very same SQL over the single session. */
+export class PostgresEventStore implements EventStore {
+  readonly kind: 'postgres' | 'pglite';
+  private readonly clock: Clock;
+  private readonly upcasters: UpcasterRegistry;
+  private readonly appended = new EventEmitter();
+
+  constructor(
+    private readonly pool: SqlPool,
+    options: PostgresEventStoreOptions,
+  ) {
+    this.kind = options.kind;
+    this.clock = options.clock ?? systemClock;
+    this.upcasters = options.upcasters ?? new UpcasterRegistry();
+    this.appended.setMaxListeners(0);
+  }
+
+  async append(stream: string, expected: ExpectedVersion, events: readonly NewEvent[], meta: AppendMetadata): Promise<AppendResult> {
+    if (events.length === 0) throw new Error(`append to ${stream} with no events`);
+    const eventIds = events.map((event) => event.eventId ?? uuidv7());
+    // 'any' has no version to check against: read it, then append as if it had been expected.
+    for (let attempt = 1; ; attempt++) {
+      const version = expected === 'any' ? await this.streamVersion(stream) : expected === 'no-stream' ? 0 : expected;
+      try {
+        return await this.appendAt(stream, version, events, eventIds, meta);
+      } catch (error) {
+        if (expected === 'any' && error instanceof ConcurrencyError && attempt < 10) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async appendAt(
+    stream: string,
+    version: number,
+    events: readonly NewEvent[],
+    eventIds: string[],
+    meta: AppendMetadata,
+  ): Promise<AppendResult> {
+    const recordedAt = toMoment(this.clock.now());
+    const envelopes: EventEnvelope[] = events.map((event, index) => ({
+      eventId: eventIds[index],
+      type: event.type,
+      schemaVersion: event.schemaVersion ?? 1,
+      stream,
+      streamVersion: version + index + 1,
+      schoolId: meta.schoolId,
+      actor: meta.actor,
+      recordedAt,
+      correlationId: meta.correlationId,
+      causationId: meta.causationId ?? null,
+      data: event.data,
+    }));
+    let rows: (EventRow & { event_id: string })[];
+    try {
+      const result = await this.pool.query<EventRow & { event_id: string }>(INSERT_EVENTS, [
+        stream,
+        eventIds,
+        envelopes.map((e) => e.streamVersion),
+        envelopes.map((e) => e.type),
+        envelopes.map((e) => e.schemaVersion),
+        envelopes.map((e) => e.schoolId),
+        envelopes.map((e) => e.actor.accountId),
+        envelopes.map(() => recordedAt),
+        envelopes.map(canonicalEnvelope),
+        version,
+      ]);
+      rows = result.rows;
+    } catch (error) {
+      if (sqlState(error) !== '23505') throw error;
+      const constraint = constraintOf(error);
+      if (constraint !== 'event_log_event_id_key' && constraint !== 'event_log_stream_version_key') throw error;
+      rows = [];
+    }
+    if (rows.length === 0) return this.replayOrConflict(stream, version, eventIds);
+    const byId = new Map(rows.map((row) => [row.event_id, row]));
+    const stored = eventIds.map((id) => this.toStored(byId.get(id)!));
+    this.appended.emit('appended');
+    return { nextVersion: version + events.length, events: stored, position: stored[stored.length - 1].position, replayed: false };
+  }
+
+  /** Nothing was written: either every id is already stored (a retry) or the stream moved on. */
+  private async replayOrConflict(stream: string, expected: number, eventIds: string[]): Promise<AppendResult> {
+    const { rows } = await this.pool.query<EventRow & { event_id: string }>(
+      `SELECT event_id::text AS event_id, ${COLUMNS} FROM event_log WHERE event_id = ANY($1::uuid[])`,
+      [eventIds],
+    );
+    if (rows.length === eventIds.length) {
+      const byId = new Map(rows.map((row) => [row.event_id, row]));
+      const stored = eventIds.map((id) => this.toStored(byId.get(id)!));
+      const last = stored.reduce((a, b) => (a.streamVersion >= b.streamVersion ? a : b));
+      return { nextVersion: last.streamVersion, events: stored, position: last.position, replayed: true };
+    }
+    if (rows.length > 0) throw new IdempotencyConflictError(stream, rows.map((row) => row.event_id));
+    throw new ConcurrencyError(stream, expected, await this.streamVersion(stream));
+  }
+
+  private async streamVersion(stream: string): Promise<number> {
+    const { rows } = await this.pool.query<{ version: number }>(
+      `SELECT coalesce(max(stream_version), 0)::int AS version FROM event_log WHERE stream_id = $1`,
+      [stream],
+    );
+    return rows[0].version;
+  }
+
+  async readStream(stream: string, fromVersion = 1): Promise<StoredEvent[]> {
+    const { rows } = await this.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM event_log WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
+      [stream, fromVersion],
+    );
+    return rows.map((row) => this.toStored(row));
+  }
+
+  async readAll(after: Position, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    const { rows } = await this.pool.query<EventRow>(READ_ALL, [after.major.toString(), after.minor.toString(), options.limit ?? 1000]);
+    return rows.map((row) => this.toStored(row));
+  }
+
+  subscribe(after: Position, handler: BatchHandler, options?: SubscribeOptions): Subscription {
+    return pollingSubscription((from, limit) => this.readAll(from, { limit }), this.appended, after, handler, options);
+  }
+
+  async head(): Promise<Position> {
+    const { rows } = await this.pool.query<{ tx_id: string; seq: string }>(HEAD);
+    return rows.length === 0 ? START : { major: BigInt(rows[0].tx_id), minor: BigInt(rows[0].seq) };
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    // The pool belongs to the database module, which closes it after the store is done.
+    this.appended.removeAllListeners();
+  }
+
+  private toStored(row: EventRow): StoredEvent {
+    const envelope = JSON.parse(row.envelope) as EventEnvelope;
+    const position = { major: BigInt(row.tx_id), minor: BigInt(row.seq) };
+    const { schemaVersion, data } = this.upcasters.upcast(envelope.type, envelope.schemaVersion, envelope.data);
+    return { ...envelope, schemaVersion, data, position, globalPosition: formatPosition(position) };
+  }
+}

@@ -1,0 +1,187 @@
+import { v7 as uuidv7 } from 'uuid';
+import { ManualClock } from '../../src/common/clock';
+import { AppendMetadata, StoredEvent } from '../../src/event-store/envelope';
+import { ConcurrencyError, IdempotencyConflictError } from '../../src/event-store/event-store.errors';
+import { EventStore } from '../../src/event-store/event-store.port';
+import { comparePositions, formatPosition, START } from '../../src/event-store/position';
+import { UpcasterRegistry } from '../../src/event-store/upcasting';
+
+export interface ContractSubject {
+  store: EventStore;
+  clock: ManualClock;
+  close(): Promise<void>;
+}
+
+/** Builds a store over an empty log with the given clock and upcasters. */
+export type ContractFactory = (clock: ManualClock, upcasters: UpcasterRegistry) => Promise<ContractSubject>;
+
+const teacher = { accountId: '0190a5c0-0000-7000-8000-00000000aaaa', role: 'teacher', generation: 1 };
+const school = '0190a5c0-0000-7000-8000-00000000cccc';
+const meta = (correlationId = uuidv7(), causationId: string | null = null): AppendMetadata => ({
+  schoolId: school,
+  actor: teacher,
+  correlationId,
+  causationId,
+});
+const mark = (value: number, eventId?: string) => ({ eventId, type: 'MarkRecorded', data: { value } });
+let streamCounter = 0;
+const newStream = () => `journal-${Date.now()}-${++streamCounter}`;
+
+/** One suite, every adapter: what any EventStore must do. */
+export function eventStoreContract(name: string, factory: ContractFactory | null, skipReason?: string): void {
+  const describeOrSkip = factory ? describe : describe.skip;
+  if (!factory) {
+    // Printed so a reader of the test output sees why the adapter was not exercised.
+    console.warn(`SKIPPED event store contract for ${name}: ${skipReason}`);
+  }
+  describeOrSkip(`EventStore contract: ${name}`, () => {
+    let subject: ContractSubject;
+    let store: EventStore;
+    const upcasters = new UpcasterRegistry([
+      { type: 'LegacyMarked', fromVersion: 1, upcast: (data) => ({ value: (data as { mark: number }).mark, workKind: 'classwork' }) },
+    ]);
+
+    beforeAll(async () => {
+      subject = await factory!(new ManualClock('2026-09-01T06:00:00.000Z'), upcasters);
+      store = subject.store;
+    });
+    afterAll(async () => subject?.close());
+
+    it('appends to a new stream with versions from 1 and the full envelope', async () => {
+      const stream = newStream();
+      subject.clock.set('2026-09-02T07:30:00.123Z');
+      const correlation = uuidv7();
+      const result = await store.append(stream, 'no-stream', [mark(5), mark(4)], meta(correlation, 'cause-1'));
+      expect(result.nextVersion).toBe(2);
+      expect(result.replayed).toBe(false);
+      expect(result.events.map((e) => e.streamVersion)).toEqual([1, 2]);
+      const [first, second] = result.events;
+      expect(first.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(first).toMatchObject({
+        type: 'MarkRecorded',
+        schemaVersion: 1,
+        stream,
+        schoolId: school,
+        actor: teacher,
+        recordedAt: '2026-09-02T07:30:00.123Z',
+        correlationId: correlation,
+        causationId: 'cause-1',
+        data: { value: 5 },
+      });
+      expect(comparePositions(first.position, second.position)).toBeLessThan(0);
+      expect(result.position).toEqual(second.position);
+      expect(first.globalPosition).toBe(formatPosition(first.position));
+    });
+
+    it('reads a stream back in order, from a version, and an unknown stream as empty', async () => {
+      const stream = newStream();
+      await store.append(stream, 'no-stream', [mark(1), mark(2), mark(3)], meta());
+      expect((await store.readStream(stream)).map((e) => e.data)).toEqual([{ value: 1 }, { value: 2 }, { value: 3 }]);
+      expect((await store.readStream(stream, 3)).map((e) => e.streamVersion)).toEqual([3]);
+      expect(await store.readStream(newStream())).toEqual([]);
+    });
+
+    it('refuses a stale expected version with ConcurrencyError and writes nothing', async () => {
+      const stream = newStream();
+      await store.append(stream, 'no-stream', [mark(5)], meta());
+      await expect(store.append(stream, 0, [mark(3), mark(2)], meta())).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(store.append(stream, 'no-stream', [mark(3)], meta())).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(store.append(stream, 5, [mark(3)], meta())).rejects.toBeInstanceOf(ConcurrencyError);
+      expect((await store.readStream(stream)).map((e) => e.data)).toEqual([{ value: 5 }]);
+      const next = await store.append(stream, 1, [mark(4)], meta());
+      expect(next.nextVersion).toBe(2);
+    });
+
+    it("appends at whatever version with 'any'", async () => {
+      const stream = newStream();
+      await store.append(stream, 'any', [mark(1)], meta());
+      const second = await store.append(stream, 'any', [mark(2)], meta());
+      expect(second.nextVersion).toBe(2);
+    });
+
+    it('lets exactly one of two writers that read the same version win', async () => {
+      const stream = newStream();
+      await store.append(stream, 'no-stream', [mark(5)], meta());
+      const outcomes = await Promise.allSettled([
+        store.append(stream, 1, [mark(4)], meta()),
+        store.append(stream, 1, [mark(3)], meta()),
+      ]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const rejected = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+      expect(rejected.reason).toBeInstanceOf(ConcurrencyError);
+      expect(await store.readStream(stream)).toHaveLength(2);
+    });
+
+    it('is idempotent by event id: a retry returns the original positions and writes nothing', async () => {
+      const stream = newStream();
+      const ids = [uuidv7(), uuidv7()];
+      const first = await store.append(stream, 'no-stream', [mark(5, ids[0]), mark(4, ids[1])], meta());
+      const headBefore = await store.head();
+      const retry = await store.append(stream, 'no-stream', [mark(5, ids[0]), mark(4, ids[1])], meta());
+      expect(retry.replayed).toBe(true);
+      expect(retry.events.map((e) => e.globalPosition)).toEqual(first.events.map((e) => e.globalPosition));
+      expect(retry.nextVersion).toBe(2);
+      expect(await store.head()).toEqual(headBefore);
+      expect(await store.readStream(stream)).toHaveLength(2);
+      await expect(store.append(stream, 2, [mark(3, ids[1]), mark(2)], meta())).rejects.toBeInstanceOf(IdempotencyConflictError);
+      expect(await store.readStream(stream)).toHaveLength(2);
+    });
+
+    it('reads the global log after a position, in batches, each event once and in order', async () => {
+      const start = await store.head();
+      const stream = newStream();
+      for (let i = 0; i < 7; i++) await store.append(stream, i, [mark((i % 5) + 1)], meta());
+      const seen: StoredEvent[] = [];
+      let position = start;
+      for (;;) {
+        const batch = await store.readAll(position, { limit: 3 });
+        if (batch.length === 0) break;
+        expect(batch.length).toBeLessThanOrEqual(3);
+        seen.push(...batch);
+        position = batch[batch.length - 1].position;
+      }
+      const ours = seen.filter((e) => e.stream === stream);
+      expect(ours.map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      for (let i = 1; i < seen.length; i++) expect(comparePositions(seen[i - 1].position, seen[i].position)).toBeLessThan(0);
+      expect(await store.head()).toEqual(seen[seen.length - 1].position);
+      expect(await store.readAll(START, { limit: 1 })).toHaveLength(1);
+    });
+
+    it('subscribes: catches up, then receives live appends, each once, until stopped', async () => {
+      const start = await store.head();
+      const stream = newStream();
+      await store.append(stream, 'no-stream', [mark(1), mark(2)], meta());
+      const received: StoredEvent[] = [];
+      let resolveEnough!: () => void;
+      const enough = new Promise<void>((resolve) => (resolveEnough = resolve));
+      const subscription = store.subscribe(
+        start,
+        async (events) => {
+          received.push(...events.filter((e) => e.stream === stream));
+          if (received.length >= 5) resolveEnough();
+        },
+        { batchSize: 2, pollIntervalMs: 10 },
+      );
+      await store.append(stream, 2, [mark(3)], meta());
+      await store.append(stream, 3, [mark(4), mark(5)], meta());
+      await enough;
+      await subscription.stop();
+      expect(received.map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5]);
+    });
+
+    it('upcasts stored events of an old schema version when reading', async () => {
+      const stream = newStream();
+      await store.append(stream, 'no-stream', [{ type: 'LegacyMarked', schemaVersion: 1, data: { mark: 4 } }], meta());
+      const [event] = await store.readStream(stream);
+      expect(event.schemaVersion).toBe(2);
+      expect(event.data).toEqual({ value: 4, workKind: 'classwork' });
+    });
+
+    it('answers ping and reports the head of an active log', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+      const stream = newStream();
+      const written = await store.append(stream, 'no-stream', [mark(3)], meta());
+      expect(comparePositions(await store.head(), written.position)).toBeGreaterThanOrEqual(0);
+    });
+  });
+}
