@@ -26,7 +26,7 @@ export class ViewDocument {
   key!: string;
 
   @Column('jsonb')
-  doc!: unknown;
+  doc!: object;
 
   /** Position of the last event folded into this document. */
   @Column('text')

@@ -18,12 +18,13 @@ import { formatPosition, Position, START } from '../position';
 import { UpcasterRegistry } from '../upcasting';
 
 interface EventRow {
-  tx_id: string;
-  seq: string;
+  tx_text: string;
+  seq_text: string;
   envelope: string;
 }
 
-const COLUMNS = `tx_id::text AS tx_id, seq::text AS seq, envelope`;
+/** Output names differ from the columns on purpose: see READ_ALL on ORDER BY. */
+const COLUMNS = `event_log.tx_id::text AS tx_text, event_log.seq::text AS seq_text, event_log.envelope`;
 
 /**
  * One append is one INSERT: the rows go in only if the stream is still at the expected version
@@ -44,18 +45,21 @@ RETURNING event_id::text AS event_id, ${COLUMNS}`;
  * but commits late therefore holds readers back instead of being skipped (Marten #3321,
  * Emmett PR #336); and because readers resume from the whole (tx_id, seq) key, never from seq
  * alone, nothing read once is read again.
+ *
+ * ORDER BY names the table's columns: a bare `tx_id` would sort the text alias of the select
+ * list instead ('1000' < '979'), which the 16-writer test caught where xids gain a digit.
  */
 const READ_ALL = `
 SELECT ${COLUMNS} FROM event_log
- WHERE (tx_id, seq) > ($1::text::xid8, $2::bigint)
-   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
- ORDER BY tx_id, seq
+ WHERE (event_log.tx_id, event_log.seq) > ($1::text::xid8, $2::bigint)
+   AND event_log.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY event_log.tx_id, event_log.seq
  LIMIT $3`;
 
 const HEAD = `
-SELECT tx_id::text AS tx_id, seq::text AS seq FROM event_log
- WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
- ORDER BY tx_id DESC, seq DESC
+SELECT ${COLUMNS} FROM event_log
+ WHERE event_log.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY event_log.tx_id DESC, event_log.seq DESC
  LIMIT 1`;
 
 export interface PostgresEventStoreOptions {
@@ -187,8 +191,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   async head(): Promise<Position> {
-    const { rows } = await this.pool.query<{ tx_id: string; seq: string }>(HEAD);
-    return rows.length === 0 ? START : { major: BigInt(rows[0].tx_id), minor: BigInt(rows[0].seq) };
+    const { rows } = await this.pool.query<EventRow>(HEAD);
+    return rows.length === 0 ? START : { major: BigInt(rows[0].tx_text), minor: BigInt(rows[0].seq_text) };
   }
 
   async ping(): Promise<void> {
@@ -202,7 +206,7 @@ export class PostgresEventStore implements EventStore {
 
   private toStored(row: EventRow): StoredEvent {
     const envelope = JSON.parse(row.envelope) as EventEnvelope;
-    const position = { major: BigInt(row.tx_id), minor: BigInt(row.seq) };
+    const position = { major: BigInt(row.tx_text), minor: BigInt(row.seq_text) };
     const { schemaVersion, data } = this.upcasters.upcast(envelope.type, envelope.schemaVersion, envelope.data);
     return { ...envelope, schemaVersion, data, position, globalPosition: formatPosition(position) };
   }

@@ -1,0 +1,87 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { ConcurrencyError } from '../event-store/event-store.errors';
+import { AppError } from './app-error';
+
+interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  details: { field: string; reason: string }[];
+}
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+};
+
+/** The one place errors become HTTP answers: API.md's shape, plain words, no internals. */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { body, headers } = this.toAnswer(exception);
+    if (body.statusCode >= 500 && body.code === 'INTERNAL') {
+      this.logger.error({ err: exception }, 'request failed inside the service');
+    }
+    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+    response.status(body.statusCode).json(body);
+  }
+
+  private toAnswer(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
+    if (exception instanceof AppError) {
+      return {
+        body: { statusCode: exception.status, code: exception.code, message: exception.message, details: [...exception.details] },
+        headers: { ...exception.headers },
+      };
+    }
+    if (exception instanceof ConcurrencyError) {
+      return {
+        body: { statusCode: 409, code: exception.code, message: 'Someone else changed this first. Reload and try again.', details: [] },
+        headers: {},
+      };
+    }
+    const parserError = bodyParserError(exception);
+    if (parserError) return { body: parserError, headers: {} };
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'ERROR');
+      const message = status === 404 ? 'There is no such resource.' : exception.message;
+      return { body: { statusCode: status, code, message, details: [] }, headers: {} };
+    }
+    return {
+      body: { statusCode: 500, code: 'INTERNAL', message: 'Something went wrong on our side. It has been logged.', details: [] },
+      headers: {},
+    };
+  }
+}
+
+/** Express' body parser reports a too-large or malformed body with a `type` and a status. */
+function bodyParserError(exception: unknown): ErrorBody | undefined {
+  if (typeof exception !== 'object' || exception === null || !('type' in exception)) return undefined;
+  const type = (exception as { type: unknown }).type;
+  if (type === 'entity.too.large') {
+    return { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is larger than 256 KiB.', details: [] };
+  }
+  if (type === 'entity.parse.failed') {
+    return {
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'The request body is not valid JSON.',
+      details: [{ field: 'body', reason: 'must be valid JSON' }],
+    };
+  }
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return { statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The request body must be UTF-8 JSON.', details: [] };
+  }
+  return undefined;
+}

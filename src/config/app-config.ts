@@ -1,0 +1,84 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+/** Everything the service reads from its environment, checked once at start-up. */
+export class AppConfig {
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// connection string' })
+  DATABASE_URL?: string;
+
+  @IsString()
+  DATA_DIR = './data';
+
+  @IsOptional()
+  @Matches(/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\/.+/, {
+    message: 'EVENTSTORE_CONNECTION_STRING must be an esdb:// or kurrentdb:// connection string',
+  })
+  EVENTSTORE_CONNECTION_STRING?: string;
+
+  @Transform(toInt)
+  @IsInt({ message: 'PORT must be a whole number' })
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @Transform(toInt)
+  @IsInt({ message: 'DB_POOL_SIZE must be a whole number' })
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE = 10;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IsString()
+  @MinLength(1)
+  ADMIN_LOGIN = 'admin';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(10, { message: 'ADMIN_PASSWORD must be at least 10 characters' })
+  ADMIN_PASSWORD?: string;
+
+  @Transform(toInt)
+  @IsInt({ message: 'PROJECTION_POLL_MS must be a whole number' })
+  @Min(1)
+  @Max(60000)
+  PROJECTION_POLL_MS = 50;
+
+  get storeDescription(): string {
+    if (this.EVENTSTORE_CONNECTION_STRING) return 'EventStoreDB (views in PostgreSQL)';
+    if (this.DATABASE_URL) return 'PostgreSQL';
+    return `embedded PostgreSQL (PGlite) in ${this.DATA_DIR}`;
+  }
+}
+
+export class ConfigError extends Error {}
+
+/** Values that may hold a password: never printed, not even in an error. */
+const SECRET_KEYS = /PASSWORD|SECRET|DATABASE_URL|CONNECTION_STRING/;
+
+/** Reads and checks the environment; a bad value stops the start with a message naming it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'EVENTSTORE_CONNECTION_STRING', 'ADMIN_PASSWORD']);
+  const raw = Object.fromEntries(known.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]));
+  const config = plainToInstance(AppConfig, raw);
+  const errors = validateSync(config, { forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const problems = errors.flatMap((error) =>
+      Object.values(error.constraints ?? {}).map((text) => `  - ${text} (got ${SECRET_KEYS.test(error.property) ? 'a value not shown' : JSON.stringify(error.value)})`),
+    );
+    throw new ConfigError(`The service cannot start: its configuration is wrong.\n${problems.join('\n')}`);
+  }
+  if (config.EVENTSTORE_CONNECTION_STRING && !config.DATABASE_URL) {
+    throw new ConfigError('The service cannot start: with EVENTSTORE_CONNECTION_STRING, set DATABASE_URL too (views live in PostgreSQL).');
+  }
+  return config;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

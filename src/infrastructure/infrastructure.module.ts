@@ -1,0 +1,100 @@
+import { BeforeApplicationShutdown, Global, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { PROJECTORS } from '../../projections';
+import { ProjectionRunner } from '../../projections/projection-runner';
+import { CLOCK, Clock, systemClock } from '../common/clock';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Database, DATABASE } from '../database/database';
+import { EsdbEventStore } from '../event-store/esdb/esdb-event-store';
+import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { InstrumentedEventStore } from '../event-store/instrumented-event-store';
+import { PostgresEventStore } from '../event-store/postgres/postgres-event-store';
+import { UpcasterRegistry } from '../event-store/upcasting';
+import { Metrics } from '../operations/metrics';
+
+export interface InfrastructureOptions {
+  readonly config: AppConfig;
+  readonly clock?: Clock;
+}
+
+/** Starts the views after every module is ready and stops them before the database closes. */
+@Injectable()
+class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('lifecycle');
+
+  constructor(
+    private readonly runner: ProjectionRunner,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(DATABASE) private readonly database: Database,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner.start();
+  }
+
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    this.logger.log({ signal }, 'shutting down: finishing the batch of views in hand');
+    await this.runner.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+    await this.database.close();
+  }
+}
+
+/** The database, the event store, the projection runner and metrics: one of each per process. */
+@Global()
+@Module({})
+export class InfrastructureModule {
+  static forRoot(options: InfrastructureOptions) {
+    const { config } = options;
+    return {
+      module: InfrastructureModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: CLOCK, useValue: options.clock ?? systemClock },
+        {
+          provide: DATABASE,
+          useFactory: () =>
+            Database.open({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DB_POOL_SIZE }),
+        },
+        {
+          provide: Metrics,
+          inject: [ProjectionRunner],
+          useFactory: (runner: ProjectionRunner) =>
+            new Metrics(async () => {
+              const oldest = await runner.oldestUnprocessed();
+              return oldest ? Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000) : 0;
+            }),
+        },
+        { provide: UpcasterRegistry, useValue: new UpcasterRegistry() },
+        {
+          provide: 'RAW_EVENT_STORE',
+          inject: [DATABASE, CLOCK, UpcasterRegistry],
+          useFactory: (database: Database, clock: Clock, upcasters: UpcasterRegistry): EventStore =>
+            config.EVENTSTORE_CONNECTION_STRING
+              ? new EsdbEventStore({ connectionString: config.EVENTSTORE_CONNECTION_STRING, clock, upcasters })
+              : new PostgresEventStore(database.pool, { kind: database.kind, clock, upcasters }),
+        },
+        {
+          provide: EVENT_STORE,
+          inject: ['RAW_EVENT_STORE', Metrics],
+          useFactory: (store: EventStore, metrics: Metrics) => new InstrumentedEventStore(store, metrics),
+        },
+        {
+          provide: ProjectionRunner,
+          inject: [DATABASE, 'RAW_EVENT_STORE'],
+          useFactory: (database: Database, store: EventStore) => {
+            const logger = new Logger('projections');
+            return new ProjectionRunner(database.dataSource, store, PROJECTORS, {
+              pollIntervalMs: config.PROJECTION_POLL_MS,
+              logger: { info: (object, message) => logger.log(object, message), error: (object, message) => logger.error(object, message) },
+            });
+          },
+        },
+        Lifecycle,
+      ],
+      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, ProjectionRunner, Metrics, UpcasterRegistry],
+    };
+  }
+}

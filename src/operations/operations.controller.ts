@@ -1,0 +1,55 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { ProjectionRunner } from '../../projections/projection-runner';
+import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { formatPosition } from '../event-store/position';
+import { Metrics } from './metrics';
+
+/** Views further behind than this make the service unhealthy: reads would show stale data. */
+const MAX_HEALTHY_LAG_SECONDS = 30;
+
+@ApiTags('operations')
+@Controller()
+export class OperationsController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly runner: ProjectionRunner,
+    private readonly metrics: Metrics,
+  ) {}
+
+  @Get('health')
+  @HealthCheck()
+  @ApiOkResponse({ description: 'The event store answers and the views keep up' })
+  check() {
+    return this.health.check([
+      async () => {
+        const indicator = this.indicators.check('store');
+        try {
+          await this.store.ping();
+          return indicator.up({ kind: this.store.kind });
+        } catch (error) {
+          return indicator.down({ kind: this.store.kind, reason: (error as Error).message });
+        }
+      },
+      async () => {
+        const indicator = this.indicators.check('views');
+        const failure = this.runner.failed;
+        const oldest = await this.runner.oldestUnprocessed();
+        const lagSeconds = oldest ? Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000) : 0;
+        const details = { lagSeconds, position: formatPosition(this.runner.position()) };
+        if (failure) return indicator.down({ ...details, reason: failure.message });
+        return lagSeconds <= MAX_HEALTHY_LAG_SECONDS ? indicator.up(details) : indicator.down({ ...details, reason: 'views are behind' });
+      },
+    ]);
+  }
+
+  @Get('metrics')
+  @ApiExcludeEndpoint()
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  scrape(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}
