@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
@@ -23,6 +23,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         LoggerModule.forRoot({
+          // Express 5 route syntax; nestjs-pino's default '*' makes Nest warn at every start.
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
           pinoHttp: {
             level: config.LOG_LEVEL,
             // A client's correlation id is kept (if sane) so its calls can be followed across logs.
@@ -35,7 +37,7 @@ export class AppModule {
             customAttributeKeys: { reqId: 'correlationId' },
             // Credentials never reach the log: no headers, no bodies.
             serializers: {
-              req: (request: { id: string; method: string; url: string }) => ({ id: request.id, method: request.method, url: request.url }),
+              req: (request: { id: string; method: string; url: string }) => ({ correlationId: request.id, method: request.method, url: request.url }),
               res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
             },
             redact: { paths: ['req.headers.authorization', '*.password', '*.accessToken'], censor: '[hidden]' },

@@ -3,6 +3,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { bodyErrors } from './common/body-errors';
 import { Clock } from './common/clock';
 import { validationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
@@ -18,6 +19,7 @@ export async function createApp(config: AppConfig, options: { clock?: Clock } = 
   });
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.use(bodyErrors);
   app.useGlobalPipes(validationPipe());
   app.setGlobalPrefix('api/v1', { exclude: ['health', 'metrics'] });
   app.enableShutdownHooks();

@@ -50,8 +50,6 @@ export class ErrorFilter implements ExceptionFilter {
         headers: {},
       };
     }
-    const parserError = bodyParserError(exception);
-    if (parserError) return { body: parserError, headers: {} };
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'ERROR');
@@ -63,25 +61,4 @@ export class ErrorFilter implements ExceptionFilter {
       headers: {},
     };
   }
-}
-
-/** Express' body parser reports a too-large or malformed body with a `type` and a status. */
-function bodyParserError(exception: unknown): ErrorBody | undefined {
-  if (typeof exception !== 'object' || exception === null || !('type' in exception)) return undefined;
-  const type = (exception as { type: unknown }).type;
-  if (type === 'entity.too.large') {
-    return { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is larger than 256 KiB.', details: [] };
-  }
-  if (type === 'entity.parse.failed') {
-    return {
-      statusCode: 400,
-      code: 'VALIDATION_FAILED',
-      message: 'The request body is not valid JSON.',
-      details: [{ field: 'body', reason: 'must be valid JSON' }],
-    };
-  }
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    return { statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The request body must be UTF-8 JSON.', details: [] };
-  }
-  return undefined;
 }

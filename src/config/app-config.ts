@@ -70,9 +70,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const config = plainToInstance(AppConfig, raw);
   const errors = validateSync(config, { forbidUnknownValues: false });
   if (errors.length > 0) {
-    const problems = errors.flatMap((error) =>
-      Object.values(error.constraints ?? {}).map((text) => `  - ${text} (got ${SECRET_KEYS.test(error.property) ? 'a value not shown' : JSON.stringify(error.value)})`),
-    );
+    // One line per setting, with the text as it was given (a secret is never shown).
+    const problems = errors.map((error) => {
+      const reason = Object.values(error.constraints ?? {}).reverse()[0] ?? 'is not valid';
+      const given = SECRET_KEYS.test(error.property) ? 'a value not shown' : JSON.stringify(raw[error.property]);
+      return `  - ${error.property}: ${reason} (got ${given})`;
+    });
     throw new ConfigError(`The service cannot start: its configuration is wrong.\n${problems.join('\n')}`);
   }
   if (config.EVENTSTORE_CONNECTION_STRING && !config.DATABASE_URL) {

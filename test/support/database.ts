@@ -36,6 +36,21 @@ export async function openTestDatabase(options: { poolSize?: number } = {}): Pro
   };
 }
 
+/**
+ * Where a whole app under test keeps its data: memory:// PGlite, or a new PostgreSQL database
+ * (dropped by `drop`). Returned as the environment the app is configured with.
+ */
+export async function testDatabaseEnv(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) return { env: { DATA_DIR: 'memory://' }, drop: async () => undefined };
+  const name = `zhurnal_t_${randomBytes(6).toString('hex')}`;
+  await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
+  return {
+    env: { DATABASE_URL: withDatabase(serverUrl, name) },
+    drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
 export function withDatabase(serverUrl: string, name: string): string {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;

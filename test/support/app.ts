@@ -1,0 +1,28 @@
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { createApp } from '../../src/app';
+import { Clock } from '../../src/common/clock';
+import { loadConfig } from '../../src/config/app-config';
+import { testDatabaseEnv } from './database';
+
+export interface TestApp {
+  readonly app: NestExpressApplication;
+  // The Node server supertest talks to.
+  readonly server: ReturnType<NestExpressApplication['getHttpServer']>;
+  close(): Promise<void>;
+}
+
+/** The whole service, wired as in production, on a fresh database of the run's kind. */
+export async function startTestApp(options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestApp> {
+  const database = await testDatabaseEnv();
+  const config = loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', PROJECTION_POLL_MS: '10', ...database.env, ...options.env });
+  const app = await createApp(config, { clock: options.clock });
+  await app.init();
+  return {
+    app,
+    server: app.getHttpServer(),
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
