@@ -193,6 +193,7 @@ export class BenchEnvironment {
   }
 
   progress(label: string, total: number): Progress {
+    if (!process.stderr.isTTY) return plainProgress(label, total);
     this.bars ??= new MultiBar(
       {
         stream: process.stderr,
@@ -243,4 +244,20 @@ export class BenchEnvironment {
     for (const name of [...this.live]) await this.dropDatabase(name).catch(() => undefined);
     process.exit(130);
   }
+}
+
+/** Without a terminal, cli-progress would only print blank lines: one line per phase instead. */
+function plainProgress(label: string, total: number): Progress {
+  const started = performance.now();
+  let done = 0;
+  let stopped = false;
+  process.stderr.write(`${label}: ${total.toLocaleString('en')} …\n`);
+  return {
+    increment: (by = 1) => void (done += by),
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      process.stderr.write(`${label}: ${done.toLocaleString('en')} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    },
+  };
 }

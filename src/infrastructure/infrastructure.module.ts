@@ -4,10 +4,9 @@ import { ProjectionRunner } from '../../projections/projection-runner';
 import { CLOCK, Clock, systemClock } from '../common/clock';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database, DATABASE } from '../database/database';
-import { EsdbEventStore } from '../event-store/esdb/esdb-event-store';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { InstrumentedEventStore } from '../event-store/instrumented-event-store';
-import { PostgresEventStore } from '../event-store/postgres/postgres-event-store';
+import { openEventStore } from '../event-store/open-event-store';
 import { UpcasterRegistry } from '../event-store/upcasting';
 import { Metrics } from '../operations/metrics';
 
@@ -72,9 +71,7 @@ export class InfrastructureModule {
           provide: 'RAW_EVENT_STORE',
           inject: [DATABASE, CLOCK, UpcasterRegistry],
           useFactory: (database: Database, clock: Clock, upcasters: UpcasterRegistry): EventStore =>
-            config.EVENTSTORE_CONNECTION_STRING
-              ? new EsdbEventStore({ connectionString: config.EVENTSTORE_CONNECTION_STRING, clock, upcasters })
-              : new PostgresEventStore(database.pool, { kind: database.kind, clock, upcasters }),
+            openEventStore(config, database, clock, upcasters),
         },
         {
           provide: EVENT_STORE,

@@ -31,6 +31,9 @@ export class EventLog1763900000000 implements MigrationInterface {
     await runner.query(`
       CREATE TRIGGER event_log_append_only BEFORE UPDATE OR DELETE ON event_log
       FOR EACH ROW EXECUTE FUNCTION event_log_is_append_only()`);
+    await runner.query(`
+      CREATE TRIGGER event_log_no_truncate BEFORE TRUNCATE ON event_log
+      FOR EACH STATEMENT EXECUTE FUNCTION event_log_is_append_only()`);
   }
 
   async down(runner: QueryRunner): Promise<void> {
