@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { appendSection } from './append.bench';
 import { catchUpSection } from './catch-up.bench';
 import { BenchEnvironment, DEFAULT_SERVER_URL, describeError, redact, Section } from './context';
+import { InterferenceMonitor } from './interference';
 import { formatSection, Row } from './report';
 
 /**
@@ -53,12 +54,14 @@ async function main(): Promise<number> {
   }
 
   const results: SectionResult[] = [];
+  const monitor = new InterferenceMonitor(environment.postgresVersion === null ? null : serverUrl);
   try {
     for (const section of chosen) {
       const notes: string[] = [];
       const t0 = performance.now();
       let rows: Row[] = [];
       let error: string | undefined;
+      await monitor.start();
       try {
         rows = await section.run(environment.contextFor(notes));
       } catch (caught) {
@@ -66,6 +69,8 @@ async function main(): Promise<number> {
         notes.push(`section failed: ${error}`);
         if (caught instanceof Error && caught.stack) console.error(caught.stack);
       }
+      const interference = await monitor.stop();
+      if (interference) notes.push(interference);
       const seconds = (performance.now() - t0) / 1000;
       results.push({ name: section.name, seconds, rows, notes, ...(error ? { error } : {}) });
       console.log(`\n${formatSection(section.name, rows, notes, seconds)}`);

@@ -8,6 +8,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Clock } from './common/clock';
 import { ErrorFilter } from './common/error.filter';
 import { AppConfig } from './config/app-config';
+import { AccountsModule } from './accounts/accounts.module';
+import { AuthModule } from './auth/auth.module';
+import { SchoolModule } from './school/school.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { HttpMetricsInterceptor } from './operations/http-metrics.interceptor';
 import { OperationsController } from './operations/operations.controller';
@@ -47,6 +50,9 @@ export class AppModule {
         CqrsModule.forRoot(),
         TerminusModule,
         InfrastructureModule.forRoot({ config, clock }),
+        AuthModule,
+        AccountsModule,
+        SchoolModule,
       ],
       controllers: [OperationsController],
       providers: [

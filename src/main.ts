@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { AdminBootstrap } from './accounts/admin-bootstrap';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config/app-config';
 
@@ -7,10 +8,17 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   await app.listen(config.PORT, config.HOST);
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
-  // The one plain line a newcomer reads after `npm start`; everything else is JSON logs.
+  // The plain lines a newcomer reads after `npm start`; everything else is JSON logs.
+  const bootstrap = app.get(AdminBootstrap).outcome;
+  const admin =
+    bootstrap.kind === 'created' && bootstrap.generatedPassword
+      ? `Created the admin account: login "${bootstrap.login}", password ${bootstrap.generatedPassword} (shown this once; set ADMIN_PASSWORD to choose it).`
+      : bootstrap.kind === 'created'
+        ? `Created the admin account "${bootstrap.login}" with the password in ADMIN_PASSWORD.`
+        : `Sign in as "${config.ADMIN_LOGIN}" with the password set when this deployment first started.`;
   process.stdout.write(
     `\nZhurnal is running at ${url}  (API ${url}/api/v1, docs ${url}/docs, health ${url}/health)\n` +
-      `Store: ${config.storeDescription}.\n\n`,
+      `Store: ${config.storeDescription}.\n${admin}\nSign in: POST ${url}/api/v1/auth/login {"login","password"}\n\n`,
   );
 }
 

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Response } from 'express';
 import { ConcurrencyError } from '../event-store/event-store.errors';
 import { AppError } from './app-error';
+import { DomainError } from './domain-error';
 
 interface ErrorBody {
   statusCode: number;
@@ -43,6 +44,10 @@ export class ErrorFilter implements ExceptionFilter {
         body: { statusCode: exception.status, code: exception.code, message: exception.message, details: [...exception.details] },
         headers: { ...exception.headers },
       };
+    }
+    if (exception instanceof DomainError) {
+      const details = exception.field ? [{ field: exception.field, reason: exception.message.replace(`${exception.field} `, '') }] : [];
+      return { body: { statusCode: exception.status, code: exception.code, message: exception.message, details }, headers: {} };
     }
     if (exception instanceof ConcurrencyError) {
       return {

@@ -45,6 +45,12 @@ export class AppConfig {
   @MinLength(10, { message: 'ADMIN_PASSWORD must be at least 10 characters' })
   ADMIN_PASSWORD?: string;
 
+  /** Signs access tokens. Unset: a key is made on first start and kept in the database. */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET?: string;
+
   @Transform(toInt)
   @IsInt({ message: 'PROJECTION_POLL_MS must be a whole number' })
   @Min(1)
@@ -65,7 +71,7 @@ const SECRET_KEYS = /PASSWORD|SECRET|DATABASE_URL|CONNECTION_STRING/;
 
 /** Reads and checks the environment; a bad value stops the start with a message naming it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'EVENTSTORE_CONNECTION_STRING', 'ADMIN_PASSWORD']);
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'EVENTSTORE_CONNECTION_STRING', 'ADMIN_PASSWORD', 'JWT_SECRET']);
   const raw = Object.fromEntries(known.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]));
   const config = plainToInstance(AppConfig, raw);
   const errors = validateSync(config, { forbidUnknownValues: false });

@@ -4,6 +4,7 @@ import { ProjectionRunner } from '../../projections/projection-runner';
 import { CLOCK, Clock, systemClock } from '../common/clock';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database, DATABASE } from '../database/database';
+import { EventSourcedRepository } from '../event-store/event-sourced-repository';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { InstrumentedEventStore } from '../event-store/instrumented-event-store';
 import { openEventStore } from '../event-store/open-event-store';
@@ -89,9 +90,10 @@ export class InfrastructureModule {
             });
           },
         },
+        EventSourcedRepository,
         Lifecycle,
       ],
-      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, ProjectionRunner, Metrics, UpcasterRegistry],
+      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, ProjectionRunner, Metrics, UpcasterRegistry, EventSourcedRepository],
     };
   }
 }

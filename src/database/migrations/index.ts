@@ -1,5 +1,6 @@
 import { EventLog1763900000000 } from './1763900000000-event-log';
 import { Projections1763900000001 } from './1763900000001-projections';
+import { Accounts1763900000002 } from './1763900000002-accounts';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
-export const MIGRATIONS = [EventLog1763900000000, Projections1763900000001];
+export const MIGRATIONS = [EventLog1763900000000, Projections1763900000001, Accounts1763900000002];

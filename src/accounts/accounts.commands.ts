@@ -1,0 +1,110 @@
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { v7 as uuidv7 } from 'uuid';
+import { CredentialVault } from '../auth/credential-vault';
+import { notFound } from '../common/domain-error';
+import { WriteAnswer, writeAnswer } from '../common/write-answer';
+import { Actor } from '../event-store/envelope';
+import { EventSourcedRepository } from '../event-store/event-sourced-repository';
+import { decideSchool, schoolDecider, schoolStream } from '../school/domain/school.decider';
+import { AccountDirectory } from './account-directory';
+import { accountDecider, accountIdForLogin, accountStream, decideAccount } from './domain/account.decider';
+import { SchoolRole } from './domain/roles';
+
+interface Issued {
+  actor: Actor;
+  schoolId: string | null;
+  correlationId: string;
+}
+const meta = (c: Issued) => ({ schoolId: c.schoolId, actor: c.actor, correlationId: c.correlationId });
+
+export class CreateSchool {
+  constructor(readonly issued: Issued, readonly name: string, readonly timezone: string) {}
+}
+
+export class CreateAccount {
+  constructor(
+    readonly issued: Issued,
+    readonly login: string,
+    readonly password: string,
+    readonly fullName: string,
+    readonly roles: SchoolRole[],
+  ) {}
+}
+
+export class GrantInspector {
+  constructor(readonly issued: Issued, readonly accountId: string) {}
+}
+
+export class ReissueCredentials {
+  constructor(readonly issued: Issued, readonly accountId: string, readonly password: string) {}
+}
+
+@CommandHandler(CreateSchool)
+export class CreateSchoolHandler implements ICommandHandler<CreateSchool, WriteAnswer> {
+  constructor(private readonly repository: EventSourcedRepository) {}
+  async execute(c: CreateSchool): Promise<WriteAnswer> {
+    const schoolId = uuidv7();
+    const result = await this.repository.handle(schoolStream(schoolId), schoolDecider, (s) => decideSchool({ type: 'CreateSchool', schoolId, name: c.name, timezone: c.timezone }, s), {
+      ...meta(c.issued),
+      schoolId,
+    });
+    return writeAnswer(schoolId, result!);
+  }
+}
+
+/** The password's hash is stored first under a new credential id; the event then makes it current. */
+@CommandHandler(CreateAccount)
+export class CreateAccountHandler implements ICommandHandler<CreateAccount, WriteAnswer> {
+  constructor(
+    private readonly repository: EventSourcedRepository,
+    private readonly vault: CredentialVault,
+  ) {}
+  async execute(c: CreateAccount): Promise<WriteAnswer> {
+    const accountId = accountIdForLogin(c.login);
+    const credentialId = await this.vault.store(accountId, c.password);
+    const command = { type: 'CreateAccount' as const, accountId, schoolId: c.issued.schoolId, login: c.login, fullName: c.fullName, roles: c.roles, credentialId };
+    const result = await this.repository.handle(accountStream(accountId), accountDecider, (s) => decideAccount(command, s), meta(c.issued));
+    return writeAnswer(accountId, result!);
+  }
+}
+
+@CommandHandler(GrantInspector)
+export class GrantInspectorHandler implements ICommandHandler<GrantInspector, WriteAnswer> {
+  constructor(
+    private readonly repository: EventSourcedRepository,
+    private readonly accounts: AccountDirectory,
+  ) {}
+  async execute(c: GrantInspector): Promise<WriteAnswer> {
+    const account = await this.accounts.facts(c.accountId);
+    const result = await this.repository.handle(
+      schoolStream(c.issued.schoolId!),
+      schoolDecider,
+      (s) => decideSchool({ type: 'GrantInspector', accountId: c.accountId, account }, s),
+      meta(c.issued),
+    );
+    return writeAnswer(c.accountId, result!);
+  }
+}
+
+@CommandHandler(ReissueCredentials)
+export class ReissueCredentialsHandler implements ICommandHandler<ReissueCredentials, WriteAnswer> {
+  constructor(
+    private readonly repository: EventSourcedRepository,
+    private readonly accounts: AccountDirectory,
+    private readonly vault: CredentialVault,
+  ) {}
+  async execute(c: ReissueCredentials): Promise<WriteAnswer> {
+    const account = await this.accounts.get(c.accountId);
+    if (!account || account.schoolId !== c.issued.schoolId) throw notFound('account');
+    const credentialId = await this.vault.store(c.accountId, c.password);
+    const result = await this.repository.handle(
+      accountStream(c.accountId),
+      accountDecider,
+      (s) => decideAccount({ type: 'ReissueCredentials', accountId: c.accountId, credentialId }, s),
+      meta(c.issued),
+    );
+    return writeAnswer(c.accountId, result!);
+  }
+}
+
+export const ACCOUNT_HANDLERS = [CreateSchoolHandler, CreateAccountHandler, GrantInspectorHandler, ReissueCredentialsHandler];

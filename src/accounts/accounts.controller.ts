@@ -1,0 +1,111 @@
+import { Body, CanActivate, Controller, createParamDecorator, ExecutionContext, Get, HttpCode, Injectable, Param, Post, UseGuards } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { JwtService } from '@nestjs/jwt';
+import { AuthGuard } from '@nestjs/passport';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import type { Request } from 'express';
+import { Allow, Authorized, CurrentAccess, Public, str } from '../auth/access';
+import { Principal, TokenClaims } from '../auth/principal';
+import { TOKEN_TTL_SECONDS } from '../auth/strategies';
+import { validationFailed } from '../common/app-error';
+import { notFound } from '../common/domain-error';
+import { toFieldProblems } from '../common/validation';
+import { CorrelationId, WriteAnswer } from '../common/write-answer';
+import { AccountDirectory } from './account-directory';
+import { CreateAccount, CreateSchool, GrantInspector, ReissueCredentials } from './accounts.commands';
+import { CreateAccountDto, CreateSchoolDto, InspectorGrantDto, LoginDto, ReissueCredentialsDto } from './dto/accounts.dto';
+
+/** A malformed login body is a 400 and never counts as a wrong password: checked before passport. */
+@Injectable()
+class LoginBodyGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<Request>();
+    const body = plainToInstance(LoginDto, request.body ?? {});
+    const errors = validateSync(body, { whitelist: true, forbidNonWhitelisted: true });
+    if (errors.length > 0) throw validationFailed(toFieldProblems(errors));
+    return true;
+  }
+}
+
+/** The account passport-local just signed in. */
+const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext): Principal => context.switchToHttp().getRequest<Request & { user: Principal }>().user);
+
+const issued = (access: Authorized, correlationId: string, schoolId: string | null) => ({ actor: access.actor, schoolId, correlationId });
+
+@ApiTags('auth and accounts')
+@ApiBearerAuth()
+@Controller()
+export class AccountsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly jwt: JwtService,
+    private readonly accounts: AccountDirectory,
+  ) {}
+
+  @Post('auth/login')
+  @Public()
+  @HttpCode(200)
+  @UseGuards(LoginBodyGuard, AuthGuard('local'))
+  async login(@Body() _body: LoginDto, @CurrentPrincipal() principal: Principal) {
+    const claims: TokenClaims = { sub: principal.accountId, sch: principal.schoolId, roles: [...principal.roles], gen: principal.generation };
+    return {
+      accessToken: await this.jwt.signAsync(claims, { expiresIn: TOKEN_TTL_SECONDS }),
+      tokenType: 'Bearer',
+      expiresIn: TOKEN_TTL_SECONDS,
+      accountId: principal.accountId,
+      schoolId: principal.schoolId,
+      roles: principal.roles,
+    };
+  }
+
+  @Get('auth/me')
+  @Allow('auth.me')
+  me(@CurrentAccess() { principal }: Authorized) {
+    return { accountId: principal.accountId, schoolId: principal.schoolId, login: principal.login, fullName: principal.fullName, roles: principal.roles };
+  }
+
+  @Post('schools')
+  @Allow('school.create')
+  createSchool(@Body() body: CreateSchoolDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string): Promise<WriteAnswer> {
+    return this.commands.execute(new CreateSchool(issued(access, correlationId, null), body.name, body.timezone ?? 'Europe/Moscow'));
+  }
+
+  @Post('schools/:schoolId/accounts')
+  @Allow('account.create', (request) => ({ roles: Array.isArray(request.body?.roles) ? request.body.roles : undefined }))
+  createAccount(
+    @Param('schoolId') schoolId: string,
+    @Body() body: CreateAccountDto,
+    @CurrentAccess() access: Authorized,
+    @CorrelationId() correlationId: string,
+  ): Promise<WriteAnswer> {
+    return this.commands.execute(new CreateAccount(issued(access, correlationId, schoolId), body.login, body.password, body.fullName, body.roles));
+  }
+
+  @Post('schools/:schoolId/inspector-grants')
+  @Allow('inspector.grant')
+  grantInspector(@Param('schoolId') schoolId: string, @Body() body: InspectorGrantDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
+    return this.commands.execute(new GrantInspector(issued(access, correlationId, schoolId), body.accountId));
+  }
+
+  @Get('schools/:schoolId/accounts/:accountId')
+  @Allow('account.read', (request) => ({ accountId: str(request.params.accountId) }))
+  async readAccount(@Param('schoolId') schoolId: string, @Param('accountId') accountId: string) {
+    const account = await this.accounts.get(accountId);
+    if (!account || account.schoolId !== schoolId) throw notFound('account');
+    return { id: account.accountId, login: account.login, fullName: account.fullName, roles: account.roles, status: account.status };
+  }
+
+  @Post('schools/:schoolId/accounts/:accountId/credentials')
+  @Allow('account.reissue')
+  reissue(
+    @Param('schoolId') schoolId: string,
+    @Param('accountId') accountId: string,
+    @Body() body: ReissueCredentialsDto,
+    @CurrentAccess() access: Authorized,
+    @CorrelationId() correlationId: string,
+  ): Promise<WriteAnswer> {
+    return this.commands.execute(new ReissueCredentials(issued(access, correlationId, schoolId), accountId, body.password));
+  }
+}

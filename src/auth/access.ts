@@ -1,0 +1,92 @@
+import { createParamDecorator, ExecutionContext, Inject, Injectable, Logger, SetMetadata } from '@nestjs/common';
+import type { Request } from 'express';
+import { v7 as uuidv7 } from 'uuid';
+import { AppError } from '../common/app-error';
+import { Actor } from '../event-store/envelope';
+import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { EventSourcedRepository } from '../event-store/event-sourced-repository';
+import { schoolDecider, SchoolState, schoolStream } from '../school/domain/school.decider';
+import { Action, authorize, Target } from './domain/policy';
+import { Principal } from './principal';
+
+export const PUBLIC_ROUTE = 'zhurnal:public';
+export const ACCESS_RULE = 'zhurnal:access';
+
+/** Open to anyone, no token (login, health, docs). */
+export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+
+export interface AccessRule {
+  action: Action;
+  /** Reads what the rule needs about the target from the raw request (before body validation). */
+  target?: (request: Request) => Target;
+}
+
+/** The route's action in the policy; the access guard checks it before the handler runs. */
+export const Allow = (action: Action, target?: AccessRule['target']) => SetMetadata(ACCESS_RULE, { action, target } satisfies AccessRule);
+
+/** What the guard decided, kept on the request for the handler: who acts, in which role. */
+export interface Authorized {
+  principal: Principal;
+  actor: Actor;
+  school: SchoolState | null;
+}
+
+type RequestWithAccess = Request & { user?: Principal; access?: Authorized };
+
+export const CurrentAccess = createParamDecorator((_: unknown, context: ExecutionContext): Authorized => {
+  const request = context.switchToHttp().getRequest<RequestWithAccess>();
+  if (!request.access) throw new Error('CurrentAccess used on a route without @Allow');
+  return request.access;
+});
+
+export const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * Applies the policy to one request: loads the school's structure (caught up to the log), asks
+ * `authorize`, and on a refusal records an AccessDenied event and answers 403 (or 404 for a
+ * school the caller may not see) with the reason.
+ */
+@Injectable()
+export class AccessService {
+  private readonly logger = new Logger('access');
+
+  constructor(
+    private readonly repository: EventSourcedRepository,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  async check(request: RequestWithAccess, rule: AccessRule): Promise<Authorized> {
+    const principal = request.user!;
+    const schoolId = str(request.params?.schoolId);
+    const school = schoolId ? (await this.repository.load(schoolStream(schoolId), schoolDecider)).state : null;
+    const target = rule.target?.(request) ?? {};
+    const decision = authorize(principal, rule.action, target, school);
+    if (decision.allowed) {
+      const access = { principal, school, actor: { accountId: principal.accountId, role: decision.actingAs, generation: principal.generation } };
+      request.access = access;
+      return access;
+    }
+    await this.recordDenial(request, principal, rule.action, decision.reason, schoolId);
+    throw decision.status === 404 ? new AppError(404, 'NOT_FOUND', decision.reason) : new AppError(403, 'FORBIDDEN', decision.reason);
+  }
+
+  private async recordDenial(request: Request, principal: Principal, action: Action, reason: string, targetSchoolId: string | undefined): Promise<void> {
+    const route = `${request.method} ${(request.route as { path?: string } | undefined)?.path ?? request.path}`;
+    this.logger.warn({ accountId: principal.accountId, action, route, reason }, 'access denied');
+    try {
+      await this.store.append(
+        `access-denied-${principal.schoolId ?? 'region'}`,
+        'any',
+        [{ type: 'AccessDenied', data: { accountId: principal.accountId, action, route, reason, targetSchoolId: targetSchoolId ?? null } }],
+        {
+          schoolId: principal.schoolId,
+          actor: { accountId: principal.accountId, role: principal.roles[0], generation: principal.generation },
+          correlationId: String(request.id ?? uuidv7()),
+        },
+      );
+    } catch (error) {
+      // The refusal stands even if it could not be recorded; the log line above still has it.
+      this.logger.error({ err: error }, 'could not record a denial');
+    }
+  }
+}

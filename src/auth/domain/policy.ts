@@ -1,0 +1,126 @@
+import type { Role } from '../../accounts/domain/roles';
+import { classesOfStudent, classesTaughtAsClassTeacher, groupsOfTeacher, isClassTeacher, SchoolState } from '../../school/domain/school.decider';
+
+/**
+ * Who may do what (SPEC §2, API.md): every route names one action, and this is the only place
+ * that says who may take it. Pure: the caller brings the school's structure and the target.
+ */
+export type Action =
+  | 'auth.me'
+  | 'school.create'
+  | 'account.create'
+  | 'account.read'
+  | 'account.reissue'
+  | 'inspector.grant'
+  | 'year.create'
+  | 'subject.create'
+  | 'class.create'
+  | 'class.read'
+  | 'student.admit'
+  | 'student.transfer'
+  | 'group.create'
+  | 'assignment.create'
+  | 'parent.link';
+
+export interface Subject {
+  readonly accountId: string;
+  readonly schoolId: string | null;
+  readonly roles: readonly Role[];
+}
+
+/** What the request is about, as far as the rules care. */
+export interface Target {
+  readonly classId?: string;
+  readonly studentId?: string;
+  readonly accountId?: string;
+  /** Roles an account being created would get. */
+  readonly roles?: readonly string[];
+}
+
+export type Decision = { allowed: true; actingAs: Role } | { allowed: false; status: 403 | 404; reason: string };
+
+const allow = (role: Role): Decision => ({ allowed: true, actingAs: role });
+const deny = (reason: string): Decision => ({ allowed: false, status: 403, reason });
+const hidden: Decision = { allowed: false, status: 404, reason: 'There is no such school.' };
+
+/** Actions on a school's own data: the school must exist and be visible to the subject. */
+const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
+  'account.create',
+  'account.read',
+  'account.reissue',
+  'inspector.grant',
+  'year.create',
+  'subject.create',
+  'class.create',
+  'class.read',
+  'student.admit',
+  'student.transfer',
+  'group.create',
+  'assignment.create',
+  'parent.link',
+]);
+
+/** Nobody but the admin and a granted inspector sees another school; to others it does not exist. */
+export function canSeeSchool(subject: Subject, school: SchoolState): boolean {
+  return subject.roles.includes('admin') || subject.schoolId === school.schoolId || (subject.roles.includes('inspector') && school.inspectors.includes(subject.accountId));
+}
+
+export function authorize(subject: Subject, action: Action, target: Target, school: SchoolState | null): Decision {
+  const has = (role: Role) => subject.roles.includes(role);
+  if (!SCHOOL_ACTIONS.has(action)) {
+    if (action === 'auth.me') return allow(subject.roles[0]);
+    if (action === 'school.create') return has('admin') ? allow('admin') : deny('Only the regional administrator creates schools.');
+  }
+  if (!school || !school.exists || !canSeeSchool(subject, school)) return hidden;
+  const own = subject.schoolId === school.schoolId;
+  const staff = (role: Role) => own && has(role);
+  const classTeacherOf = (classId: string | undefined) => staff('teacher') && !!classId && isClassTeacher(school, subject.accountId, classId);
+
+  switch (action) {
+    case 'account.create': {
+      if (has('admin')) return allow('admin');
+      if (staff('sysadmin')) return allow('sysadmin');
+      if (staff('teacher') && classesTaughtAsClassTeacher(school, subject.accountId).length > 0) {
+        const onlyParents = !!target.roles && target.roles.length > 0 && target.roles.every((role) => role === 'parent');
+        return onlyParents ? allow('teacher') : deny('A class teacher may create parent accounts only.');
+      }
+      return deny('Only the administrator, a system administrator, or a class teacher (for parents) creates accounts.');
+    }
+    case 'account.read':
+      if (target.accountId === subject.accountId) return allow(subject.roles[0]);
+      for (const role of ['sysadmin', 'director', 'security_officer'] as const) if (staff(role)) return allow(role);
+      return deny("Only a system administrator, the director or a security officer may read another person's account.");
+    case 'account.reissue':
+      return staff('sysadmin') ? allow('sysadmin') : deny('Only a system administrator of this school reissues credentials.');
+    case 'inspector.grant':
+      return has('admin') ? allow('admin') : deny('Only the regional administrator grants inspectors access to a school.');
+    case 'year.create':
+      if (staff('deputy')) return allow('deputy');
+      return staff('director') ? allow('director') : deny('Only a deputy director or the director sets up the school year.');
+    case 'subject.create':
+    case 'class.create':
+    case 'student.transfer':
+    case 'group.create':
+    case 'assignment.create':
+      return staff('deputy') ? allow('deputy') : deny('Only a deputy director sets up the school structure.');
+    case 'student.admit':
+      if (staff('deputy')) return allow('deputy');
+      return classTeacherOf(target.classId) ? allow('teacher') : deny('Only a deputy director or the class teacher of that class adds students to it.');
+    case 'parent.link': {
+      if (staff('deputy')) return allow('deputy');
+      const classes = target.studentId ? classesOfStudent(school, target.studentId) : [];
+      return classes.some((classId) => classTeacherOf(classId)) ? allow('teacher') : deny("Only a deputy director or the student's class teacher links parents.");
+    }
+    case 'class.read': {
+      if (staff('director')) return allow('director');
+      if (staff('deputy')) return allow('deputy');
+      if (has('inspector')) return allow('inspector');
+      if (classTeacherOf(target.classId)) return allow('teacher');
+      const teachesThere = staff('teacher') && groupsOfTeacher(school, subject.accountId).some((groupId) => school.groups[groupId].classId === target.classId);
+      // Information about students is for the staff who teach them (seed 003 §22).
+      return teachesThere ? allow('teacher') : deny('Only staff who teach this class, the administration and inspectors see it.');
+    }
+    default:
+      return deny('This action is not allowed.');
+  }
+}

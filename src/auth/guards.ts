@@ -1,0 +1,57 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
+import { AppError, validationFailed } from '../common/app-error';
+import { ACCESS_RULE, AccessRule, AccessService, PUBLIC_ROUTE } from './access';
+
+const unauthenticated = () => new AppError(401, 'UNAUTHENTICATED', 'Sign in first: the token is missing, expired, or no longer valid.');
+
+/** Every /api/v1 route needs a valid token unless marked @Public(); the root (health, docs) does not. */
+@Injectable()
+export class TokenGuard extends AuthGuard('jwt') {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override canActivate(context: ExecutionContext) {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]);
+    const request = context.switchToHttp().getRequest<Request>();
+    if (isPublic || !request.path.startsWith('/api/')) return true;
+    return super.canActivate(context);
+  }
+
+  override handleRequest<T>(error: unknown, principal: T | false): T {
+    if (error instanceof AppError) throw error;
+    if (error || !principal) throw unauthenticated();
+    return principal;
+  }
+}
+
+/** Runs the route's @Allow rule through the policy. A token-protected route without one is refused. */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly access: AccessService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<Parameters<AccessService['check']>[0]>();
+    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]);
+    if (isPublic || !request.path.startsWith('/api/')) return true;
+    rejectMalformedIds(request.params ?? {});
+    const rule = this.reflector.get<AccessRule | undefined>(ACCESS_RULE, context.getHandler());
+    if (!rule) throw new AppError(403, 'FORBIDDEN', 'This route has no access rule, so nobody may use it.');
+    await this.access.check(request, rule);
+    return true;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Path ids are UUIDs (API.md): a malformed one is a 400, before any rule or lookup runs. */
+function rejectMalformedIds(params: Record<string, string | string[]>): void {
+  const bad = Object.entries(params).filter(([name, value]) => name.endsWith("Id") && (typeof value !== "string" || !UUID.test(value)));
+  if (bad.length > 0) throw validationFailed(bad.map(([name]) => ({ field: name, reason: 'must be a UUID' })), 'An id in the path is not valid.');
+}

@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { Request } from 'express';
+import { ExtractJwt, Strategy as JwtPassportStrategy } from 'passport-jwt';
+import { Strategy as LocalPassportStrategy } from 'passport-local';
+import { accountDecider, accountIdForLogin, AccountState, accountStream, normalizeLogin } from '../accounts/domain/account.decider';
+import { AppError } from '../common/app-error';
+import { CLOCK, Clock } from '../common/clock';
+import { EventSourcedRepository } from '../event-store/event-sourced-repository';
+import { CredentialVault } from './credential-vault';
+import { LoginThrottle } from './login-throttle';
+import { Principal, TokenClaims } from './principal';
+
+export const SIGNING_KEY = Symbol('SIGNING_KEY');
+export const TOKEN_TTL_SECONDS = 3600;
+
+export const principalOf = (account: AccountState): Principal => ({
+  accountId: account.accountId,
+  schoolId: account.schoolId,
+  login: account.login,
+  fullName: account.fullName,
+  roles: account.roles,
+  generation: account.generation,
+});
+
+/**
+ * Every request re-reads the account (its cached state caught up to the log): a token of a
+ * blocked account, or of an older credential generation, is dead at once, not at expiry.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(JwtPassportStrategy, 'jwt') {
+  constructor(
+    @Inject(SIGNING_KEY) signingKey: string,
+    private readonly repository: EventSourcedRepository,
+  ) {
+    super({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: signingKey, algorithms: ['HS256'], ignoreExpiration: false });
+  }
+
+  async validate(claims: TokenClaims): Promise<Principal | false> {
+    if (typeof claims?.sub !== 'string' || typeof claims.gen !== 'number') return false;
+    const { state } = await this.repository.load(accountStream(claims.sub), accountDecider);
+    if (!state.exists || state.status !== 'active' || state.generation !== claims.gen) return false;
+    return principalOf(state);
+  }
+}
+
+const wrongCredentials = () => new AppError(401, 'INVALID_CREDENTIALS', 'The login or the password is wrong.');
+
+/** POST /auth/login: checks the password, keeping count of wrong ones (see LoginThrottle). */
+@Injectable()
+export class LocalStrategy extends PassportStrategy(LocalPassportStrategy, 'local') {
+  constructor(
+    private readonly repository: EventSourcedRepository,
+    private readonly vault: CredentialVault,
+    private readonly throttle: LoginThrottle,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    super({ usernameField: 'login', passwordField: 'password', passReqToCallback: true, session: false });
+  }
+
+  async validate(request: Request, login: string, password: string): Promise<Principal> {
+    const key = normalizeLogin(login);
+    const address = request.ip ?? 'unknown';
+    const now = this.clock.now().getTime();
+    const wait = this.throttle.retryAfter(key, address, now);
+    if (wait > 0) {
+      throw new AppError(429, 'TOO_MANY_REQUESTS', 'Too many wrong passwords. Wait a minute and try again.', [], { 'Retry-After': String(wait) });
+    }
+    const { state } = await this.repository.load(accountStream(accountIdForLogin(key)), accountDecider);
+    // A blocked account is refused whatever the password, and its attempts do not count (API.md).
+    if (state.exists && state.status === 'blocked') {
+      throw new AppError(403, 'ACCOUNT_BLOCKED', 'This account is blocked after a credential-compromise report. Ask the system administrator for new credentials.');
+    }
+    const valid = state.exists ? await this.vault.verify(state.accountId, state.credentialId, password) : (await this.vault.burnTime(password), false);
+    if (!valid) {
+      this.throttle.recordFailure(key, address, now);
+      throw wrongCredentials();
+    }
+    return principalOf(state);
+  }
+}

@@ -1,0 +1,86 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppendMetadata } from './envelope';
+import { ConcurrencyError } from './event-store.errors';
+import { AppendResult, EVENT_STORE, EventStore } from './event-store.port';
+
+export interface DomainEvent {
+  readonly type: string;
+  readonly data: unknown;
+}
+
+export interface Decider<State, Event extends DomainEvent> {
+  initialState(): State;
+  evolve(state: State, event: Event): State;
+}
+
+interface Cached {
+  version: number;
+  state: unknown;
+}
+
+const MAX_CACHED_STREAMS = 20_000;
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Load → fold → decide → append, for every handler. A stream's folded state is kept in memory
+ * and caught up from the stream's tail on each load (one indexed read), so a decision always sees
+ * every acknowledged write, also those made by another process. Evolve functions are pure and
+ * return new states, so a cached state is never changed in place.
+ */
+@Injectable()
+export class EventSourcedRepository {
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async load<State, Event extends DomainEvent>(stream: string, decider: Decider<State, Event>): Promise<{ state: State; version: number }> {
+    const before = this.cache.get(stream);
+    const tail = await this.store.readStream(stream, (before?.version ?? 0) + 1);
+    // Another load may have moved the cache on while we read: start from whichever is newer.
+    const latest = this.cache.get(stream);
+    let version = latest?.version ?? 0;
+    let state = (latest?.state as State | undefined) ?? decider.initialState();
+    for (const event of tail) {
+      if (event.streamVersion !== version + 1) continue;
+      state = decider.evolve(state, event as unknown as Event);
+      version = event.streamVersion;
+    }
+    this.remember(stream, version, state);
+    return { state, version };
+  }
+
+  /**
+   * Decides on the current state and appends the result with its version; on a conflict it
+   * loads again and decides again (bounded). `decide` throwing refuses the command, writing nothing.
+   * Returns null when the decision was that nothing needs to happen.
+   */
+  async handle<State, Event extends DomainEvent>(
+    stream: string,
+    decider: Decider<State, Event>,
+    decide: (state: State) => Event[],
+    meta: AppendMetadata,
+  ): Promise<AppendResult | null> {
+    for (let attempt = 1; ; attempt++) {
+      const { state, version } = await this.load(stream, decider);
+      const events = decide(state);
+      if (events.length === 0) return null;
+      try {
+        const result = await this.store.append(stream, version === 0 ? 'no-stream' : version, events, meta);
+        let next = state;
+        for (const event of events) next = decider.evolve(next, event);
+        const cached = this.cache.get(stream);
+        if (!result.replayed && (cached?.version ?? 0) === version) this.remember(stream, result.nextVersion, next);
+        return result;
+      } catch (error) {
+        if (error instanceof ConcurrencyError && attempt < MAX_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+  }
+
+  private remember(stream: string, version: number, state: unknown): void {
+    this.cache.delete(stream);
+    this.cache.set(stream, { version, state });
+    if (this.cache.size > MAX_CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value as string);
+  }
+}

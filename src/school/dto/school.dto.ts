@@ -1,0 +1,68 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import { IsCalendarDate, NAME_MAX, Trim } from '../../common/dto-rules';
+
+export class PeriodDto {
+  @ApiProperty() @Trim() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) name!: string;
+  @ApiProperty({ example: '2026-09-01' }) @IsCalendarDate() startsOn!: string;
+  @ApiProperty({ example: '2026-10-25' }) @IsCalendarDate() endsOn!: string;
+}
+
+export class HolidayDto {
+  @ApiProperty() @IsCalendarDate() startsOn!: string;
+  @ApiProperty() @IsCalendarDate() endsOn!: string;
+}
+
+export class CreateYearDto {
+  @ApiProperty() @Trim() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) name!: string;
+  @ApiProperty() @IsCalendarDate() startsOn!: string;
+  @ApiProperty() @IsCalendarDate() endsOn!: string;
+  @ApiProperty({ type: [PeriodDto] }) @IsArray() @ArrayMinSize(1) @ArrayMaxSize(12) @ValidateNested({ each: true }) @Type(() => PeriodDto) periods!: PeriodDto[];
+  @ApiPropertyOptional({ type: [HolidayDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => HolidayDto)
+  holidays?: HolidayDto[];
+}
+
+export class CreateSubjectDto {
+  @ApiProperty() @Trim() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) name!: string;
+}
+
+export class CreateClassDto {
+  @ApiProperty() @IsUUID('all') yearId!: string;
+  @ApiProperty() @Trim() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) name!: string;
+  @ApiProperty() @IsUUID('all') classTeacherId!: string;
+}
+
+export class AdmitStudentDto {
+  @ApiProperty() @Trim() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) fullName!: string;
+  @ApiProperty() @IsUUID('all') classId!: string;
+  @ApiPropertyOptional() @IsOptional() @IsCalendarDate() birthDate?: string;
+  @ApiPropertyOptional() @IsOptional() @IsUUID('all') accountId?: string;
+}
+
+export class TransferStudentDto {
+  @ApiProperty() @IsUUID('all') toClassId!: string;
+  @ApiProperty() @IsCalendarDate() on!: string;
+}
+
+export class CreateGroupDto {
+  @ApiProperty() @IsUUID('all') classId!: string;
+  @ApiProperty() @IsUUID('all') subjectId!: string;
+  @ApiPropertyOptional() @IsOptional() @Trim() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) name?: string;
+  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(500) @IsUUID('all', { each: true }) studentIds?: string[];
+}
+
+export class AssignTeacherDto {
+  @ApiProperty() @IsUUID('all') teacherId!: string;
+  @ApiProperty() @IsUUID('all') groupId!: string;
+}
+
+export class LinkParentDto {
+  @ApiProperty() @IsUUID('all') parentId!: string;
+  @ApiProperty() @IsUUID('all') studentId!: string;
+}
