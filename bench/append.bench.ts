@@ -1,8 +1,8 @@
 import { getPostgreSQLEventStore, type PostgresEventStore as EmmettEventStore } from '@event-driven-io/emmett-postgresql';
-import { Client, types } from 'pg';
+import { Client, Pool, types } from 'pg';
 import { SqlPool } from '../src/database/sql-pool';
 import { PostgresEventStore } from '../src/event-store/postgres/postgres-event-store';
-import { Backend, BenchContext, describeError, envInt, Progress, Section } from './context';
+import { Backend, BenchContext, describeError, envInt, ignoreTerminationOfIdleClients, Progress, Section } from './context';
 import { formatRatio, latencySummary, ratio, Row } from './report';
 import { BenchEvent, benchEvent, benchMetadata, share } from './workload';
 
@@ -63,8 +63,8 @@ export const appendSection: Section = {
         `${WARMUP_APPENDS} warm-up appends per row are not timed. Each row runs on its own fresh database.`,
     );
     ctx.note(
-      `PostgreSQL: ours and raw use a pg.Pool of ${POOL_SIZE}; Emmett uses its own dumbo pool (pg default max 10, ` +
-        `more than the 8 writers). PGlite: one in-memory session, calls queue on it.`,
+      `PostgreSQL: ours and raw use a pg.Pool of ${POOL_SIZE}; Emmett gets a pg.Pool of 10 (what dumbo would make ` +
+        `itself; more than the 8 writers). PGlite: one in-memory session, calls queue on it.`,
     );
     ctx.note(`latency = one append call as the caller sees it (pool wait included); events/s = events / wall time of the row.`);
     if (ctx.postgresSkipReason) ctx.note(`PostgreSQL rows skipped: ${ctx.postgresSkipReason}`);
@@ -204,17 +204,22 @@ async function openEmmett(ctx: BenchContext): Promise<Target> {
   const throwaway = await ctx.createPostgresDatabase();
   const ours = captureParsers();
   if (emmettParsers) applyParsers(emmettParsers);
+  // The pool dumbo would make itself (pg's default max of 10), handed in so that its end is ours
+  // to await: dumbo ends its own pools by a usage count, which left connections behind in a trial.
+  const pool = new Pool({ connectionString: throwaway.url, max: 10, application_name: 'zhurnal-bench-emmett' });
+  ignoreTerminationOfIdleClients(pool);
   let store: EmmettEventStore | undefined;
   const close = async () => {
     try {
       await store?.close();
+      await pool.end();
     } finally {
       applyParsers(ours);
       await throwaway.drop();
     }
   };
   try {
-    store = getPostgreSQLEventStore(throwaway.url);
+    store = getPostgreSQLEventStore(throwaway.url, { connectionOptions: { pool } });
     emmettParsers ??= captureParsers();
     // The schema is made on first use otherwise; make it now, outside the timed part.
     await store.schema.migrate();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { MultiBar, Presets } from 'cli-progress';
 import { Client } from 'pg';
 import { Database } from '../src/database/database';
@@ -174,6 +175,7 @@ export class BenchEnvironment {
     let database: Database;
     try {
       database = await Database.open({ databaseUrl: throwaway.url, dataDir: '', poolSize: options.poolSize });
+      ignoreTerminationOfIdleClients(database.pool);
     } catch (error) {
       await throwaway.drop();
       throw error;
@@ -233,7 +235,18 @@ export class BenchEnvironment {
     for (const name of [...this.live]) await this.dropDatabase(name).catch(() => undefined);
   }
 
+  /**
+   * pg-pool's end() resolves once it has asked each connection to close, not once they have gone;
+   * terminating them mid-close (FORCE) makes the client emit an error nobody listens for. So wait
+   * a moment for the backends to leave, then drop whatever is still there.
+   */
   private async dropDatabase(name: string): Promise<void> {
+    const deadline = performance.now() + 3000;
+    while (performance.now() < deadline) {
+      const [row] = await adminQuery<{ n: number }>(this.serverUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${name}'`);
+      if (row.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await adminQuery(this.serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     this.live.delete(name);
   }
@@ -244,6 +257,18 @@ export class BenchEnvironment {
     for (const name of [...this.live]) await this.dropDatabase(name).catch(() => undefined);
     process.exit(130);
   }
+}
+
+/**
+ * A pg.Pool emits 'error' when an idle connection dies; with no listener that ends the process.
+ * Termination by the server (57P01, the drop of a throw-away database) is expected; others are shown.
+ */
+export function ignoreTerminationOfIdleClients(pool: object): void {
+  if (!(pool instanceof EventEmitter)) return;
+  pool.on('error', (error: unknown) => {
+    if ((error as { code?: unknown }).code === '57P01') return;
+    process.stderr.write(`idle database connection failed: ${describeError(error)}\n`);
+  });
 }
 
 /** Without a terminal, cli-progress would only print blank lines: one line per phase instead. */

@@ -19,7 +19,29 @@ interface Cached {
 }
 
 const MAX_CACHED_STREAMS = 20_000;
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 8;
+
+/** One writer per stream at a time in this process: conflicts are then left to other processes. */
+class StreamLocks {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+    await previous;
+    try {
+      return await work();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
 
 /**
  * Load → fold → decide → append, for every handler. A stream's folded state is kept in memory
@@ -30,6 +52,7 @@ const MAX_ATTEMPTS = 5;
 @Injectable()
 export class EventSourcedRepository {
   private readonly cache = new Map<string, Cached>();
+  private readonly locks = new StreamLocks();
 
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
@@ -50,11 +73,20 @@ export class EventSourcedRepository {
   }
 
   /**
-   * Decides on the current state and appends the result with its version; on a conflict it
-   * loads again and decides again (bounded). `decide` throwing refuses the command, writing nothing.
-   * Returns null when the decision was that nothing needs to happen.
+   * Decides on the current state and appends the result with its version; on a conflict (a writer
+   * in another process) it loads again and decides again, bounded, with jittered back-off.
+   * `decide` throwing refuses the command, writing nothing. Null: nothing needed to happen.
    */
   async handle<State, Event extends DomainEvent>(
+    stream: string,
+    decider: Decider<State, Event>,
+    decide: (state: State) => Event[],
+    meta: AppendMetadata,
+  ): Promise<AppendResult | null> {
+    return this.locks.run(stream, () => this.decideAndAppend(stream, decider, decide, meta));
+  }
+
+  private async decideAndAppend<State, Event extends DomainEvent>(
     stream: string,
     decider: Decider<State, Event>,
     decide: (state: State) => Event[],
@@ -72,8 +104,8 @@ export class EventSourcedRepository {
         if (!result.replayed && (cached?.version ?? 0) === version) this.remember(stream, result.nextVersion, next);
         return result;
       } catch (error) {
-        if (error instanceof ConcurrencyError && attempt < MAX_ATTEMPTS) continue;
-        throw error;
+        if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+        await backOff(attempt);
       }
     }
   }

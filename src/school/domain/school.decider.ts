@@ -166,10 +166,9 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
       if (!target) throw invalid('toClassId', 'must be a class of this school');
       const year = state.years[target.yearId];
       if (command.on < year.startsOn || command.on > year.endsOn) throw invalid('on', "must lie inside the target class's school year");
-      const current = classOn(student.placements, command.on);
-      if (current === command.toClassId) throw conflict('ALREADY_EXISTS', 'The student is in that class on that date already.');
       const last = student.placements[student.placements.length - 1];
       if (command.on <= last.from) throw invalid('on', 'must be after the last move of this student (history is never rewritten)');
+      if (classOn(student.placements, command.on) === command.toClassId) throw conflict('ALREADY_EXISTS', 'The student is in that class on that date already.');
       return [{ type: 'StudentTransferred', data: { studentId: command.studentId, fromClassId: last.classId, toClassId: command.toClassId, on: command.on } }];
     }
 

@@ -1,0 +1,33 @@
+import { deciderSpec } from '../../common/testing/given-when-then';
+import { accountDecider, AccountEvent, accountIdForLogin } from './account.decider';
+
+const spec = deciderSpec(accountDecider);
+const created: AccountEvent = {
+  type: 'AccountCreated',
+  data: { accountId: 'a1', schoolId: 's1', login: 'ivanova', fullName: 'Иванова Анна', roles: ['teacher'], generation: 1, credentialId: 'c1' },
+};
+
+describe('account decider', () => {
+  it('given no account, when created, then the login is kept normalised and the generation is 1', () => {
+    spec
+      .given([])
+      .when({ type: 'CreateAccount', accountId: 'a1', schoolId: 's1', login: ' Ivanova', fullName: 'Иванова Анна', roles: ['teacher', 'teacher'], credentialId: 'c1' })
+      .then([created]);
+  });
+
+  it('given an account, when the same login is created again, then ALREADY_EXISTS', () => {
+    spec.given([created]).when({ type: 'CreateAccount', accountId: 'a1', schoolId: 's1', login: 'ivanova', fullName: 'x', roles: ['parent'], credentialId: 'c2' }).thenRefuses('ALREADY_EXISTS');
+  });
+
+  it('given a blocked account, when credentials are reissued, then the generation moves on and the block ends', () => {
+    const blocked: AccountEvent = { type: 'AccountBlocked', data: { accountId: 'a1', reason: 'leak', incidentId: 'i1' } };
+    spec.given([created, blocked]).when({ type: 'ReissueCredentials', accountId: 'a1', credentialId: 'c2' }).then([{ type: 'CredentialsReissued', data: { accountId: 'a1', generation: 2, credentialId: 'c2' } }]);
+    const { state } = spec.given([created, blocked, { type: 'CredentialsReissued', data: { accountId: 'a1', generation: 2, credentialId: 'c2' } }]);
+    expect(state).toMatchObject({ status: 'active', generation: 2, credentialId: 'c2' });
+  });
+
+  it('derives one account id per login, whatever its case and spaces', () => {
+    expect(accountIdForLogin('Ivanova ')).toBe(accountIdForLogin('ivanova'));
+    expect(accountIdForLogin('ivanova')).not.toBe(accountIdForLogin('ivanov'));
+  });
+});

@@ -1,0 +1,106 @@
+import { deciderSpec } from '../../common/testing/given-when-then';
+import { classRoster, groupRoster, SchoolEvent, schoolDecider } from './school.decider';
+
+const spec = deciderSpec(schoolDecider);
+const S = 'school-1';
+const teacher = { schoolId: S, roles: ['teacher' as const] };
+const created: SchoolEvent = { type: 'SchoolCreated', data: { schoolId: S, name: 'Школа №1', timezone: 'Europe/Moscow' } };
+const year: SchoolEvent = {
+  type: 'YearCreated',
+  data: {
+    yearId: 'y1',
+    name: '2026/27',
+    startsOn: '2026-09-01',
+    endsOn: '2027-05-31',
+    periods: [
+      { periodId: 'q1', name: 'I четверть', startsOn: '2026-09-01', endsOn: '2026-10-25' },
+      { periodId: 'q2', name: 'II четверть', startsOn: '2026-11-05', endsOn: '2026-12-28' },
+    ],
+    holidays: [],
+  },
+};
+const subject: SchoolEvent = { type: 'SubjectCreated', data: { subjectId: 'math', name: 'Математика' } };
+const class5a: SchoolEvent = { type: 'ClassCreated', data: { classId: '5a', yearId: 'y1', name: '5А', classTeacherId: 't1' } };
+const class5b: SchoolEvent = { type: 'ClassCreated', data: { classId: '5b', yearId: 'y1', name: '5Б', classTeacherId: 't2' } };
+const ivanov: SchoolEvent = { type: 'StudentAdmitted', data: { studentId: 's1', fullName: 'Иванов Иван', classId: '5a', birthDate: null, accountId: null } };
+const group: SchoolEvent = { type: 'GroupCreated', data: { groupId: 'g1', classId: '5a', subjectId: 'math', name: '5А Математика', studentIds: null } };
+
+describe('school structure decider', () => {
+  describe('school year', () => {
+    const createYear = (periods: { name: string; startsOn: string; endsOn: string }[], startsOn = '2030-09-01', endsOn = '2031-05-31') => ({
+      type: 'CreateYear' as const,
+      yearId: 'y2',
+      name: '2030/31',
+      startsOn,
+      endsOn,
+      periods: periods.map((p, i) => ({ periodId: `p${i}`, ...p })),
+      holidays: [],
+    });
+
+    it('given a school, when a year with periods inside it is created, then YearCreated', () => {
+      const command = createYear([{ name: 'I', startsOn: '2030-09-01', endsOn: '2030-12-28' }]);
+      spec.given([created]).when(command).then([{ type: 'YearCreated', data: { yearId: 'y2', name: '2030/31', startsOn: '2030-09-01', endsOn: '2031-05-31', periods: command.periods, holidays: [] } }]);
+    });
+
+    it('refuses overlapping periods, naming the later one', () => {
+      spec.given([created]).when(createYear([{ name: 'I', startsOn: '2030-09-01', endsOn: '2030-11-01' }, { name: 'II', startsOn: '2030-10-30', endsOn: '2030-12-28' }])).thenRefuses('VALIDATION_FAILED', 'periods.1');
+    });
+
+    it('refuses a period outside the year, and a year that ends before it starts', () => {
+      spec.given([created]).when(createYear([{ name: 'I', startsOn: '2030-08-20', endsOn: '2030-10-01' }])).thenRefuses('VALIDATION_FAILED', 'periods.0');
+      spec.given([created]).when(createYear([{ name: 'I', startsOn: '2030-09-01', endsOn: '2030-10-01' }], '2031-09-01', '2030-09-01')).thenRefuses('VALIDATION_FAILED', 'endsOn');
+    });
+
+    it('refuses a year whose dates another year covers', () => {
+      spec.given([created, year]).when(createYear([{ name: 'I', startsOn: '2027-01-10', endsOn: '2027-03-01' }], '2027-01-10', '2027-08-31')).thenRefuses('ALREADY_EXISTS');
+    });
+  });
+
+  describe('classes, students and groups', () => {
+    it('refuses a class teacher who is not a teacher of this school', () => {
+      const command = { type: 'CreateClass' as const, classId: 'c9', yearId: 'y1', name: '9А', classTeacherId: 'p1' };
+      spec.given([created, year]).when({ ...command, classTeacher: { schoolId: S, roles: ['parent'] } }).thenRefuses('VALIDATION_FAILED', 'classTeacherId');
+      spec.given([created, year]).when({ ...command, classTeacher: { schoolId: 'other', roles: ['teacher'] } }).thenRefuses('VALIDATION_FAILED', 'classTeacherId');
+      spec.given([created, year]).when({ ...command, classTeacher: teacher }).then([{ type: 'ClassCreated', data: { classId: 'c9', yearId: 'y1', name: '9А', classTeacherId: 'p1' } }]);
+    });
+
+    it('refuses a second class of the same name in a year', () => {
+      spec.given([created, year, class5a]).when({ type: 'CreateClass', classId: 'c2', yearId: 'y1', name: '5а', classTeacherId: 't3', classTeacher: teacher }).thenRefuses('ALREADY_EXISTS');
+    });
+
+    it('keeps transfers as history: the roster of each date follows them, and nothing is rewritten', () => {
+      const transferred: SchoolEvent = { type: 'StudentTransferred', data: { studentId: 's1', fromClassId: '5a', toClassId: '5b', on: '2026-11-10' } };
+      const { state } = spec.given([created, year, subject, class5a, class5b, ivanov, group, transferred]);
+      expect(classRoster(state, '5a', '2026-11-09')).toEqual(['s1']);
+      expect(classRoster(state, '5a', '2026-11-10')).toEqual([]);
+      expect(classRoster(state, '5b', '2026-11-10')).toEqual(['s1']);
+      expect(groupRoster(state, 'g1', '2026-11-09')).toEqual(['s1']);
+      expect(groupRoster(state, 'g1', '2026-11-10')).toEqual([]);
+      spec.given([created, year, subject, class5a, class5b, ivanov, transferred]).when({ type: 'TransferStudent', studentId: 's1', toClassId: '5a', on: '2026-11-01' }).thenRefuses('VALIDATION_FAILED', 'on');
+    });
+
+    it('given a student, when a transfer lands outside the target year, then it is refused', () => {
+      spec.given([created, year, class5a, class5b, ivanov]).when({ type: 'TransferStudent', studentId: 's1', toClassId: '5b', on: '2027-07-01' }).thenRefuses('VALIDATION_FAILED', 'on');
+    });
+
+    it('refuses a fixed group list naming a student of another class', () => {
+      const other: SchoolEvent = { type: 'StudentAdmitted', data: { studentId: 's2', fullName: 'Петров Пётр', classId: '5b', birthDate: null, accountId: null } };
+      spec.given([created, year, subject, class5a, class5b, ivanov, other])
+        .when({ type: 'CreateGroup', groupId: 'g2', classId: '5a', subjectId: 'math', name: null, studentIds: ['s1', 's2'] })
+        .thenRefuses('VALIDATION_FAILED', 'studentIds.1');
+    });
+
+    it('assigns a teacher once, and links a parent account once', () => {
+      const assigned: SchoolEvent = { type: 'TeacherAssigned', data: { groupId: 'g1', teacherId: 't5' } };
+      spec.given([created, year, subject, class5a, ivanov, group]).when({ type: 'AssignTeacher', groupId: 'g1', teacherId: 't5', teacher }).then([assigned]);
+      spec.given([created, year, subject, class5a, ivanov, group, assigned]).when({ type: 'AssignTeacher', groupId: 'g1', teacherId: 't5', teacher }).thenRefuses('ALREADY_EXISTS');
+      const parent = { schoolId: S, roles: ['parent' as const] };
+      spec.given([created, year, class5a, ivanov]).when({ type: 'LinkParent', studentId: 's1', parentId: 'p1', parent }).then([{ type: 'ParentLinked', data: { studentId: 's1', parentId: 'p1' } }]);
+      spec.given([created, year, class5a, ivanov]).when({ type: 'LinkParent', studentId: 's1', parentId: 't1', parent: teacher }).thenRefuses('VALIDATION_FAILED', 'parentId');
+    });
+  });
+
+  it('refuses anything on a school that does not exist', () => {
+    spec.given([]).when({ type: 'CreateSubject', subjectId: 'x', name: 'Физика' }).thenRefuses('NOT_FOUND');
+  });
+});

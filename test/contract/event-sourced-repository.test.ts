@@ -1,0 +1,38 @@
+import { EventSourcedRepository } from '../../src/event-store/event-sourced-repository';
+import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
+import { openTestDatabase, TEST_DATABASE_KIND, TestDatabase } from '../support/database';
+import { meta } from '../support/fixtures';
+
+type Tally = { type: 'Counted'; data: { by: string; n: number } };
+const tally = { initialState: () => ({ count: 0 }), evolve: (state: { count: number }, event: Tally) => ({ count: state.count + (event.type === 'Counted' ? 1 : 0) }) };
+
+describe(`event-sourced repository under contention (${TEST_DATABASE_KIND})`, () => {
+  let test: TestDatabase;
+  beforeAll(async () => (test = await openTestDatabase({ poolSize: 12 })));
+  afterAll(async () => test.close());
+
+  it('loses no write when 20 commands hit one stream at once from two processes', async () => {
+    const store = new PostgresEventStore(test.database.pool, { kind: TEST_DATABASE_KIND });
+    // Two repositories: separate caches and locks, as two service instances would have.
+    const processes = [new EventSourcedRepository(store), new EventSourcedRepository(store)];
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        processes[i % 2].handle('tally-1', tally, (state) => [{ type: 'Counted', data: { by: `writer-${i}`, n: state.count + 1 } }], meta()),
+      ),
+    );
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+    const events = await store.readStream('tally-1');
+    expect(events.map((e) => (e.data as { n: number }).n)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(new Set(events.map((e) => (e.data as { by: string }).by)).size).toBe(20);
+    expect((await processes[0].load('tally-1', tally)).state.count).toBe(20);
+    expect((await processes[1].load('tally-1', tally)).state.count).toBe(20);
+  });
+
+  it('writes nothing when the decision refuses, and nothing when it decides nothing is needed', async () => {
+    const store = new PostgresEventStore(test.database.pool, { kind: TEST_DATABASE_KIND });
+    const repository = new EventSourcedRepository(store);
+    await expect(repository.handle('tally-2', tally, () => { throw new Error('refused'); }, meta())).rejects.toThrow('refused');
+    expect(await repository.handle('tally-2', tally, () => [], meta())).toBeNull();
+    expect(await store.readStream('tally-2')).toEqual([]);
+  });
+});

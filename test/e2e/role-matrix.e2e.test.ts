@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestApp, TestApp } from '../support/app';
+import { TEST_DATABASE_KIND } from '../support/database';
+import { ADMIN_PASSWORD, api, buildSchool, PASSWORD, SchoolWorld } from '../support/school-fixture';
+import { COLUMNS, MatrixSpares, refusalStatus, renderRoleMatrix, ROLE_MATRIX } from './role-matrix';
+
+describe(`role matrix: every route × every person (${TEST_DATABASE_KIND})`, () => {
+  let subject: TestApp;
+  let world: SchoolWorld;
+  let spares: MatrixSpares;
+
+  beforeAll(async () => {
+    subject = await startTestApp({ env: { ADMIN_PASSWORD } });
+    world = await buildSchool(subject.server);
+    const client = api(subject.server);
+    const created = async (path: string, token: string | null, body: object) => {
+      const response = await client.post(path, token, body);
+      if (response.status !== 201) throw new Error(`${path}: ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body.id as string;
+    };
+    const { admin, deputy } = world.tokens;
+    const s = `/schools/${world.schoolId}`;
+    spares = {
+      inspectorOfOtherSchool: await created(`/schools/${world.otherSchoolId}/accounts`, admin, { login: 'matrix-inspector', password: PASSWORD, fullName: 'Инспектор', roles: ['inspector'] }),
+      reissueTarget: await created(`${s}/accounts`, admin, { login: 'matrix-spare', password: PASSWORD, fullName: 'Запасной', roles: ['teacher'] }),
+      movableStudent: await created(`${s}/students`, deputy, { fullName: 'Переводной', classId: world.classId }),
+      untaughtGroup: await created(`${s}/groups`, deputy, { classId: world.classId, subjectId: world.subjectId, name: 'Без учителя' }),
+      studentsToLink: await Promise.all(COLUMNS.map((_, i) => created(`${s}/students`, deputy, { fullName: `Связной ${i}`, classId: world.classId }))),
+    };
+  });
+  afterAll(async () => subject?.close());
+
+  it('docs/roles.md is the matrix the tests prove', () => {
+    expect(readFileSync(join(__dirname, '../../docs/roles.md'), 'utf8')).toBe(renderRoleMatrix());
+  });
+
+  describe.each(ROLE_MATRIX.map((row) => [row.route, row] as const))('%s', (_, row) => {
+    it.each(COLUMNS.map(({ person, label }, cell) => [label, person, cell] as const))('%s', async (_label, person, cell) => {
+      const { method, path, body } = row.request(world, spares, cell);
+      const client = api(subject.server);
+      const token = world.tokens[person];
+      const response = method === 'get' ? await client.get(path, token) : await client.post(path, token, body);
+      if (row.allowed.includes(person)) {
+        if (response.status >= 300) throw new Error(`${person} should be allowed: ${response.status} ${JSON.stringify(response.body)}`);
+      } else {
+        expect({ status: response.status, code: response.body.code }).toEqual({
+          status: refusalStatus(row, person),
+          code: { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' }[refusalStatus(row, person)],
+        });
+        if (response.status === 403) expect(response.body.message.length).toBeGreaterThan(10);
+      }
+    });
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * The role matrix: for every route of API.md built so far, exactly who may use it. It drives
+ * test/e2e/role-matrix.e2e.test.ts (every route × every person below) and is rendered into
+ * docs/roles.md (`npm run docs:roles`), so the documentation is what the tests prove.
+ *
+ * Anyone not listed is refused: 401 without a token, 404 from another school (a school one may not
+ * see does not exist for one), 403 with a reason otherwise.
+ */
+import type { Person, SchoolWorld } from '../support/school-fixture';
+
+export interface MatrixRequest {
+  method: 'get' | 'post';
+  path: string;
+  body?: object;
+}
+
+/** Spare things a cell may consume, made once before the matrix runs. */
+export interface MatrixSpares {
+  /** An inspector of the other school, not yet granted this one. */
+  inspectorOfOtherSchool: string;
+  /** An account whose credentials may be reissued without breaking anyone's token. */
+  reissueTarget: string;
+  /** A student of the class teacher's class that may be moved. */
+  movableStudent: string;
+  /** A group nobody teaches yet. */
+  untaughtGroup: string;
+  /** One student per cell of the class teacher's class, for parent links that must be new. */
+  studentsToLink: string[];
+}
+
+export interface MatrixRow {
+  route: string;
+  allowed: readonly Person[];
+  /** What the row means where the rule is not plain. */
+  note?: string;
+  request(world: SchoolWorld, spares: MatrixSpares, cell: number): MatrixRequest;
+}
+
+const everyoneSignedIn: Person[] = [
+  'admin',
+  'director',
+  'deputy',
+  'assignedTeacher',
+  'otherTeacher',
+  'classTeacher',
+  'parent',
+  'otherParent',
+  'student',
+  'inspector',
+  'sysadmin',
+  'securityOfficer',
+  'otherSchool',
+];
+
+const s = (w: SchoolWorld) => `/schools/${w.schoolId}`;
+
+export const ROLE_MATRIX: readonly MatrixRow[] = [
+  {
+    route: 'POST /auth/login',
+    allowed: [...everyoneSignedIn, 'noToken'],
+    note: 'public; limited on wrong passwords',
+    request: () => ({ method: 'post', path: '/auth/login', body: { login: 'a-student', password: 'a-long-enough-password' } }),
+  },
+  { route: 'GET /auth/me', allowed: everyoneSignedIn, request: () => ({ method: 'get', path: '/auth/me' }) },
+  {
+    route: 'POST /schools',
+    allowed: ['admin'],
+    request: (_, __, cell) => ({ method: 'post', path: '/schools', body: { name: `Matrix school ${cell}` } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/accounts',
+    allowed: ['admin', 'sysadmin', 'classTeacher'],
+    note: 'a class teacher creates parent accounts only',
+    request: (w, _, cell) => ({
+      method: 'post',
+      path: `${s(w)}/accounts`,
+      body: { login: `matrix-parent-${cell}`, password: 'a-long-enough-password', fullName: `Родитель ${cell}`, roles: ['parent'] },
+    }),
+  },
+  {
+    route: 'POST /schools/:schoolId/inspector-grants',
+    allowed: ['admin'],
+    request: (w, spares) => ({ method: 'post', path: `${s(w)}/inspector-grants`, body: { accountId: spares.inspectorOfOtherSchool } }),
+  },
+  {
+    route: 'GET /schools/:schoolId/accounts/:accountId',
+    allowed: ['director', 'sysadmin', 'securityOfficer', 'assignedTeacher'],
+    note: "the target is the assigned teacher's own account (self)",
+    request: (w) => ({ method: 'get', path: `${s(w)}/accounts/${w.accounts.assignedTeacher}` }),
+  },
+  {
+    route: 'POST /schools/:schoolId/accounts/:accountId/credentials',
+    allowed: ['sysadmin'],
+    request: (w, spares) => ({ method: 'post', path: `${s(w)}/accounts/${spares.reissueTarget}/credentials`, body: { password: 'another-long-password' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/years',
+    allowed: ['deputy', 'director'],
+    request: (w, _, cell) => ({
+      method: 'post',
+      path: `${s(w)}/years`,
+      body: { name: `${2040 + cell}`, startsOn: `${2040 + cell}-01-10`, endsOn: `${2040 + cell}-06-30`, periods: [{ name: 'I', startsOn: `${2040 + cell}-01-10`, endsOn: `${2040 + cell}-06-30` }] },
+    }),
+  },
+  { route: 'POST /schools/:schoolId/subjects', allowed: ['deputy'], request: (w, _, cell) => ({ method: 'post', path: `${s(w)}/subjects`, body: { name: `Предмет ${cell}` } }) },
+  {
+    route: 'POST /schools/:schoolId/classes',
+    allowed: ['deputy'],
+    request: (w, _, cell) => ({ method: 'post', path: `${s(w)}/classes`, body: { yearId: w.yearId, name: `${cell}М`, classTeacherId: w.teacherOf5b } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/students',
+    allowed: ['deputy', 'classTeacher'],
+    note: 'the class teacher only into their own class',
+    request: (w, _, cell) => ({ method: 'post', path: `${s(w)}/students`, body: { fullName: `Ученик ${cell}`, classId: w.classId } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/students/:studentId/transfers',
+    allowed: ['deputy'],
+    request: (w, spares) => ({ method: 'post', path: `${s(w)}/students/${spares.movableStudent}/transfers`, body: { toClassId: w.otherClassId, on: '2026-12-01' } }),
+  },
+  { route: 'POST /schools/:schoolId/groups', allowed: ['deputy'], request: (w) => ({ method: 'post', path: `${s(w)}/groups`, body: { classId: w.classId, subjectId: w.subjectId } }) },
+  {
+    route: 'POST /schools/:schoolId/assignments',
+    allowed: ['deputy'],
+    request: (w, spares) => ({ method: 'post', path: `${s(w)}/assignments`, body: { teacherId: w.teacherOf5b, groupId: spares.untaughtGroup } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/parent-links',
+    allowed: ['deputy', 'classTeacher'],
+    note: "the class teacher only for students of their class",
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/parent-links`, body: { parentId: w.accounts.parent, studentId: spares.studentsToLink[cell] } }),
+  },
+  {
+    route: 'GET /schools/:schoolId/classes/:classId',
+    allowed: ['director', 'deputy', 'inspector', 'classTeacher', 'assignedTeacher'],
+    note: 'staff who teach the class (seed 003 §22), the administration, inspectors',
+    request: (w) => ({ method: 'get', path: `${s(w)}/classes/${w.classId}` }),
+  },
+];
+
+export const COLUMNS: readonly { person: Person; label: string }[] = [
+  { person: 'admin', label: 'admin' },
+  { person: 'director', label: 'director' },
+  { person: 'deputy', label: 'deputy' },
+  { person: 'assignedTeacher', label: 'assigned teacher' },
+  { person: 'otherTeacher', label: 'other teacher' },
+  { person: 'classTeacher', label: 'class teacher' },
+  { person: 'parent', label: 'parent' },
+  { person: 'otherParent', label: 'other parent' },
+  { person: 'student', label: 'student' },
+  { person: 'inspector', label: 'inspector' },
+  { person: 'sysadmin', label: 'sysadmin' },
+  { person: 'securityOfficer', label: 'security officer' },
+  { person: 'noToken', label: 'no token' },
+  { person: 'otherSchool', label: 'other school' },
+];
+
+/** Status a refused person gets on a route. */
+export function refusalStatus(row: MatrixRow, person: Person): number {
+  if (person === 'noToken') return 401;
+  if (person === 'otherSchool' && row.route.includes(':schoolId')) return 404;
+  return 403;
+}
+
+/** docs/roles.md, from the table above. */
+export function renderRoleMatrix(): string {
+  const header = `| route | ${COLUMNS.map((c) => c.label).join(' | ')} | note |`;
+  const rule = `|---|${COLUMNS.map(() => ':-:').join('|')}|---|`;
+  const rows = ROLE_MATRIX.map((row) => {
+    const cells = COLUMNS.map(({ person }) => (row.allowed.includes(person) ? '✅' : String(refusalStatus(row, person))));
+    return `| \`${row.route}\` | ${cells.join(' | ')} | ${row.note ?? ''} |`;
+  });
+  return [
+    '# Who may use which route',
+    '',
+    'Generated from `test/e2e/role-matrix.ts` by `npm run docs:roles`; `test/e2e/role-matrix.e2e.test.ts` proves every cell over HTTP',
+    `(${ROLE_MATRIX.length} routes × ${COLUMNS.length} people = ${ROLE_MATRIX.length * COLUMNS.length} requests). ✅ allowed; a number is the refusal.`,
+    '"assigned teacher" teaches a group of the class; "class teacher" is the class\'s `classTeacherId`; "other school" is a director of another school.',
+    '',
+    header,
+    rule,
+    ...rows,
+    '',
+  ].join('\n');
+}
