@@ -1,0 +1,40 @@
+import fc from 'fast-check';
+import { startTestApp, TestApp } from '../support/app';
+import { TEST_DATABASE_KIND } from '../support/database';
+import { ADMIN_PASSWORD, api, buildSchool, SchoolWorld } from '../support/school-fixture';
+import { ROLE_MATRIX } from '../e2e/role-matrix';
+
+/**
+ * Whatever JSON a client sends to any route, as whoever may use it, the answer is never a 5xx,
+ * and a 400 names at least one field.
+ */
+describe(`property: no malformed body gets a 5xx (${TEST_DATABASE_KIND})`, () => {
+  let subject: TestApp;
+  let world: SchoolWorld;
+  beforeAll(async () => {
+    subject = await startTestApp({ env: { ADMIN_PASSWORD } });
+    world = await buildSchool(subject.server);
+  });
+  afterAll(async () => subject?.close());
+
+  const writeRoutes = ROLE_MATRIX.filter((row) => row.route.startsWith('POST'));
+  const spares = { inspectorOfOtherSchool: '', reissueTarget: '', movableStudent: '', untaughtGroup: '', studentsToLink: [] };
+
+  it('for random bodies on every write route', async () => {
+    const client = api(subject.server);
+    const body = fc.oneof(
+      fc.jsonValue(),
+      fc.dictionary(fc.constantFrom('name', 'login', 'password', 'roles', 'periods', 'startsOn', 'classId', 'studentIds', 'on', 'fullName', 'yearId'), fc.jsonValue()),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...writeRoutes), body, async (row, payload) => {
+        const { path } = row.request(world, spares, 0);
+        const person = row.allowed.find((p) => p !== 'noToken') ?? 'admin';
+        const response = await client.post(path, world.tokens[person]).set('Content-Type', 'application/json').send(JSON.stringify(payload));
+        expect(response.status).toBeLessThan(500);
+        if (response.status === 400) expect(response.body.details.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
