@@ -98,8 +98,9 @@ export class EventSourcedRepository {
       if (events.length === 0) return null;
       try {
         const result = await this.store.append(stream, version === 0 ? 'no-stream' : version, events, meta);
+        // Evolve with what was stored: envelopes carry the actor and time some states keep.
         let next = state;
-        for (const event of events) next = decider.evolve(next, event);
+        for (const event of result.events) next = decider.evolve(next, event as unknown as Event);
         const cached = this.cache.get(stream);
         if (!result.replayed && (cached?.version ?? 0) === version) this.remember(stream, result.nextVersion, next);
         return result;
