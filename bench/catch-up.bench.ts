@@ -1,12 +1,13 @@
 import { PROJECTORS } from '../projections';
 import { ProjectionRunner } from '../projections/projection-runner';
+import { handlesEvent } from '../projections/projector';
 import { SqlPool } from '../src/database/sql-pool';
 import type { NewEvent } from '../src/event-store/envelope';
 import { PostgresEventStore } from '../src/event-store/postgres/postgres-event-store';
 import { comparePositions, Position, START } from '../src/event-store/position';
 import { Backend, BenchContext, BenchDatabase, describeError, envInt, Section } from './context';
 import { formatRatio, ratio, Row } from './report';
-import { benchEvent, benchMetadata } from './workload';
+import { BENCH_EVENT_TYPES, benchEvent, benchMetadata } from './workload';
 
 /**
  * A large log read back from the start: the global-order read a new subscriber or a rebuild does,
@@ -57,6 +58,11 @@ export const catchUpSection: Section = {
     ctx.note(
       `raw reference: keyset pages of ${READ_BATCH.toLocaleString('en')} on (tx_id, seq) fetching the same three columns as ` +
         `readAll, without readAll's pg_snapshot_xmin bound and without JSON parsing of the envelope.`,
+    );
+    const idle = PROJECTORS.filter((p) => !BENCH_EVENT_TYPES.some((type) => handlesEvent(p, type))).map((p) => p.name);
+    ctx.note(
+      `rebuild runs all ${PROJECTORS.length} projector(s) of projections/index.ts (${PROJECTORS.map((p) => p.name).join(', ')}) from an empty checkpoint` +
+        (idle.length > 0 ? `; ${idle.join(', ')} fold none of the bench's event types (${BENCH_EVENT_TYPES.join(', ')}), so only their checkpoints move.` : '.'),
     );
     if (ctx.postgresSkipReason) ctx.note(`PostgreSQL rows skipped: ${ctx.postgresSkipReason}`);
     const rows: Row[] = [];
@@ -120,7 +126,7 @@ async function runOn(ctx: BenchContext, backend: Backend): Promise<Row[]> {
       },
       {
         scenario,
-        measure: `ours: projection rebuild (${PROJECTORS.map((p) => p.name).join(', ')})`,
+        measure: `ours: projection rebuild, ${PROJECTORS.length} projector(s)`,
         events: rebuild.events,
         seconds: rebuild.seconds,
         'events/s': rebuildRate,

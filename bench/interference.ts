@@ -64,7 +64,7 @@ export class InterferenceMonitor {
     try {
       const { rows } = await client.query<{ datname: string }>(
         `SELECT DISTINCT datname FROM pg_stat_activity
-          WHERE datname IS NOT NULL AND datname NOT LIKE 'zhurnal_bench_%' AND pid <> pg_backend_pid()
+          WHERE datname IS NOT NULL AND datname NOT LIKE 'zhurnal_bench_%' AND application_name NOT LIKE 'zhurnal-bench%'
             AND backend_type = 'client backend' AND state <> 'idle'`,
       );
       this.samples++;

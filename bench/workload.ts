@@ -33,6 +33,9 @@ const PAYLOADS: readonly BenchEvent[] = Array.from({ length: 256 }, (_, i): Benc
 
 export const benchEvent = (i: number): BenchEvent => PAYLOADS[i % PAYLOADS.length];
 
+/** The event types the benches write. */
+export const BENCH_EVENT_TYPES: readonly string[] = [...new Set(PAYLOADS.map((p) => p.type))];
+
 /** Who issued the command: one per append call, as a command handler would pass it. */
 export function benchMetadata(): AppendMetadata {
   return {

@@ -1,5 +1,7 @@
 import { DocumentProjector } from './projector';
+import { diary } from './diary/diary.projector';
+import { journalGrid } from './journal-grid/journal-grid.projector';
 import { streamCatalog } from './stream-catalog/stream-catalog.projector';
 
 /** Every view the service keeps. The runner applies them all from one pass over the log. */
-export const PROJECTORS: readonly DocumentProjector[] = [streamCatalog as DocumentProjector];
+export const PROJECTORS: readonly DocumentProjector[] = [streamCatalog, journalGrid, diary] as DocumentProjector[];

@@ -201,7 +201,7 @@ export class ProjectionRunner {
     const lastPosition = new Map<string, Position>();
     events.forEach((event, index) => {
       for (const key of keysPerEvent[index]) {
-        const next = projector.evolve(docs.get(key) ?? null, event) as object | null;
+        const next = projector.evolve(docs.get(key) ?? null, event, key) as object | null;
         docs.set(key, next);
         lastPosition.set(key, event.position);
       }

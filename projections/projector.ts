@@ -12,8 +12,8 @@ export interface DocumentProjector<Doc = unknown> {
   readonly handles: readonly string[] | '*';
   /** Keys of the documents the event changes; none means the event does not concern this view. */
   keys(event: StoredEvent): readonly string[];
-  /** The document after the event; null removes it. */
-  evolve(doc: Doc | null, event: StoredEvent): Doc | null;
+  /** The document after the event; null removes it. `key` says which document (an event may touch several). */
+  evolve(doc: Doc | null, event: StoredEvent, key: string): Doc | null;
 }
 
 export const handlesEvent = (projector: DocumentProjector, type: string): boolean =>
@@ -25,7 +25,7 @@ export function foldDocuments<Doc>(projector: DocumentProjector<Doc>, events: re
   for (const event of events) {
     if (!handlesEvent(projector as DocumentProjector, event.type)) continue;
     for (const key of projector.keys(event)) {
-      const next = projector.evolve(docs.get(key) ?? null, event);
+      const next = projector.evolve(docs.get(key) ?? null, event, key);
       if (next === null) docs.delete(key);
       else docs.set(key, next);
     }

@@ -11,6 +11,7 @@ import { AppConfig } from './config/app-config';
 import { AccountsModule } from './accounts/accounts.module';
 import { AuthModule } from './auth/auth.module';
 import { SchoolModule } from './school/school.module';
+import { JournalModule } from './journal/journal.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { HttpMetricsInterceptor } from './operations/http-metrics.interceptor';
 import { OperationsController } from './operations/operations.controller';
@@ -53,6 +54,7 @@ export class AppModule {
         AuthModule,
         AccountsModule,
         SchoolModule,
+        JournalModule,
       ],
       controllers: [OperationsController],
       providers: [

@@ -1,4 +1,6 @@
-import { createParamDecorator, ExecutionContext, Inject, Injectable, Logger, SetMetadata } from '@nestjs/common';
+import { CallHandler, createParamDecorator, ExecutionContext, Inject, Injectable, Logger, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
+import { DomainError } from '../common/domain-error';
 import type { Request } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError } from '../common/app-error';
@@ -70,7 +72,7 @@ export class AccessService {
     throw decision.status === 404 ? new AppError(404, 'NOT_FOUND', decision.reason) : new AppError(403, 'FORBIDDEN', decision.reason);
   }
 
-  private async recordDenial(request: Request, principal: Principal, action: Action, reason: string, targetSchoolId: string | undefined): Promise<void> {
+  async recordDenial(request: Request, principal: Principal, action: Action | string, reason: string, targetSchoolId: string | undefined): Promise<void> {
     const route = `${request.method} ${(request.route as { path?: string } | undefined)?.path ?? request.path}`;
     this.logger.warn({ accountId: principal.accountId, action, route, reason }, 'access denied');
     try {
@@ -88,5 +90,27 @@ export class AccessService {
       // The refusal stands even if it could not be recorded; the log line above still has it.
       this.logger.error({ err: error }, 'could not record a denial');
     }
+  }
+}
+
+/**
+ * Refusals decided inside a domain (a teacher writing in a group they do not teach, a closed
+ * period's author) are denials too: recorded like the policy's own.
+ */
+@Injectable()
+export class DomainDenialRecorder implements NestInterceptor {
+  constructor(private readonly access: AccessService) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<RequestWithAccess>();
+    return next.handle().pipe(
+      catchError((error: unknown) => {
+        if (!(error instanceof DomainError) || error.status !== 403 || !request.access) return throwError(() => error);
+        const action = (Reflect.getMetadata(ACCESS_RULE, context.getHandler()) as AccessRule | undefined)?.action ?? 'unknown';
+        return from(this.access.recordDenial(request, request.access.principal, action, error.message, str(request.params?.schoolId))).pipe(
+          mergeMap(() => throwError(() => error)),
+        );
+      }),
+    );
   }
 }

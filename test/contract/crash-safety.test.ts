@@ -26,12 +26,23 @@ async function runWriterAndKill(env: Record<string, string>): Promise<Set<string
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const acknowledged = new Set<string>();
+  let viewsCommitted = false;
+  let killed = false;
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+  // A writer whose views never commit would run forever: stop it and fail instead of hanging.
+  const watchdog = setTimeout(() => child.kill('SIGTERM'), 60_000);
   for await (const line of createInterface({ input: child.stdout })) {
     if (line.startsWith('ACK ')) acknowledged.add(line.slice(4));
-    if (acknowledged.size === ACKS_BEFORE_KILL) child.kill('SIGKILL');
+    if (line.startsWith('VIEWS ')) viewsCommitted = true;
+    // Killed mid-stream: appends going on and the views known to be committing batches.
+    if (!killed && acknowledged.size >= ACKS_BEFORE_KILL && viewsCommitted) {
+      killed = true;
+      child.kill('SIGKILL');
+    }
   }
   const ending = await exited;
+  clearTimeout(watchdog);
+  if (!killed) throw new Error(`the writer was never killed mid-stream (views committed: ${viewsCommitted}, acks: ${acknowledged.size}): ${stderr}`);
   if (ending !== 'SIGKILL') throw new Error(`the writer ended by itself (${ending}) before it was killed: ${stderr}`);
   return acknowledged;
 }

@@ -1,7 +1,7 @@
 /**
  * Child process of the crash test: appends groups of three events as fast as it can while the
  * projection runner follows, printing "ACK <correlationId>" once an append is acknowledged. The
- * parent kills it with SIGKILL at a moment of its choosing.
+ * parent kills it with SIGKILL at a moment of its choosing. "VIEWS n" tells that a batch of views committed.
  */
 import { v7 as uuidv7 } from 'uuid';
 import { PROJECTORS } from '../../projections';
@@ -13,7 +13,11 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.CRASH_DATABASE_URL || undefined;
   const database = await Database.open({ databaseUrl, dataDir: process.env.CRASH_DATA_DIR ?? '', poolSize: 4 });
   const store = new PostgresEventStore(database.pool, { kind: database.kind });
-  const runner = new ProjectionRunner(database.dataSource, store, PROJECTORS, { batchSize: 7, pollIntervalMs: 1 });
+  const runner = new ProjectionRunner(database.dataSource, store, PROJECTORS, {
+    batchSize: 7,
+    pollIntervalMs: 1,
+    onBatch: (events) => process.stdout.write(`VIEWS ${events}\n`),
+  });
   await runner.start();
   const versions = new Map<string, number>();
   process.stdout.write('READY\n');
@@ -24,7 +28,7 @@ async function main(): Promise<void> {
     await store.append(
       stream,
       version,
-      [0, 1, 2].map((part) => ({ type: 'MarkRecorded', data: { i, part } })),
+      [0, 1, 2].map((part) => ({ type: 'CrashProbe', data: { i, part } })),
       { schoolId: null, actor: { accountId: uuidv7(), role: 'teacher', generation: 1 }, correlationId },
     );
     versions.set(stream, version + 3);

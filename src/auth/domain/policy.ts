@@ -20,7 +20,16 @@ export type Action =
   | 'student.transfer'
   | 'group.create'
   | 'assignment.create'
-  | 'parent.link';
+  | 'parent.link'
+  | 'lesson.record'
+  | 'journal.write'
+  | 'final-mark.set'
+  | 'final-mark.suggest'
+  | 'period.lock'
+  | 'period.unlock'
+  | 'journal.read'
+  | 'daily-absence.record'
+  | 'diary.read';
 
 export interface Subject {
   readonly accountId: string;
@@ -30,6 +39,7 @@ export interface Subject {
 
 /** What the request is about, as far as the rules care. */
 export interface Target {
+  readonly groupId?: string;
   readonly classId?: string;
   readonly studentId?: string;
   readonly accountId?: string;
@@ -58,6 +68,15 @@ const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'group.create',
   'assignment.create',
   'parent.link',
+  'lesson.record',
+  'journal.write',
+  'final-mark.set',
+  'final-mark.suggest',
+  'period.lock',
+  'period.unlock',
+  'journal.read',
+  'daily-absence.record',
+  'diary.read',
 ]);
 
 /** Nobody but the admin and a granted inspector sees another school; to others it does not exist. */
@@ -75,6 +94,7 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
   const own = subject.schoolId === school.schoolId;
   const staff = (role: Role) => own && has(role);
   const classTeacherOf = (classId: string | undefined) => staff('teacher') && !!classId && isClassTeacher(school, subject.accountId, classId);
+  const assignedTo = (groupId: string | undefined) => staff('teacher') && !!groupId && !!school.groups[groupId]?.teacherIds.includes(subject.accountId);
 
   switch (action) {
     case 'account.create': {
@@ -119,6 +139,43 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
       const teachesThere = staff('teacher') && groupsOfTeacher(school, subject.accountId).some((groupId) => school.groups[groupId].classId === target.classId);
       // Information about students is for the staff who teach them (seed 003 §22).
       return teachesThere ? allow('teacher') : deny('Only staff who teach this class, the administration and inspectors see it.');
+    }
+    case 'lesson.record':
+      // A substitute is any teacher of the school naming the teacher replaced; the journal checks that.
+      if (staff('deputy')) return allow('deputy');
+      return staff('teacher') ? allow('teacher') : deny('Only teachers record lessons.');
+    case 'journal.write':
+      // Which entries a teacher may touch (own groups, own lessons, open periods) the journal decides.
+      if (staff('deputy')) return allow('deputy');
+      if (staff('director')) return allow('director');
+      return staff('teacher') ? allow('teacher') : deny('Only teachers and the administration write in the journal.');
+    case 'final-mark.set':
+    case 'final-mark.suggest':
+    case 'period.lock':
+      if (staff('deputy')) return allow('deputy');
+      return assignedTo(target.groupId) ? allow('teacher') : deny('Only the teacher of this group or a deputy director does this.');
+    case 'period.unlock':
+      if (staff('deputy')) return allow('deputy');
+      return staff('director') ? allow('director') : deny('Only a deputy director or the director reopens a period.');
+    case 'journal.read': {
+      for (const role of ['director', 'deputy'] as const) if (staff(role)) return allow(role);
+      if (has('inspector')) return allow('inspector');
+      if (assignedTo(target.groupId)) return allow('teacher');
+      const group = target.groupId ? school.groups[target.groupId] : undefined;
+      return group && classTeacherOf(group.classId) ? allow('teacher') : deny('Only the teachers of this group, its class teacher, the administration and inspectors read this journal.');
+    }
+    case 'daily-absence.record':
+      if (staff('deputy')) return allow('deputy');
+      return classTeacherOf(target.classId) ? allow('teacher') : deny('Only the class teacher or a deputy director marks daily absences.');
+    case 'diary.read': {
+      const student = target.studentId ? school.students[target.studentId] : undefined;
+      if (!student) return deny('There is no such student in this school.');
+      if (staff('director')) return allow('director');
+      if (staff('deputy')) return allow('deputy');
+      if (staff('student') && student.accountId === subject.accountId) return allow('student');
+      if (staff('parent') && (school.parentLinks[student.studentId] ?? []).includes(subject.accountId)) return allow('parent');
+      if (classesOfStudent(school, student.studentId).some((classId) => classTeacherOf(classId))) return allow('teacher');
+      return deny("Only the student, the student's parents, the class teacher and the administration read this diary.");
     }
     default:
       return deny('This action is not allowed.');

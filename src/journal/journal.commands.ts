@@ -1,0 +1,129 @@
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { Inject } from '@nestjs/common';
+import { Authorized } from '../auth/access';
+import { CLOCK, Clock } from '../common/clock';
+import { invalid, notFound } from '../common/domain-error';
+import { WriteAnswer, writeAnswer } from '../common/write-answer';
+import { EventSourcedRepository } from '../event-store/event-sourced-repository';
+import { classRoster, groupRoster, SchoolState } from '../school/domain/school.decider';
+import { dailyAbsencesDecider, dailyAbsencesStream, decideDailyAbsence } from './domain/daily-absences.decider';
+import { decideJournal, JournalCommand, JournalContext, journalDecider, journalStream } from './domain/journal.decider';
+import { AttendanceCode } from './domain/journal.types';
+import { EntityIndex } from './entity-index';
+
+/** Where a journal command goes: a group and either a period or a date inside one, or an entry id. */
+export type JournalTarget = { groupId: string; periodId?: string; date?: string } | { entityId: string };
+
+export class WriteJournal {
+  constructor(
+    readonly access: Authorized,
+    readonly schoolId: string,
+    readonly correlationId: string,
+    readonly target: JournalTarget,
+    readonly command: JournalCommand,
+    /** Id of a new entry the command creates, to be indexed; and the id the answer names. */
+    readonly createsEntity: string | null,
+    readonly answerId: string,
+  ) {}
+}
+
+export class RecordDailyAbsence {
+  constructor(
+    readonly access: Authorized,
+    readonly schoolId: string,
+    readonly correlationId: string,
+    readonly classId: string,
+    readonly date: string,
+    readonly studentId: string,
+    readonly code: AttendanceCode,
+  ) {}
+}
+
+/** The period of the group's year that contains a date. */
+export function periodOn(school: SchoolState, groupId: string, date: string) {
+  const group = school.groups[groupId];
+  const year = group && school.years[school.classes[group.classId].yearId];
+  return year?.periods.find((p) => p.startsOn <= date && date <= p.endsOn);
+}
+
+/** The facts a journal decision needs, read from the school's structure (never from a lagging view). */
+export function journalContext(school: SchoolState, groupId: string, periodId: string, access: Authorized, now: Date): JournalContext {
+  const group = school.groups[groupId];
+  const period = school.periods[periodId];
+  const year = school.years[period.yearId];
+  return {
+    now,
+    actorId: access.actor.accountId,
+    actorRole: access.actor.role,
+    isAssignedTeacher: group.teacherIds.includes(access.actor.accountId),
+    isClassTeacher: school.classes[group.classId].classTeacherId === access.actor.accountId,
+    groupId,
+    subjectId: group.subjectId,
+    period: { periodId, startsOn: period.startsOn, endsOn: period.endsOn },
+    timezone: school.timezone,
+    holidays: year.holidays,
+    rosterOn: (date) => groupRoster(school, groupId, date),
+    assignedTeacherIds: group.teacherIds,
+  };
+}
+
+@CommandHandler(WriteJournal)
+export class WriteJournalHandler implements ICommandHandler<WriteJournal, WriteAnswer> {
+  constructor(
+    private readonly repository: EventSourcedRepository,
+    private readonly index: EntityIndex,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute(c: WriteJournal): Promise<WriteAnswer> {
+    const school = c.access.school!;
+    const { groupId, periodId } = await this.locate(c, school);
+    const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId };
+    if (c.createsEntity) await this.index.register(c.createsEntity, { schoolId: c.schoolId, groupId, periodId }, meta);
+    const result = await this.repository.handle(
+      journalStream(groupId, periodId),
+      journalDecider,
+      (state) => decideJournal(c.command, state, journalContext(school, groupId, periodId, c.access, this.clock.now())),
+      meta,
+    );
+    return writeAnswer(c.answerId, result!);
+  }
+
+  private async locate(c: WriteJournal, school: SchoolState): Promise<{ groupId: string; periodId: string }> {
+    if ('entityId' in c.target) {
+      const address = await this.index.resolve(c.target.entityId);
+      if (!address || address.schoolId !== c.schoolId) throw notFound('entry');
+      return address;
+    }
+    const { groupId } = c.target;
+    if (!school.groups[groupId]) throw notFound('group');
+    if (c.target.periodId) {
+      const period = school.periods[c.target.periodId];
+      if (!period || period.yearId !== school.classes[school.groups[groupId].classId].yearId) throw invalid('periodId', "must be a period of the group's school year");
+      return { groupId, periodId: c.target.periodId };
+    }
+    const period = periodOn(school, groupId, c.target.date!);
+    if (!period) throw invalid('date', "must lie inside a period of the group's school year");
+    return { groupId, periodId: period.periodId };
+  }
+}
+
+@CommandHandler(RecordDailyAbsence)
+export class RecordDailyAbsenceHandler implements ICommandHandler<RecordDailyAbsence, WriteAnswer> {
+  constructor(private readonly repository: EventSourcedRepository) {}
+
+  async execute(c: RecordDailyAbsence): Promise<WriteAnswer> {
+    const school = c.access.school!;
+    if (!school.classes[c.classId]) throw notFound('class');
+    const roster = classRoster(school, c.classId, c.date);
+    const result = await this.repository.handle(
+      dailyAbsencesStream(c.classId),
+      dailyAbsencesDecider,
+      (state) => decideDailyAbsence({ classId: c.classId, date: c.date, studentId: c.studentId, code: c.code, roster }, state),
+      { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId },
+    );
+    return writeAnswer(c.studentId, result!);
+  }
+}
+
+export const JOURNAL_HANDLERS = [WriteJournalHandler, RecordDailyAbsenceHandler];

@@ -1,0 +1,176 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { v7 as uuidv7 } from 'uuid';
+import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
+import { validationFailed } from '../common/app-error';
+import { CorrelationId, WriteAnswer } from '../common/write-answer';
+import { DEFAULT_MIN_MARKS } from './domain/final-mark-suggestion';
+import { JournalCommand, LessonField } from './domain/journal.decider';
+import { WORK_KINDS, WorkKind } from './domain/journal.types';
+import {
+  CorrectAttendanceDto,
+  CorrectLessonDto,
+  CorrectMarkDto,
+  DailyAbsenceDto,
+  DiaryQueryDto,
+  FinalMarkDto,
+  LockDto,
+  PeriodViewQueryDto,
+  RecordAttendanceDto,
+  RecordLessonDto,
+  RecordMarkDto,
+  UnlockDto,
+} from './dto/journal.dto';
+import { JournalTarget, RecordDailyAbsence, WriteJournal } from './journal.commands';
+import { JournalViews } from './journal-views';
+
+const groupTarget = (request: Request) => ({ groupId: str(request.params.groupId) });
+const asDate = (moment?: string) => (moment ? new Date(moment) : undefined);
+
+/** What a lesson correction's value must be, by field. */
+function lessonValue(field: LessonField, value: unknown): string | string[] | null {
+  const refuse = (reason: string) => validationFailed([{ field: 'value', reason }]);
+  if (field === 'topic') {
+    if (typeof value !== 'string' || !value.trim() || value.length > 2000) throw refuse('must be the topic, 1–2,000 characters');
+    return value.trim();
+  }
+  if (field === 'homework') {
+    if (value === null) return null;
+    if (typeof value !== 'string' || value.length > 2000) throw refuse('must be the homework text (≤ 2,000 characters), or null for «Не задано»');
+    return value.trim();
+  }
+  if (!Array.isArray(value) || value.some((kind) => !(WORK_KINDS as readonly unknown[]).includes(kind))) throw refuse(`must be a list of ${WORK_KINDS.join(', ')}`);
+  return value as WorkKind[];
+}
+
+@ApiTags('journal')
+@ApiBearerAuth()
+@Controller('schools/:schoolId')
+export class JournalController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly views: JournalViews,
+  ) {}
+
+  private write(access: Authorized, schoolId: string, correlationId: string, target: JournalTarget, command: JournalCommand, createsEntity: string | null, answerId: string): Promise<WriteAnswer> {
+    return this.commands.execute(new WriteJournal(access, schoolId, correlationId, target, command, createsEntity, answerId));
+  }
+
+  @Post('groups/:groupId/lessons')
+  @Allow('lesson.record', groupTarget)
+  recordLesson(@Param('schoolId') schoolId: string, @Param('groupId') groupId: string, @Body() body: RecordLessonDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
+    const lessonId = uuidv7();
+    const command: JournalCommand = {
+      type: 'RecordLesson',
+      lessonId,
+      date: body.date,
+      slot: body.slot,
+      topic: body.topic,
+      workKinds: body.workKinds ?? [],
+      homework: body.homework ?? null,
+      substitutesFor: body.substitutesFor ?? null,
+    };
+    return this.write(access, schoolId, correlationId, { groupId, date: body.date }, command, lessonId, lessonId);
+  }
+
+  @Post('lessons/:lessonId/corrections')
+  @Allow('journal.write')
+  correctLesson(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: CorrectLessonDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
+    const command: JournalCommand = { type: 'CorrectLesson', lessonId, field: body.field, value: lessonValue(body.field, body.value), reason: body.reason };
+    return this.write(access, schoolId, correlationId, { entityId: lessonId }, command, null, lessonId);
+  }
+
+  @Post('lessons/:lessonId/marks')
+  @Allow('journal.write')
+  recordMark(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: RecordMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
+    const markId = uuidv7();
+    const command: JournalCommand = { type: 'RecordMark', markId, lessonId, studentId: body.studentId, value: body.value, workKind: body.workKind, weight: body.weight ?? 1 };
+    return this.write(access, schoolId, correlationId, { entityId: lessonId }, command, markId, markId);
+  }
+
+  @Post('marks/:markId/corrections')
+  @Allow('journal.write')
+  correctMark(@Param('schoolId') schoolId: string, @Param('markId') markId: string, @Body() body: CorrectMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
+    return this.write(access, schoolId, correlationId, { entityId: markId }, { type: 'CorrectMark', markId, value: body.value, reason: body.reason }, null, markId);
+  }
+
+  @Post('lessons/:lessonId/attendance')
+  @Allow('journal.write')
+  recordAttendance(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: RecordAttendanceDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
+    const attendanceId = uuidv7();
+    const command: JournalCommand = { type: 'RecordAttendance', attendanceId, lessonId, studentId: body.studentId, code: body.code };
+    return this.write(access, schoolId, correlationId, { entityId: lessonId }, command, attendanceId, attendanceId);
+  }
+
+  @Post('attendance/:attendanceId/corrections')
+  @Allow('journal.write')
+  correctAttendance(
+    @Param('schoolId') schoolId: string,
+    @Param('attendanceId') attendanceId: string,
+    @Body() body: CorrectAttendanceDto,
+    @CurrentAccess() access: Authorized,
+    @CorrelationId() correlationId: string,
+  ) {
+    return this.write(access, schoolId, correlationId, { entityId: attendanceId }, { type: 'CorrectAttendance', attendanceId, code: body.code, reason: body.reason }, null, attendanceId);
+  }
+
+  @Post('classes/:classId/daily-absences')
+  @Allow('daily-absence.record', (request) => ({ classId: str(request.params.classId) }))
+  dailyAbsence(@Param('schoolId') schoolId: string, @Param('classId') classId: string, @Body() body: DailyAbsenceDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
+    return this.commands.execute(new RecordDailyAbsence(access, schoolId, correlationId, classId, body.date, body.studentId, body.code));
+  }
+
+  @Post('groups/:groupId/final-marks')
+  @Allow('final-mark.set', groupTarget)
+  finalMark(@Param('schoolId') schoolId: string, @Param('groupId') groupId: string, @Body() body: FinalMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
+    const command: JournalCommand = { type: 'SetFinalMark', studentId: body.studentId, value: body.value, reason: body.reason ?? null };
+    return this.write(access, schoolId, correlationId, { groupId, periodId: body.periodId }, command, null, body.studentId);
+  }
+
+  @Get('groups/:groupId/final-marks/suggestions')
+  @Allow('final-mark.suggest', groupTarget)
+  suggestions(@Param('groupId') groupId: string, @Query() query: PeriodViewQueryDto, @CurrentAccess() { school }: Authorized) {
+    return this.views.suggestions(school!, groupId, query.periodId, DEFAULT_MIN_MARKS, asDate(query.asOf));
+  }
+
+  @Post('groups/:groupId/periods/:periodId/lock')
+  @HttpCode(201)
+  @Allow('period.lock', groupTarget)
+  lock(
+    @Param('schoolId') schoolId: string,
+    @Param('groupId') groupId: string,
+    @Param('periodId') periodId: string,
+    @Body() _body: LockDto,
+    @CurrentAccess() access: Authorized,
+    @CorrelationId() correlationId: string,
+  ) {
+    return this.write(access, schoolId, correlationId, { groupId, periodId }, { type: 'LockPeriod' }, null, periodId);
+  }
+
+  @Post('groups/:groupId/periods/:periodId/unlock')
+  @Allow('period.unlock', groupTarget)
+  unlock(
+    @Param('schoolId') schoolId: string,
+    @Param('groupId') groupId: string,
+    @Param('periodId') periodId: string,
+    @Body() body: UnlockDto,
+    @CurrentAccess() access: Authorized,
+    @CorrelationId() correlationId: string,
+  ) {
+    return this.write(access, schoolId, correlationId, { groupId, periodId }, { type: 'UnlockPeriod', reason: body.reason }, null, periodId);
+  }
+
+  @Get('groups/:groupId/journal')
+  @Allow('journal.read', groupTarget)
+  journal(@Param('groupId') groupId: string, @Query() query: PeriodViewQueryDto, @CurrentAccess() { school }: Authorized) {
+    return this.views.grid(school!, groupId, query.periodId, asDate(query.asOf));
+  }
+
+  @Get('students/:studentId/diary')
+  @Allow('diary.read', (request) => ({ studentId: str(request.params.studentId) }))
+  diary(@Param('studentId') studentId: string, @Query() query: DiaryQueryDto, @CurrentAccess() { school }: Authorized) {
+    return this.views.diary(school!, studentId, query.weekOf, asDate(query.asOf));
+  }
+}
