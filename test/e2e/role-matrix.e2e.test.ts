@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestApp, TestApp } from '../support/app';
 import { TEST_DATABASE_KIND } from '../support/database';
-import { ADMIN_PASSWORD, api, buildSchool, PASSWORD, SchoolWorld } from '../support/school-fixture';
+import { ADMIN_PASSWORD, api, buildSchool, SchoolWorld } from '../support/school-fixture';
 import { COLUMNS, MatrixSpares, refusalStatus, renderRoleMatrix, ROLE_MATRIX } from './role-matrix';
+import { makeSpares } from './role-matrix-spares';
 
 describe(`role matrix: every route × every person (${TEST_DATABASE_KIND})`, () => {
   let subject: TestApp;
@@ -13,21 +14,7 @@ describe(`role matrix: every route × every person (${TEST_DATABASE_KIND})`, () 
   beforeAll(async () => {
     subject = await startTestApp({ env: { ADMIN_PASSWORD } });
     world = await buildSchool(subject.server);
-    const client = api(subject.server);
-    const created = async (path: string, token: string | null, body: object) => {
-      const response = await client.post(path, token, body);
-      if (response.status !== 201) throw new Error(`${path}: ${response.status} ${JSON.stringify(response.body)}`);
-      return response.body.id as string;
-    };
-    const { admin, deputy } = world.tokens;
-    const s = `/schools/${world.schoolId}`;
-    spares = {
-      inspectorOfOtherSchool: await created(`/schools/${world.otherSchoolId}/accounts`, admin, { login: 'matrix-inspector', password: PASSWORD, fullName: 'Инспектор', roles: ['inspector'] }),
-      reissueTarget: await created(`${s}/accounts`, admin, { login: 'matrix-spare', password: PASSWORD, fullName: 'Запасной', roles: ['teacher'] }),
-      movableStudent: await created(`${s}/students`, deputy, { fullName: 'Переводной', classId: world.classId }),
-      untaughtGroup: await created(`${s}/groups`, deputy, { classId: world.classId, subjectId: world.subjectId, name: 'Без учителя' }),
-      studentsToLink: await Promise.all(COLUMNS.map((_, i) => created(`${s}/students`, deputy, { fullName: `Связной ${i}`, classId: world.classId }))),
-    };
+    spares = await makeSpares(subject.server, world);
   });
   afterAll(async () => subject?.close());
 

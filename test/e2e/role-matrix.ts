@@ -26,6 +26,14 @@ export interface MatrixSpares {
   untaughtGroup: string;
   /** One student per cell of the class teacher's class, for parent links that must be new. */
   studentsToLink: string[];
+  /** A lesson the assigned teacher recorded, its mark and its attendance entry. */
+  lesson: string;
+  mark: string;
+  attendance: string;
+  /** A one-student group of the assigned teacher, final marks set in both periods, open. */
+  lockGroup: string;
+  /** The same, locked in both periods. */
+  unlockGroup: string;
 }
 
 export interface MatrixRow {
@@ -130,6 +138,79 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
     allowed: ['deputy', 'classTeacher'],
     note: "the class teacher only for students of their class",
     request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/parent-links`, body: { parentId: w.accounts.parent, studentId: spares.studentsToLink[cell] } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/groups/:groupId/lessons',
+    allowed: ['assignedTeacher', 'deputy'],
+    note: 'or any teacher of the school as a substitute naming the assigned teacher',
+    request: (w, _, cell) => ({ method: 'post', path: `${s(w)}/groups/${w.groupId}/lessons`, body: { date: `2026-09-${10 + cell}`, slot: 5, topic: `Урок ${cell}` } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/lessons/:lessonId/corrections',
+    allowed: ['assignedTeacher', 'deputy', 'director'],
+    note: 'the author while the period is open',
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/lessons/${spares.lesson}/corrections`, body: { field: 'topic', value: `Тема ${cell}`, reason: 'уточнение' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/lessons/:lessonId/marks',
+    allowed: ['assignedTeacher'],
+    note: 'the teacher of the lesson',
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/lessons/${spares.lesson}/marks`, body: { studentId: spares.studentsToLink[cell], value: 4, workKind: 'oral' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/marks/:markId/corrections',
+    allowed: ['assignedTeacher', 'deputy', 'director'],
+    note: 'the author while the period is open',
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/marks/${spares.mark}/corrections`, body: { value: (cell % 4) + 1, reason: 'пересмотр' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/lessons/:lessonId/attendance',
+    allowed: ['assignedTeacher'],
+    note: 'the teacher of the lesson',
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/lessons/${spares.lesson}/attendance`, body: { studentId: spares.studentsToLink[cell], code: 'Н' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/attendance/:attendanceId/corrections',
+    allowed: ['assignedTeacher', 'classTeacher', 'deputy'],
+    note: 'the author while the period is open',
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/attendance/${spares.attendance}/corrections`, body: { code: ['Н', 'Б', 'У'][cell % 3], reason: 'справка' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/classes/:classId/daily-absences',
+    allowed: ['classTeacher', 'deputy'],
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/classes/${w.classId}/daily-absences`, body: { date: '2026-09-15', studentId: spares.studentsToLink[cell], code: 'Б' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/groups/:groupId/final-marks',
+    allowed: ['assignedTeacher', 'deputy'],
+    note: 'the assigned teacher while the period is open',
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/groups/${w.groupId}/final-marks`, body: { periodId: w.periodIds[0], studentId: spares.studentsToLink[cell], value: '4' } }),
+  },
+  {
+    route: 'GET /schools/:schoolId/groups/:groupId/final-marks/suggestions',
+    allowed: ['assignedTeacher', 'deputy'],
+    request: (w) => ({ method: 'get', path: `${s(w)}/groups/${w.groupId}/final-marks/suggestions?periodId=${w.periodIds[0]}` }),
+  },
+  {
+    route: 'POST /schools/:schoolId/groups/:groupId/periods/:periodId/lock',
+    allowed: ['assignedTeacher', 'deputy'],
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/groups/${spares.lockGroup}/periods/${w.periodIds[cell % 2]}/lock`, body: {} }),
+  },
+  {
+    route: 'POST /schools/:schoolId/groups/:groupId/periods/:periodId/unlock',
+    allowed: ['director', 'deputy'],
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/groups/${spares.unlockGroup}/periods/${w.periodIds[cell % 2]}/unlock`, body: { reason: 'исправление' } }),
+  },
+  {
+    route: 'GET /schools/:schoolId/groups/:groupId/journal',
+    allowed: ['director', 'deputy', 'assignedTeacher', 'classTeacher', 'inspector'],
+    request: (w) => ({ method: 'get', path: `${s(w)}/groups/${w.groupId}/journal?periodId=${w.periodIds[0]}` }),
+  },
+  {
+    route: 'GET /schools/:schoolId/students/:studentId/diary',
+    allowed: ['director', 'deputy', 'classTeacher', 'parent', 'student'],
+    note: 'the student, a linked parent, the class teacher, the administration',
+    request: (w) => ({ method: 'get', path: `${s(w)}/students/${w.studentId}/diary?weekOf=2026-09-07` }),
   },
   {
     route: 'GET /schools/:schoolId/classes/:classId',

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { startTestApp, TestApp } from '../support/app';
 import { TEST_DATABASE_KIND } from '../support/database';
 import { ADMIN_PASSWORD, api, buildSchool, SchoolWorld } from '../support/school-fixture';
-import { ROLE_MATRIX } from '../e2e/role-matrix';
+import { MatrixSpares, ROLE_MATRIX } from '../e2e/role-matrix';
+import { makeSpares } from '../e2e/role-matrix-spares';
 
 /**
  * Whatever JSON a client sends to any route, as whoever may use it, the answer is never a 5xx,
@@ -11,14 +12,15 @@ import { ROLE_MATRIX } from '../e2e/role-matrix';
 describe(`property: no malformed body gets a 5xx (${TEST_DATABASE_KIND})`, () => {
   let subject: TestApp;
   let world: SchoolWorld;
+  let spares: MatrixSpares;
   beforeAll(async () => {
     subject = await startTestApp({ env: { ADMIN_PASSWORD } });
     world = await buildSchool(subject.server);
+    spares = await makeSpares(subject.server, world);
   });
   afterAll(async () => subject?.close());
 
   const writeRoutes = ROLE_MATRIX.filter((row) => row.route.startsWith('POST'));
-  const spares = { inspectorOfOtherSchool: '', reissueTarget: '', movableStudent: '', untaughtGroup: '', studentsToLink: [] };
 
   it('for random bodies on every write route', async () => {
     const client = api(subject.server);

@@ -38,6 +38,7 @@ export const PEOPLE = [
   'otherSchool',
 ] as const;
 export type Person = (typeof PEOPLE)[number];
+export const COLUMNS_COUNT = PEOPLE.length;
 
 export interface SchoolWorld {
   schoolId: string;

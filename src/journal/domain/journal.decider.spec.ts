@@ -153,3 +153,15 @@ describe('journal decider', () => {
     });
   });
 });
+
+describe('journal decider: who writes what (API.md)', () => {
+  it('marks and attendance are the lesson teacher’s alone: a deputy or the director is refused', () => {
+    given([lesson]).when({ type: 'RecordMark', markId: 'm9', lessonId: 'l1', studentId: 's1', value: 5, workKind: 'oral', weight: 1 }, ctx({ actorRole: 'deputy', actorId: deputy, isAssignedTeacher: false })).thenRefuses('FORBIDDEN');
+    given([lesson]).when({ type: 'RecordAttendance', attendanceId: 'a9', lessonId: 'l1', studentId: 's1', code: 'Н' }, ctx({ actorRole: 'director', actorId: 'dir', isAssignedTeacher: false })).thenRefuses('FORBIDDEN');
+  });
+  it('attendance corrections: not the director; marks: the director may', () => {
+    const absent = by(teacher)({ type: 'AttendanceRecorded', data: { ...placed, attendanceId: 'a1', lessonId: 'l1', lessonDate: '2026-09-07', studentId: 's1', code: 'Н' } });
+    given([lesson, absent]).when({ type: 'CorrectAttendance', attendanceId: 'a1', code: 'У', reason: 'справка' }, ctx({ actorRole: 'director', actorId: 'dir', isAssignedTeacher: false })).thenRefuses('FORBIDDEN');
+    given([lesson, mark]).when({ type: 'CorrectMark', markId: 'm1', value: 5, reason: 'проверка' }, ctx({ actorRole: 'director', actorId: 'dir', isAssignedTeacher: false })).thenData({ after: 5 });
+  });
+});

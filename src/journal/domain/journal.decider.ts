@@ -157,16 +157,17 @@ function requireTeacherOfGroup(ctx: JournalContext, state: JournalState): void {
 
 /** The teacher who taught the lesson (or one assigned to the group) writes its marks and attendance. */
 function requireTeacherOfLesson(ctx: JournalContext, state: JournalState, lesson: LessonState): void {
-  if (ctx.actorRole === 'teacher' && lesson.taughtBy !== ctx.actorId && !ctx.isAssignedTeacher) throw forbidden('Only the teacher of this lesson writes its marks and attendance.');
+  if (ctx.actorRole !== 'teacher' || (lesson.taughtBy !== ctx.actorId && !ctx.isAssignedTeacher)) throw forbidden('Only the teacher of this lesson writes its marks and attendance.');
   if (state.locked) throw periodLocked();
 }
 
 /** Corrections: the author while the period is open; the administration always, with a reason. */
 function requireCorrector(ctx: JournalContext, state: JournalState, authorId: string, alsoClassTeacher = false): boolean {
-  if (isAdministration(ctx)) return state.locked;
+  // Attendance (alsoClassTeacher) is the deputy's and the class teacher's to correct, not the director's (API.md).
+  if (ctx.actorRole === 'deputy' || (ctx.actorRole === 'director' && !alsoClassTeacher)) return state.locked;
   if (state.locked) throw periodLocked();
-  if (authorId === ctx.actorId) return false;
-  if (alsoClassTeacher && ctx.isClassTeacher) return false;
+  if (ctx.actorRole === 'teacher' && authorId === ctx.actorId) return false;
+  if (ctx.actorRole === 'teacher' && alsoClassTeacher && ctx.isClassTeacher) return false;
   throw forbidden('Only the author of an entry, while the period is open, or the administration may correct it.');
 }
 

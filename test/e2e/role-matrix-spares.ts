@@ -1,0 +1,38 @@
+import type { TestApp } from '../support/app';
+import { api, COLUMNS_COUNT, PASSWORD, SchoolWorld } from '../support/school-fixture';
+import type { MatrixSpares } from './role-matrix';
+
+/** The things matrix cells consume (see MatrixSpares), made through the API once. */
+export async function makeSpares(server: TestApp['server'], world: SchoolWorld): Promise<MatrixSpares> {
+  const client = api(server);
+  const created = async (path: string, token: string | null, body: object) => {
+    const response = await client.post(path, token, body);
+    if (response.status !== 201) throw new Error(`${path}: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body.id as string;
+  };
+  const { admin, deputy } = world.tokens;
+  const s = `/schools/${world.schoolId}`;
+  const teacher = world.tokens.assignedTeacher;
+  const lesson = await created(`${s}/groups/${world.groupId}/lessons`, teacher, { date: '2026-09-07', slot: 1, topic: 'Матрица' });
+  const oneStudentGroup = async (name: string) => {
+    const student = await created(`${s}/students`, deputy, { fullName: `Один ${name}`, classId: world.classId });
+    const group = await created(`${s}/groups`, deputy, { classId: world.classId, subjectId: world.subjectId, name, studentIds: [student] });
+    await created(`${s}/assignments`, deputy, { teacherId: world.accounts.assignedTeacher, groupId: group });
+    for (const periodId of world.periodIds) await created(`${s}/groups/${group}/final-marks`, deputy, { periodId, studentId: student, value: '5' });
+    return group;
+  };
+  const unlockGroup = await oneStudentGroup('Отпереть');
+  for (const periodId of world.periodIds) await created(`${s}/groups/${unlockGroup}/periods/${periodId}/lock`, deputy, {});
+  return {
+    lesson,
+    mark: await created(`${s}/lessons/${lesson}/marks`, teacher, { studentId: world.studentId, value: 5, workKind: 'classwork' }),
+    attendance: await created(`${s}/lessons/${lesson}/attendance`, teacher, { studentId: world.studentId, code: 'Н' }),
+    lockGroup: await oneStudentGroup('Запереть'),
+    unlockGroup,
+    inspectorOfOtherSchool: await created(`/schools/${world.otherSchoolId}/accounts`, admin, { login: 'matrix-inspector', password: PASSWORD, fullName: 'Инспектор', roles: ['inspector'] }),
+    reissueTarget: await created(`${s}/accounts`, admin, { login: 'matrix-spare', password: PASSWORD, fullName: 'Запасной', roles: ['teacher'] }),
+    movableStudent: await created(`${s}/students`, deputy, { fullName: 'Переводной', classId: world.classId }),
+    untaughtGroup: await created(`${s}/groups`, deputy, { classId: world.classId, subjectId: world.subjectId, name: 'Без учителя' }),
+    studentsToLink: await Promise.all(Array.from({ length: COLUMNS_COUNT }, (_, i) => created(`${s}/students`, deputy, { fullName: `Связной ${i}`, classId: world.classId }))),
+  };
+}
