@@ -204,8 +204,9 @@ async function openEmmett(ctx: BenchContext): Promise<Target> {
   const throwaway = await ctx.createPostgresDatabase();
   const ours = captureParsers();
   if (emmettParsers) applyParsers(emmettParsers);
-  // The pool dumbo would make itself (pg's default max of 10), handed in so that its end is ours
-  // to await: dumbo ends its own pools by a usage count, which left connections behind in a trial.
+  // The pool dumbo would make itself (pg's default max of 10), handed in so that it has an 'error'
+  // listener and its end is ours: a connection the drop of the database kills while pg-pool is
+  // still closing it would otherwise be an unhandled 'error' event (seen once with dumbo's own).
   const pool = new Pool({ connectionString: throwaway.url, max: 10, application_name: 'zhurnal-bench-emmett' });
   ignoreTerminationOfIdleClients(pool);
   let store: EmmettEventStore | undefined;

@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createApp } from '../src/app';
+import { loadConfig } from '../src/config/app-config';
+import { BenchContext, Section } from './context';
+import { Row } from './report';
+
+const ADMIN_PASSWORD = 'bench-admin-password';
+const PASSWORD = 'bench-password-123';
+const STUDENTS = 30;
+const LESSONS = 60;
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 20);
+const CONNECTIONS = 10;
+
+interface Cannon {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+/** autocannon in its own process, so it does not take the server's core. */
+function cannon(url: string, token: string, seconds: number): Promise<Cannon> {
+  const bin = join(__dirname, '..', '..', 'node_modules', 'autocannon', 'autocannon.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, '--json', '-c', String(CONNECTIONS), '-d', String(seconds), '-H', `Authorization=Bearer ${token}`, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`autocannon exited ${code}`));
+      const r = JSON.parse(out) as { requests: { total: number; average: number }; latency: { p50: number; p99: number }; non2xx: number };
+      resolve({ requests: r.requests.total, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx });
+    });
+  });
+}
+
+async function call(base: string, method: string, path: string, token: string | null, body?: object): Promise<{ id: string; position: string; accessToken: string; periods: { id: string }[] }> {
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = (await response.json()) as { id: string; position: string; accessToken: string; periods: { id: string }[] };
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** A class of 30 with a 60-lesson maths journal, every student marked on every lesson. */
+async function buildJournal(base: string, ctx: BenchContext) {
+  const admin = (await call(base, 'POST', '/auth/login', null, { login: 'admin', password: ADMIN_PASSWORD })).accessToken;
+  const school = (await call(base, 'POST', '/schools', admin, { name: 'Bench school' })).id;
+  const s = `/schools/${school}`;
+  const account = async (login: string, roles: string[]) => {
+    const id = (await call(base, 'POST', `${s}/accounts`, admin, { login, password: PASSWORD, fullName: login, roles })).id;
+    return { id, token: (await call(base, 'POST', '/auth/login', null, { login, password: PASSWORD })).accessToken };
+  };
+  const deputy = await account('bench-deputy', ['deputy']);
+  const teacher = await account('bench-teacher', ['teacher']);
+  const year = await call(base, 'POST', `${s}/years`, deputy.token, {
+    name: '2026/27',
+    startsOn: '2026-09-01',
+    endsOn: '2027-05-31',
+    periods: [{ name: 'I', startsOn: '2026-09-01', endsOn: '2026-12-28' }],
+  });
+  const subject = (await call(base, 'POST', `${s}/subjects`, deputy.token, { name: 'Математика' })).id;
+  const klass = (await call(base, 'POST', `${s}/classes`, deputy.token, { yearId: year.id, name: '7А', classTeacherId: teacher.id })).id;
+  const students: string[] = [];
+  for (let i = 0; i < STUDENTS; i++) students.push((await call(base, 'POST', `${s}/students`, deputy.token, { fullName: `Ученик ${String(i).padStart(2, '0')}`, classId: klass })).id);
+  const group = (await call(base, 'POST', `${s}/groups`, deputy.token, { classId: klass, subjectId: subject })).id;
+  await call(base, 'POST', `${s}/assignments`, deputy.token, { teacherId: teacher.id, groupId: group });
+  const progress = ctx.progress('reads: building a 30 × 60 journal', LESSONS * (STUDENTS + 1));
+  let position = '0.0';
+  for (let i = 0; i < LESSONS; i++) {
+    const day = new Date(Date.UTC(2026, 8, 1 + Math.floor(i / 2) + 2 * Math.floor(i / 10)));
+    const date = day.toISOString().slice(0, 10);
+    const lesson = (await call(base, 'POST', `${s}/groups/${group}/lessons`, teacher.token, { date, slot: (i % 2) + 1, topic: `Тема ${i}`, homework: `§ ${i}` })).id;
+    progress.increment();
+    for (const student of students) {
+      position = (await call(base, 'POST', `${s}/lessons/${lesson}/marks`, teacher.token, { studentId: student, value: ((i + student.length) % 4) + 2, workKind: 'classwork' })).position;
+      progress.increment();
+    }
+  }
+  progress.stop();
+  return { s, group, period: year.periods[0].id, student: students[0], teacher, deputy, position };
+}
+
+export const httpReadsSection: Section = {
+  name: 'reads',
+  async run(ctx) {
+    if (!ctx.backends.includes('PostgreSQL')) {
+      ctx.note(`reads: skipped, the goals are for PostgreSQL and ${ctx.postgresSkipReason}`);
+      return [];
+    }
+    const target = await ctx.createPostgresDatabase();
+    let app: NestExpressApplication | undefined;
+    try {
+      app = await createApp(loadConfig({ DATABASE_URL: target.url, ADMIN_PASSWORD, LOG_LEVEL: 'silent', DB_POOL_SIZE: '10' }));
+      await app.listen(0, '127.0.0.1');
+      const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      const j = await buildJournal(base, ctx);
+      await call(base, 'GET', `${j.s}/groups/${j.group}/journal?periodId=${j.period}&atLeast=${j.position}`, j.teacher.token);
+      const asOf = new Date().toISOString();
+      const grid = `${base}/api/v1${j.s}/groups/${j.group}/journal?periodId=${j.period}`;
+      const runs: [string, string, string, number | null][] = [
+        ['GET /auth/me (reference: auth + one account read)', `${base}/api/v1/auth/me`, j.teacher.token, null],
+        [`GET journal ${STUDENTS} students × ${LESSONS} lessons`, grid, j.teacher.token, 20],
+        ['GET diary (one student, one week)', `${base}/api/v1${j.s}/students/${j.student}/diary?weekOf=2026-09-07`, j.deputy.token, 10],
+        ['GET journal ?asOf (folded from the log)', `${grid}&asOf=${asOf}`, j.teacher.token, null],
+      ];
+      const rows: Row[] = [];
+      let reference: Cannon | undefined;
+      for (const [what, url, token, goal] of runs) {
+        const seconds = what.includes('asOf') || what.includes('reference') ? Math.max(5, SECONDS / 2) : SECONDS;
+        const r = await cannon(url, token, seconds);
+        reference ??= r;
+        rows.push({
+          request: what,
+          connections: CONNECTIONS,
+          seconds,
+          requests: r.requests,
+          'req/s': Math.round(r.rps),
+          'p50 ms': r.p50,
+          'p99 ms': r.p99,
+          'vs /auth/me req/s': r === reference ? '' : `${(r.rps / reference.rps).toFixed(2)}×`,
+          goal: goal === null ? '' : `p99 < ${goal} ms`,
+          met: goal === null ? '' : r.p99 < goal ? 'yes' : 'no',
+          'non-2xx': r.non2xx,
+        });
+      }
+      ctx.note('reads: server and autocannon share this 2-core machine; autocannon runs in its own process.');
+      return rows;
+    } finally {
+      await app?.close();
+      await target.drop();
+    }
+  },
+};
