@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { appendSection } from './append.bench';
 import { catchUpSection } from './catch-up.bench';
+import { httpReadsSection } from './http-reads.bench';
 import { BenchEnvironment, DEFAULT_SERVER_URL, describeError, redact, Section } from './context';
 import { InterferenceMonitor } from './interference';
 import { formatSection, Row } from './report';
@@ -12,7 +13,7 @@ import { formatSection, Row } from './report';
  * Progress bars go to stderr; the tables to stdout; everything to bench/results/latest.json.
  * Add a section by writing `{ name, run(ctx) }` and listing it here.
  */
-const SECTIONS: readonly Section[] = [appendSection, catchUpSection];
+const SECTIONS: readonly Section[] = [appendSection, catchUpSection, httpReadsSection];
 
 const RESULTS_DIR = resolve(__dirname, '..', '..', 'bench', 'results');
 

@@ -9,11 +9,35 @@ export interface JournalGridDoc {
   subjectId: string | null;
   locked: boolean;
   lessons: Record<string, { id: string; date: string; slot: number; topic: string; homework: string | null; workKinds: string[]; taughtBy: string; late: boolean }>;
-  marks: Record<string, { id: string; lessonId: string; studentId: string; value: number | null; workKind: string; weight: number; corrected: boolean; late: boolean }>;
-  attendance: Record<string, { id: string; lessonId: string; studentId: string; code: string | null }>;
+  /**
+   * By student, then by id: an event copies one student's entries, not the whole journal's, so a
+   * fold over a full period stays linear (a flat map made asOf quadratic: 4 s for 1,860 events).
+   */
+  marks: Record<string, Record<string, GridMark>>;
+  attendance: Record<string, Record<string, GridAttendance>>;
   finalMarks: Record<string, { value: string | null; deferred: boolean }>;
   /** Everyone who was in the group on a lesson day. */
   studentIds: string[];
+}
+
+export interface GridMark {
+  id: string;
+  lessonId: string;
+  value: number | null;
+  workKind: string;
+  weight: number;
+  corrected: boolean;
+  late: boolean;
+}
+export interface GridAttendance {
+  id: string;
+  lessonId: string;
+  code: string | null;
+}
+
+/** Sets one entry of one student's map, copying only that student's entries. */
+function put<T>(byStudent: Record<string, Record<string, T>>, studentId: string, id: string, entry: T): Record<string, Record<string, T>> {
+  return { ...byStudent, [studentId]: { ...(byStudent[studentId] ?? {}), [id]: entry } };
 }
 
 export const JOURNAL_EVENT_TYPES = [
@@ -62,21 +86,22 @@ export function evolveGrid(current: JournalGridDoc | null, stored: StoredEvent):
     }
     case 'MarkRecorded': {
       const d = event.data;
-      return { ...doc, marks: { ...doc.marks, [d.markId]: { id: d.markId, lessonId: d.lessonId, studentId: d.studentId, value: d.value, workKind: d.workKind, weight: d.weight, corrected: false, late: d.late } } };
+      const mark = { id: d.markId, lessonId: d.lessonId, value: d.value, workKind: d.workKind, weight: d.weight, corrected: false, late: d.late };
+      return { ...doc, marks: put(doc.marks, d.studentId, d.markId, mark) };
     }
     case 'MarkCorrected': {
-      const mark = doc.marks[event.data.markId];
+      const mark = doc.marks[event.data.studentId]?.[event.data.markId];
       if (!mark) return doc;
-      return { ...doc, marks: { ...doc.marks, [mark.id]: { ...mark, value: event.data.after, corrected: true } } };
+      return { ...doc, marks: put(doc.marks, event.data.studentId, mark.id, { ...mark, value: event.data.after, corrected: true }) };
     }
     case 'AttendanceRecorded': {
       const d = event.data;
-      return { ...doc, attendance: { ...doc.attendance, [d.attendanceId]: { id: d.attendanceId, lessonId: d.lessonId, studentId: d.studentId, code: d.code } } };
+      return { ...doc, attendance: put(doc.attendance, d.studentId, d.attendanceId, { id: d.attendanceId, lessonId: d.lessonId, code: d.code }) };
     }
     case 'AttendanceCorrected': {
-      const entry = doc.attendance[event.data.attendanceId];
+      const entry = doc.attendance[event.data.studentId]?.[event.data.attendanceId];
       if (!entry) return doc;
-      return { ...doc, attendance: { ...doc.attendance, [entry.id]: { ...entry, code: event.data.after } } };
+      return { ...doc, attendance: put(doc.attendance, event.data.studentId, entry.id, { ...entry, code: event.data.after }) };
     }
     case 'FinalMarkSet':
       return { ...doc, finalMarks: { ...doc.finalMarks, [event.data.studentId]: { value: event.data.value, deferred: event.data.deferred } } };
@@ -91,7 +116,8 @@ export function evolveGrid(current: JournalGridDoc | null, stored: StoredEvent):
 
 export const journalGrid: DocumentProjector<JournalGridDoc> = {
   name: 'journal-grid',
-  version: 1,
+  // 2: marks and attendance kept by student.
+  version: 2,
   handles: JOURNAL_EVENT_TYPES,
   keys: (event) => {
     const data = event.data as { groupId?: string; periodId?: string };

@@ -38,18 +38,16 @@ export class JournalViews {
       ? foldDocuments(journalGrid, await this.eventsUpTo([journalStream(groupId, periodId)], asOf)).get(key)
       : await this.stored<JournalGridDoc>('journal-grid', key);
     const lessons = Object.values(doc?.lessons ?? {}).sort((a, b) => a.date.localeCompare(b.date) || a.slot - b.slot);
-    const marks = Object.values(doc?.marks ?? {}).filter((m) => m.value !== null);
-    const attendance = Object.values(doc?.attendance ?? {}).filter((a) => a.code !== null);
-    const studentIds = [...new Set([...(doc?.studentIds ?? []), ...groupRoster(school, groupId, period.endsOn), ...marks.map((m) => m.studentId)])];
+    const studentIds = [...new Set([...(doc?.studentIds ?? []), ...groupRoster(school, groupId, period.endsOn), ...Object.keys(doc?.marks ?? {})])];
     const students = studentIds
       .map((id) => ({
         id,
         fullName: school.students[id]?.fullName ?? null,
-        marks: marks.filter((m) => m.studentId === id).map(({ studentId: _s, ...mark }) => mark),
-        attendance: attendance.filter((a) => a.studentId === id).map(({ studentId: _s, ...entry }) => entry),
+        marks: Object.values(doc?.marks[id] ?? {}).filter((m) => m.value !== null),
+        attendance: Object.values(doc?.attendance[id] ?? {}).filter((a) => a.code !== null),
         finalMark: doc?.finalMarks[id] ?? null,
       }))
-      .sort((a, b) => (a.fullName ?? '').localeCompare(b.fullName ?? '', 'ru'));
+      .sort((a, b) => byName.compare(a.fullName ?? '', b.fullName ?? ''));
     return {
       group: { id: groupId, name: group.name },
       subject: { id: group.subjectId, name: school.subjects[group.subjectId]?.name ?? null },
@@ -129,6 +127,9 @@ export class JournalViews {
     return events.sort((a, b) => comparePositions(a.position, b.position));
   }
 }
+
+/** One collator: `localeCompare(x, 'ru')` builds a new one on every call. */
+const byName = new Intl.Collator('ru');
 
 /** Changes whenever what the diary shows changes: a digest of its content (RFC 8785 text). */
 export function diaryVersion(days: unknown): string {
