@@ -57,3 +57,27 @@ export function canonicalEnvelope(envelope: EventEnvelope): string {
   if (text === undefined) throw new Error(`event ${envelope.eventId} cannot be canonicalised`);
   return text;
 }
+
+/** The envelopes of one append: versions follow `version`, one recordedAt for all. */
+export function buildEnvelopes(
+  stream: string,
+  version: number,
+  events: readonly NewEvent[],
+  eventIds: readonly string[],
+  meta: AppendMetadata,
+  recordedAt: string,
+): EventEnvelope[] {
+  return events.map((event, index) => ({
+    eventId: eventIds[index],
+    type: event.type,
+    schemaVersion: event.schemaVersion ?? 1,
+    stream,
+    streamVersion: version + index + 1,
+    schoolId: meta.schoolId,
+    actor: meta.actor,
+    recordedAt,
+    correlationId: meta.correlationId,
+    causationId: meta.causationId ?? null,
+    data: event.data,
+  }));
+}

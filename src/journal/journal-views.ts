@@ -23,20 +23,36 @@ import { suggestFinalMark } from './domain/final-mark-suggestion';
  */
 @Injectable()
 export class JournalViews {
+  /**
+   * Built grids, reused while neither the stored document (its position) nor the school's structure
+   * (its state object: evolve never changes one in place) has moved. A grid is ~200 KB of JSON:
+   * parsing and shaping it again for every read was most of a request's cost.
+   */
+  private readonly grids = new Map<string, { position: string; school: SchoolState; grid: Awaited<ReturnType<JournalViews['buildGrid']>> }>();
+
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   async grid(school: SchoolState, groupId: string, periodId: string, asOf?: Date) {
+    if (!school.groups[groupId]) throw notFound('group');
+    if (!school.periods[periodId]) throw notFound('period');
+    const key = gridKey(groupId, periodId);
+    if (asOf) return this.buildGrid(school, groupId, periodId, foldDocuments(journalGrid, await this.eventsUpTo([journalStream(groupId, periodId)], asOf)).get(key));
+    const { rows } = await this.database.pool.query<{ position: string }>(`SELECT position FROM view_document WHERE projection = 'journal-grid' AND key = $1`, [key]);
+    const position = rows[0]?.position ?? 'none';
+    const cached = this.grids.get(key);
+    if (cached && cached.position === position && cached.school === school) return cached.grid;
+    const grid = this.buildGrid(school, groupId, periodId, await this.stored<JournalGridDoc>('journal-grid', key));
+    if (this.grids.size >= 500) this.grids.delete(this.grids.keys().next().value as string);
+    this.grids.set(key, { position, school, grid });
+    return grid;
+  }
+
+  private buildGrid(school: SchoolState, groupId: string, periodId: string, doc: JournalGridDoc | undefined) {
     const group = school.groups[groupId];
     const period = school.periods[periodId];
-    if (!group) throw notFound('group');
-    if (!period) throw notFound('period');
-    const key = gridKey(groupId, periodId);
-    const doc = asOf
-      ? foldDocuments(journalGrid, await this.eventsUpTo([journalStream(groupId, periodId)], asOf)).get(key)
-      : await this.stored<JournalGridDoc>('journal-grid', key);
     const lessons = Object.values(doc?.lessons ?? {}).sort((a, b) => a.date.localeCompare(b.date) || a.slot - b.slot);
     const studentIds = [...new Set([...(doc?.studentIds ?? []), ...groupRoster(school, groupId, period.endsOn), ...Object.keys(doc?.marks ?? {})])];
     const students = studentIds

@@ -15,7 +15,7 @@ import {
 } from '@eventstore/db-client';
 import { v7 as uuidv7 } from 'uuid';
 import { Clock, systemClock, toMoment } from '../../common/clock';
-import { AppendMetadata, canonicalEnvelope, EventEnvelope, NewEvent, StoredEvent } from '../envelope';
+import { AppendMetadata, buildEnvelopes, canonicalEnvelope, EventEnvelope, NewEvent, StoredEvent } from '../envelope';
 import { ConcurrencyError, IdempotencyConflictError } from '../event-store.errors';
 import {
   AppendResult,
@@ -90,19 +90,7 @@ export class EsdbEventStore implements EventStore {
     supplied: boolean,
   ): Promise<AppendResult> {
     const recordedAt = toMoment(this.clock.now());
-    const envelopes: EventEnvelope[] = events.map((event, index) => ({
-      eventId: eventIds[index],
-      type: event.type,
-      schemaVersion: event.schemaVersion ?? 1,
-      stream,
-      streamVersion: version + index + 1,
-      schoolId: meta.schoolId,
-      actor: meta.actor,
-      recordedAt,
-      correlationId: meta.correlationId,
-      causationId: meta.causationId ?? null,
-      data: event.data,
-    }));
+    const envelopes = buildEnvelopes(stream, version, events, eventIds, meta, recordedAt);
     let positionReported: boolean;
     try {
       const result = await this.client.appendToStream(

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { v7 as uuidv7 } from 'uuid';
 import { Clock, systemClock, toMoment } from '../../common/clock';
 import { constraintOf, SqlPool, sqlState } from '../../database/sql-pool';
-import { AppendMetadata, canonicalEnvelope, EventEnvelope, NewEvent, StoredEvent } from '../envelope';
+import { AppendMetadata, buildEnvelopes, canonicalEnvelope, EventEnvelope, NewEvent, StoredEvent } from '../envelope';
 import { ConcurrencyError, IdempotencyConflictError } from '../event-store.errors';
 import {
   AppendResult,
@@ -108,19 +108,7 @@ export class PostgresEventStore implements EventStore {
     meta: AppendMetadata,
   ): Promise<AppendResult> {
     const recordedAt = toMoment(this.clock.now());
-    const envelopes: EventEnvelope[] = events.map((event, index) => ({
-      eventId: eventIds[index],
-      type: event.type,
-      schemaVersion: event.schemaVersion ?? 1,
-      stream,
-      streamVersion: version + index + 1,
-      schoolId: meta.schoolId,
-      actor: meta.actor,
-      recordedAt,
-      correlationId: meta.correlationId,
-      causationId: meta.causationId ?? null,
-      data: event.data,
-    }));
+    const envelopes = buildEnvelopes(stream, version, events, eventIds, meta, recordedAt);
     let rows: (EventRow & { event_id: string })[];
     try {
       const result = await this.pool.query<EventRow & { event_id: string }>(INSERT_EVENTS, [
