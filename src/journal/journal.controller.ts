@@ -6,7 +6,6 @@ import { v7 as uuidv7 } from 'uuid';
 import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
 import { validationFailed } from '../common/app-error';
 import { CorrelationId, WriteAnswer } from '../common/write-answer';
-import { DEFAULT_MIN_MARKS } from './domain/final-mark-suggestion';
 import { JournalCommand, LessonField } from './domain/journal.decider';
 import { WORK_KINDS, WorkKind } from './domain/journal.types';
 import {
@@ -132,7 +131,7 @@ export class JournalController {
   @Get('groups/:groupId/final-marks/suggestions')
   @Allow('final-mark.suggest', groupTarget)
   suggestions(@Param('groupId') groupId: string, @Query() query: PeriodViewQueryDto, @CurrentAccess() { school }: Authorized) {
-    return this.views.suggestions(school!, groupId, query.periodId, DEFAULT_MIN_MARKS, asDate(query.asOf));
+    return this.views.suggestions(school!, groupId, query.periodId, school!.settings.minMarksForAttestation, asDate(query.asOf));
   }
 
   @Post('groups/:groupId/periods/:periodId/lock')

@@ -9,7 +9,7 @@ import { notFound } from '../common/domain-error';
 import { dateIn } from '../common/time-zone';
 import { CorrelationId, WriteAnswer } from '../common/write-answer';
 import { classRoster, SchoolCommand } from './domain/school.decider';
-import { AdmitStudentDto, AssignTeacherDto, CreateClassDto, CreateGroupDto, CreateSubjectDto, CreateYearDto, LinkParentDto, TransferStudentDto } from './dto/school.dto';
+import { AdmitStudentDto, AssignTeacherDto, CreateClassDto, CreateGroupDto, CreateSubjectDto, CreateYearDto, LinkParentDto, SchoolSettingsDto, TransferStudentDto } from './dto/school.dto';
 import { ChangeSchoolStructure, newYear } from './school.commands';
 
 @ApiTags('school year')
@@ -24,6 +24,13 @@ export class SchoolController {
 
   private change(schoolId: string, access: Authorized, correlationId: string, command: SchoolCommand, answerId: string): Promise<WriteAnswer> {
     return this.commands.execute(new ChangeSchoolStructure(schoolId, access.actor, correlationId, command, answerId));
+  }
+
+  /** Extension of API.md (docs/api-extensions.md): the school's own rules, e.g. the Н/А threshold. */
+  @Post('settings')
+  @Allow('settings.change')
+  async changeSettings(@Param('schoolId') schoolId: string, @Body() body: SchoolSettingsDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
+    return this.change(schoolId, access, correlationId, { type: 'ChangeSettings', settings: { ...body } }, schoolId);
   }
 
   @Post('years')

@@ -83,6 +83,15 @@ describe(`the journal over HTTP: a month of one class (${TEST_DATABASE_KIND})`, 
     expect(byStudent[ids.novikov]).toMatchObject({ average: 5, suggested: 'Н/А' });
   });
 
+  it('takes the Н/А threshold from the school setting', async () => {
+    await created(await client.post(`${s}/settings`, world.tokens.director, { minMarksForAttestation: 2 }), 'settings');
+    const suggestions = await client.get(`${s}/groups/${world.groupId}/final-marks/suggestions?periodId=${period}&atLeast=${lastPosition}`, world.tokens.deputy).expect(200);
+    expect(suggestions.body.items.find((i: { studentId: string }) => i.studentId === ids.novikov)).toMatchObject({ average: 5, suggested: '5' });
+    await created(await client.post(`${s}/settings`, world.tokens.director, { minMarksForAttestation: 3 }), 'settings back');
+    const same = await client.post(`${s}/settings`, world.tokens.director, { minMarksForAttestation: 3 }).expect(400);
+    expect(same.body.details[0].field).toBe('settings');
+  });
+
   it('refuses a mark for a student of another class, and "5" as text', async () => {
     on('2026-09-01', '09:00:00.000');
     const outsider = await client.post(`${s}/lessons/${mathLessons[0]}/marks`, world.tokens.assignedTeacher, { studentId: world.otherStudentId, value: 5, workKind: 'oral' }).expect(400);

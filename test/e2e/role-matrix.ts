@@ -199,6 +199,12 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
     request: (w) => ({ method: 'get', path: `${s(w)}/students/${w.studentId}/diary?weekOf=2026-09-07` }),
   },
   {
+    route: 'POST /schools/:schoolId/settings',
+    allowed: ['director', 'deputy'],
+    note: 'extension of API.md (docs/api-extensions.md)',
+    request: (w, _, cell) => ({ method: 'post', path: `${s(w)}/settings`, body: { minMarksForAttestation: 3 + (cell % 5) } }),
+  },
+  {
     route: 'GET /schools/:schoolId/classes/:classId',
     allowed: ['director', 'deputy', 'inspector', 'classTeacher', 'assignedTeacher'],
     note: 'staff who teach the class (seed 003 §22), the administration, inspectors',

@@ -29,7 +29,8 @@ export type Action =
   | 'period.unlock'
   | 'journal.read'
   | 'daily-absence.record'
-  | 'diary.read';
+  | 'diary.read'
+  | 'settings.change';
 
 export interface Subject {
   readonly accountId: string;
@@ -77,6 +78,7 @@ const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'journal.read',
   'daily-absence.record',
   'diary.read',
+  'settings.change',
 ]);
 
 /** Nobody but the admin and a granted inspector sees another school; to others it does not exist. */
@@ -154,6 +156,9 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
     case 'period.lock':
       if (staff('deputy')) return allow('deputy');
       return assignedTo(target.groupId) ? allow('teacher') : deny('Only the teacher of this group or a deputy director does this.');
+    case 'settings.change':
+      if (staff('director')) return allow('director');
+      return staff('deputy') ? allow('deputy') : deny('Only the director or a deputy director changes school settings.');
     case 'period.unlock':
       if (staff('deputy')) return allow('deputy');
       return staff('director') ? allow('director') : deny('Only a deputy director or the director reopens a period.');

@@ -104,3 +104,10 @@ describe('school structure decider', () => {
     spec.given([]).when({ type: 'CreateSubject', subjectId: 'x', name: 'Физика' }).thenRefuses('NOT_FOUND');
   });
 });
+
+describe('school settings', () => {
+  it('given defaults, when the Н/А threshold changes, then SchoolSettingsChanged with the whole settings; the same again is refused', () => {
+    spec.given([created]).when({ type: 'ChangeSettings', settings: { minMarksForAttestation: 2 } }).then([{ type: 'SchoolSettingsChanged', data: { minMarksForAttestation: 2 } }]);
+    spec.given([created]).when({ type: 'ChangeSettings', settings: { minMarksForAttestation: 3 } }).thenRefuses('VALIDATION_FAILED', 'settings');
+  });
+});

@@ -21,6 +21,7 @@ export interface HolidayDef {
 export type SchoolEvent =
   | { type: 'SchoolCreated'; data: { schoolId: string; name: string; timezone: string } }
   | { type: 'InspectorGranted'; data: { schoolId: string; accountId: string } }
+  | { type: 'SchoolSettingsChanged'; data: SchoolSettings }
   | { type: 'YearCreated'; data: { yearId: string; name: string; startsOn: string; endsOn: string; periods: PeriodDef[]; holidays: HolidayDef[] } }
   | { type: 'SubjectCreated'; data: { subjectId: string; name: string } }
   | { type: 'ClassCreated'; data: { classId: string; yearId: string; name: string; classTeacherId: string } }
@@ -29,6 +30,12 @@ export type SchoolEvent =
   | { type: 'GroupCreated'; data: { groupId: string; classId: string; subjectId: string; name: string; studentIds: string[] | null } }
   | { type: 'TeacherAssigned'; data: { groupId: string; teacherId: string } }
   | { type: 'ParentLinked'; data: { studentId: string; parentId: string } };
+
+/** A school's own rules. Fewer marks than `minMarksForAttestation` in a period suggest Н/А. */
+export interface SchoolSettings {
+  minMarksForAttestation: number;
+}
+export const DEFAULT_SETTINGS: SchoolSettings = { minMarksForAttestation: 3 };
 
 /** What the deciding side knows about the accounts a command names (read from their streams). */
 export interface AccountFacts {
@@ -39,6 +46,7 @@ export interface AccountFacts {
 export type SchoolCommand =
   | { type: 'CreateSchool'; schoolId: string; name: string; timezone: string }
   | { type: 'GrantInspector'; accountId: string; account: AccountFacts | null }
+  | { type: 'ChangeSettings'; settings: Partial<SchoolSettings> }
   | { type: 'CreateYear'; yearId: string; name: string; startsOn: string; endsOn: string; periods: PeriodDef[]; holidays: HolidayDef[] }
   | { type: 'CreateSubject'; subjectId: string; name: string }
   | { type: 'CreateClass'; classId: string; yearId: string; name: string; classTeacherId: string; classTeacher: AccountFacts | null }
@@ -59,6 +67,7 @@ export interface SchoolState {
   schoolId: string;
   name: string;
   timezone: string;
+  settings: SchoolSettings;
   inspectors: string[];
   years: Record<string, { yearId: string; name: string; startsOn: string; endsOn: string; periods: PeriodDef[]; holidays: HolidayDef[] }>;
   periods: Record<string, PeriodDef & { yearId: string }>;
@@ -76,6 +85,7 @@ export const initialSchoolState = (): SchoolState => ({
   schoolId: '',
   name: '',
   timezone: 'Europe/Moscow',
+  settings: DEFAULT_SETTINGS,
   inspectors: [],
   years: {},
   periods: {},
@@ -107,6 +117,12 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
         throw conflict('ALREADY_EXISTS', 'This inspector can read this school already.');
       }
       return [{ type: 'InspectorGranted', data: { schoolId: state.schoolId, accountId: command.accountId } }];
+    }
+
+    case 'ChangeSettings': {
+      const settings = { ...state.settings, ...command.settings };
+      if (JSON.stringify(settings) === JSON.stringify(state.settings)) throw invalid('settings', 'change nothing: these are the settings already');
+      return [{ type: 'SchoolSettingsChanged', data: settings }];
     }
 
     case 'CreateYear': {
@@ -221,6 +237,8 @@ export function evolveSchool(state: SchoolState, event: SchoolEvent): SchoolStat
       return { ...state, exists: true, ...event.data };
     case 'InspectorGranted':
       return { ...state, inspectors: [...state.inspectors, event.data.accountId] };
+    case 'SchoolSettingsChanged':
+      return { ...state, settings: event.data };
     case 'YearCreated': {
       const periods = { ...state.periods };
       for (const period of event.data.periods) periods[period.periodId] = { ...period, yearId: event.data.yearId };

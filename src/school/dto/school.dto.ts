@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsCalendarDate, NAME_MAX, Trim } from '../../common/dto-rules';
 
 export class PeriodDto {
@@ -65,4 +65,13 @@ export class AssignTeacherDto {
 export class LinkParentDto {
   @ApiProperty() @IsUUID('all') parentId!: string;
   @ApiProperty() @IsUUID('all') studentId!: string;
+}
+
+export class SchoolSettingsDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 20, description: 'fewer marks than this in a period → suggested Н/А (default 3)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  minMarksForAttestation?: number;
 }
