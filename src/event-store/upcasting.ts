@@ -24,6 +24,10 @@ export class UpcasterRegistry {
     this.byType.set(upcaster.type, versions);
   }
 
+  knows(type: string): boolean {
+    return this.byType.has(type);
+  }
+
   /** Applies the chain of upcasters from the stored version up to the newest one known. */
   upcast(type: string, schemaVersion: number, data: unknown): { schemaVersion: number; data: unknown } {
     const versions = this.byType.get(type);

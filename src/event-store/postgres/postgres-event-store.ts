@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { v7 as uuidv7 } from 'uuid';
 import { Clock, systemClock, toMoment } from '../../common/clock';
 import { constraintOf, SqlPool, sqlState } from '../../database/sql-pool';
-import { AppendMetadata, buildEnvelopes, canonicalEnvelope, EventEnvelope, NewEvent, StoredEvent } from '../envelope';
+import { AppendMetadata, buildEnvelopes, canonicalEnvelope, NewEvent, StoredEvent } from '../envelope';
 import { ConcurrencyError, IdempotencyConflictError } from '../event-store.errors';
 import {
   AppendResult,
@@ -14,7 +14,7 @@ import {
   Subscription,
 } from '../event-store.port';
 import { pollingSubscription } from '../polling-subscription';
-import { formatPosition, Position, START } from '../position';
+import { Position, START } from '../position';
 import { UpcasterRegistry } from '../upcasting';
 
 interface EventRow {
@@ -192,10 +192,19 @@ export class PostgresEventStore implements EventStore {
     this.appended.removeAllListeners();
   }
 
+  /**
+   * The hot path of every read (rebuilds parse ~50k of these a second): the parsed envelope is
+   * completed in place rather than copied, and the position token is the database's own text.
+   */
   private toStored(row: EventRow): StoredEvent {
-    const envelope = JSON.parse(row.envelope) as EventEnvelope;
-    const position = { major: BigInt(row.tx_text), minor: BigInt(row.seq_text) };
-    const { schemaVersion, data } = this.upcasters.upcast(envelope.type, envelope.schemaVersion, envelope.data);
-    return { ...envelope, schemaVersion, data, position, globalPosition: formatPosition(position) };
+    const event = JSON.parse(row.envelope) as { -readonly [K in keyof StoredEvent]: StoredEvent[K] };
+    event.position = { major: BigInt(row.tx_text), minor: BigInt(row.seq_text) };
+    event.globalPosition = `${row.tx_text}.${row.seq_text}`;
+    if (this.upcasters.knows(event.type)) {
+      const { schemaVersion, data } = this.upcasters.upcast(event.type, event.schemaVersion, event.data);
+      event.schemaVersion = schemaVersion;
+      event.data = data;
+    }
+    return event;
   }
 }
