@@ -61,9 +61,11 @@ export class CreateAccountHandler implements ICommandHandler<CreateAccount, Writ
   ) {}
   async execute(c: CreateAccount): Promise<WriteAnswer> {
     const accountId = accountIdForLogin(c.login);
+    const command = { type: 'CreateAccount' as const, accountId, schoolId: c.issued.schoolId, login: c.login, fullName: c.fullName, roles: c.roles, credentialId: '' };
+    // Decide once before hashing: a taken login costs no argon2 run and leaves no credential row.
+    decideAccount(command, (await this.repository.load(accountStream(accountId), accountDecider)).state);
     const credentialId = await this.vault.store(accountId, c.password);
-    const command = { type: 'CreateAccount' as const, accountId, schoolId: c.issued.schoolId, login: c.login, fullName: c.fullName, roles: c.roles, credentialId };
-    const result = await this.repository.handle(accountStream(accountId), accountDecider, (s) => decideAccount(command, s), meta(c.issued));
+    const result = await this.repository.handle(accountStream(accountId), accountDecider, (s) => decideAccount({ ...command, credentialId }, s), meta(c.issued));
     return writeAnswer(accountId, result!);
   }
 }

@@ -7,7 +7,7 @@ import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
 import { classRoster, groupRoster, SchoolState } from '../school/domain/school.decider';
 import { dailyAbsencesDecider, dailyAbsencesStream, decideDailyAbsence } from './domain/daily-absences.decider';
-import { decideJournal, JournalCommand, JournalContext, journalDecider, journalStream } from './domain/journal.decider';
+import { decideJournal, JournalCommand, JournalContext, journalDecider, JournalState, journalStream } from './domain/journal.decider';
 import { AttendanceCode } from './domain/journal.types';
 import { EntityIndex } from './entity-index';
 
@@ -79,13 +79,14 @@ export class WriteJournalHandler implements ICommandHandler<WriteJournal, WriteA
     const school = c.access.school!;
     const { groupId, periodId } = await this.locate(c, school);
     const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId };
-    if (c.createsEntity) await this.index.register(c.createsEntity, { schoolId: c.schoolId, groupId, periodId }, meta);
-    const result = await this.repository.handle(
-      journalStream(groupId, periodId),
-      journalDecider,
-      (state) => decideJournal(c.command, state, journalContext(school, groupId, periodId, c.access, this.clock.now())),
-      meta,
-    );
+    const stream = journalStream(groupId, periodId);
+    const decide = (state: JournalState) => decideJournal(c.command, state, journalContext(school, groupId, periodId, c.access, this.clock.now()));
+    if (c.createsEntity) {
+      // Decide once before indexing: a refused command writes nothing, not even the index entry.
+      decide((await this.repository.load(stream, journalDecider)).state);
+      await this.index.register(c.createsEntity, { schoolId: c.schoolId, groupId, periodId }, meta);
+    }
+    const result = await this.repository.handle(stream, journalDecider, decide, meta);
     return writeAnswer(c.answerId, result!);
   }
 

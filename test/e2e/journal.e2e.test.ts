@@ -1,4 +1,5 @@
 import { ManualClock } from '../../src/common/clock';
+import { Database, DATABASE } from '../../src/database/database';
 import { EVENT_STORE, EventStore } from '../../src/event-store/event-store.port';
 import { startTestApp, TestApp } from '../support/app';
 import { TEST_DATABASE_KIND } from '../support/database';
@@ -92,12 +93,17 @@ describe(`the journal over HTTP: a month of one class (${TEST_DATABASE_KIND})`, 
     expect(same.body.details[0].field).toBe('settings');
   });
 
-  it('refuses a mark for a student of another class, and "5" as text', async () => {
+  it('refuses a mark for a student of another class, and "5" as text, writing nothing', async () => {
     on('2026-09-01', '09:00:00.000');
+    const database = subject.app.get<Database>(DATABASE);
+    const countEvents = async () => Number((await database.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM event_log WHERE type <> 'AccessDenied'`)).rows[0].n);
+    const before = await countEvents();
     const outsider = await client.post(`${s}/lessons/${mathLessons[0]}/marks`, world.tokens.assignedTeacher, { studentId: world.otherStudentId, value: 5, workKind: 'oral' }).expect(400);
     expect(outsider.body.details).toEqual([{ field: 'studentId', reason: 'is not a student of this group on 2026-09-01' }]);
     const text = await client.post(`${s}/lessons/${mathLessons[0]}/marks`, world.tokens.assignedTeacher, { studentId: world.studentId, value: '5', workKind: 'oral' }).expect(400);
     expect(text.body.details[0].field).toBe('value');
+    await client.post(`${s}/lessons/${russianLessons[0]}/attendance`, world.tokens.assignedTeacher, { studentId: world.studentId, code: 'Н' }).expect(403);
+    expect(await countEvents()).toBe(before);
   });
 
   let correctedMark: string;
