@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { ConcurrencyError } from '../event-store/event-store.errors';
 import { AppError } from './app-error';
 import { DomainError } from './domain-error';
@@ -31,11 +31,6 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    // /health keeps Terminus' report (which check is down, and why): it is for operators' tools.
-    if (exception instanceof HttpException && host.switchToHttp().getRequest<Request>().path === '/health') {
-      response.status(exception.getStatus()).json(exception.getResponse());
-      return;
-    }
     if (exception instanceof IdempotentReplay) {
       response.status(200).json(exception.response);
       return;

@@ -28,6 +28,3 @@ export function comparePositions(a: Position, b: Position): number {
   if (a.minor !== b.minor) return a.minor < b.minor ? -1 : 1;
   return 0;
 }
-
-export const isAfter = (a: Position, b: Position): boolean => comparePositions(a, b) > 0;
-export const maxPosition = (a: Position, b: Position): Position => (comparePositions(a, b) >= 0 ? a : b);

@@ -1,4 +1,5 @@
-import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { ArgumentsHost, Catch, Controller, ExceptionFilter, Get, Header, Inject, ServiceUnavailableException, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ProjectionRunner } from '../../projections/projection-runner';
@@ -8,6 +9,14 @@ import { Metrics } from './metrics';
 
 /** Views further behind than this make the service unhealthy: reads would show stale data. */
 const MAX_HEALTHY_LAG_SECONDS = 30;
+
+/** /health answers with Terminus' own report when down (which check, and why): it is for operators' tools. */
+@Catch(ServiceUnavailableException)
+class HealthReportFilter implements ExceptionFilter {
+  catch(exception: ServiceUnavailableException, host: ArgumentsHost): void {
+    host.switchToHttp().getResponse<Response>().status(exception.getStatus()).json(exception.getResponse());
+  }
+}
 
 @ApiTags('operations')
 @Controller()
@@ -22,6 +31,7 @@ export class OperationsController {
 
   @Get('health')
   @HealthCheck()
+  @UseFilters(HealthReportFilter)
   @ApiOkResponse({ description: 'The event store answers and the views keep up' })
   check() {
     return this.health.check([

@@ -1,5 +1,5 @@
-import type { TestApp } from '../support/app';
-import { api, COLUMNS_COUNT, PASSWORD, SchoolWorld } from '../support/school-fixture';
+import { startTestApp, TestApp } from '../support/app';
+import { ADMIN_PASSWORD, api, buildSchool, COLUMNS_COUNT, PASSWORD, SchoolWorld } from '../support/school-fixture';
 import type { MatrixSpares } from './role-matrix';
 
 /** The things matrix cells consume (see MatrixSpares), made through the API once. */
@@ -35,4 +35,11 @@ export async function makeSpares(server: TestApp['server'], world: SchoolWorld):
     untaughtGroup: await created(`${s}/groups`, deputy, { classId: world.classId, subjectId: world.subjectId, name: 'Без учителя' }),
     studentsToLink: await Promise.all(Array.from({ length: COLUMNS_COUNT }, (_, i) => created(`${s}/students`, deputy, { fullName: `Связной ${i}`, classId: world.classId }))),
   };
+}
+
+/** The service, the school and the spares: what a run over the role matrix's routes needs. */
+export async function startMatrixWorld(): Promise<{ subject: TestApp; world: SchoolWorld; spares: MatrixSpares }> {
+  const subject = await startTestApp({ env: { ADMIN_PASSWORD } });
+  const world = await buildSchool(subject.server);
+  return { subject, world, spares: await makeSpares(subject.server, world) };
 }

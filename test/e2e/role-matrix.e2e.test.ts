@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestApp, TestApp } from '../support/app';
+import type { TestApp } from '../support/app';
 import { TEST_DATABASE_KIND } from '../support/database';
-import { ADMIN_PASSWORD, api, buildSchool, SchoolWorld } from '../support/school-fixture';
+import { api, SchoolWorld } from '../support/school-fixture';
 import { COLUMNS, MatrixSpares, refusalStatus, renderRoleMatrix, ROLE_MATRIX } from './role-matrix';
-import { makeSpares } from './role-matrix-spares';
+import { startMatrixWorld } from './role-matrix-spares';
 
 describe(`role matrix: every route × every person (${TEST_DATABASE_KIND})`, () => {
   let subject: TestApp;
@@ -12,9 +12,7 @@ describe(`role matrix: every route × every person (${TEST_DATABASE_KIND})`, () 
   let spares: MatrixSpares;
 
   beforeAll(async () => {
-    subject = await startTestApp({ env: { ADMIN_PASSWORD } });
-    world = await buildSchool(subject.server);
-    spares = await makeSpares(subject.server, world);
+    ({ subject, world, spares } = await startMatrixWorld());
   });
   afterAll(async () => subject?.close());
 

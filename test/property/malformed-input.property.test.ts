@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { startTestApp, TestApp } from '../support/app';
+import type { TestApp } from '../support/app';
 import { TEST_DATABASE_KIND } from '../support/database';
-import { ADMIN_PASSWORD, api, buildSchool, SchoolWorld } from '../support/school-fixture';
+import { api, SchoolWorld } from '../support/school-fixture';
 import { MatrixSpares, ROLE_MATRIX } from '../e2e/role-matrix';
-import { makeSpares } from '../e2e/role-matrix-spares';
+import { startMatrixWorld } from '../e2e/role-matrix-spares';
 
 /**
  * Whatever JSON a client sends to any route, as whoever may use it, the answer is never a 5xx,
@@ -14,9 +14,7 @@ describe(`property: no malformed body gets a 5xx (${TEST_DATABASE_KIND})`, () =>
   let world: SchoolWorld;
   let spares: MatrixSpares;
   beforeAll(async () => {
-    subject = await startTestApp({ env: { ADMIN_PASSWORD } });
-    world = await buildSchool(subject.server);
-    spares = await makeSpares(subject.server, world);
+    ({ subject, world, spares } = await startMatrixWorld());
   });
   afterAll(async () => subject?.close());
 
