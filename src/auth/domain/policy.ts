@@ -30,7 +30,13 @@ export type Action =
   | 'journal.read'
   | 'daily-absence.record'
   | 'diary.read'
-  | 'settings.change';
+  | 'settings.change'
+  | 'incident.report'
+  | 'incident.read'
+  | 'incident.reinstate'
+  | 'audit.corrections'
+  | 'audit.events'
+  | 'mark.provenance';
 
 export interface Subject {
   readonly accountId: string;
@@ -79,6 +85,12 @@ const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'daily-absence.record',
   'diary.read',
   'settings.change',
+  'incident.report',
+  'incident.read',
+  'incident.reinstate',
+  'audit.corrections',
+  'audit.events',
+  'mark.provenance',
 ]);
 
 /** Nobody but the admin and a granted inspector sees another school; to others it does not exist. */
@@ -182,6 +194,25 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
       if (classesOfStudent(school, student.studentId).some((classId) => classTeacherOf(classId))) return allow('teacher');
       return deny("Only the student, the student's parents, the class teacher and the administration read this diary.");
     }
+    case 'incident.report':
+      for (const role of ['security_officer', 'director', 'sysadmin'] as const) if (staff(role)) return allow(role);
+      return deny('Only a security officer, the director or a system administrator reports a credential compromise.');
+    case 'incident.read':
+    case 'incident.reinstate':
+      for (const role of ['security_officer', 'director'] as const) if (staff(role)) return allow(role);
+      return deny('Only a security officer or the director reviews incidents and reinstates voided operations.');
+    case 'audit.corrections':
+      for (const role of ['director', 'deputy', 'security_officer'] as const) if (staff(role)) return allow(role);
+      return has('inspector') ? allow('inspector') : deny('Only the administration, security officers and inspectors audit corrections.');
+    case 'audit.events':
+      for (const role of ['security_officer', 'director'] as const) if (staff(role)) return allow(role);
+      return deny('Only a security officer or the director reads the raw event log.');
+    case 'mark.provenance':
+      // Who reads that journal (journal.read, checked once the mark's group is known), and security staff.
+      if (staff('security_officer')) return allow('security_officer');
+      // The mark's group is known only once the mark is found: a teacher is let through, and asked again with it.
+      if (!target.groupId && staff('teacher')) return allow('teacher');
+      return authorize(subject, 'journal.read', target, school);
     default:
       return deny('This action is not allowed.');
   }
