@@ -9,6 +9,7 @@ import { accountStream } from '../../src/accounts/domain/account.decider';
 import { ManualClock } from '../../src/common/clock';
 import { DomainError } from '../../src/common/domain-error';
 import { Actor, StoredEvent } from '../../src/event-store/envelope';
+import { comparePositions, Position, START } from '../../src/event-store/position';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { decideJournal, evolveJournal, initialJournalState, JournalCommand, JournalContext, JournalState, journalStream } from '../../src/journal/domain/journal.decider';
 import { foldLedger, isVoid, isVoidingEvent, VoidingLedger } from '../../src/security/domain/voiding';
@@ -77,6 +78,8 @@ class History {
   readonly moments: string[] = [];
   /** Open incident per teacher. */
   private readonly open = new Map<string, string>();
+  /** Where this history's last write landed: what a catch-up must reach. */
+  last: Position = START;
 
   constructor(
     private readonly store: PostgresEventStore,
@@ -126,6 +129,7 @@ class History {
     }
     const written = await this.store.append(this.stream, this.version, events, { schoolId: null, actor, correlationId: uuidv7() });
     this.version = written.nextVersion;
+    this.last = written.position;
     for (const event of written.events) this.state = evolveJournal(this.state, event as never);
     if (command.type === 'RecordLesson') this.lessons.push(command.lessonId);
     if (command.type === 'RecordMark') this.marks.push(command.markId);
@@ -154,7 +158,7 @@ class History {
   }
 
   private async appendAccount(account: string, type: string, data: object): Promise<void> {
-    await this.store.append(accountStream(account), 'any', [{ type, data }], { schoolId: null, actor: this.security, correlationId: uuidv7() });
+    this.last = (await this.store.append(accountStream(account), 'any', [{ type, data }], { schoolId: null, actor: this.security, correlationId: uuidv7() })).position;
     this.tick();
   }
 
@@ -180,7 +184,20 @@ describe(`property: voiding — live views, rebuilds and the history without its
   let test: TestDatabase;
   let store: PostgresEventStore;
   const clock = new ManualClock('2026-09-14T06:00:00.000Z');
-  const catchUp = (batchSize = 7) => new ProjectionRunner(test.database.dataSource, store, projectors, { batchSize }).catchUp();
+  let history: History;
+  /**
+   * Catches the views up to this history's last write. The PostgreSQL horizon is server-wide: a
+   * transaction of anyone else on the server may hold readers back for a moment, so wait it out.
+   */
+  const catchUp = async (batchSize = 7) => {
+    const runner = new ProjectionRunner(test.database.dataSource, store, projectors, { batchSize });
+    for (let waited = 0; ; waited += 20) {
+      await runner.catchUp();
+      if (comparePositions(runner.position(), history.last) >= 0) return;
+      if (waited > 60_000) throw new Error('the views did not reach the last write within a minute');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
   const ours = async (history: History, projector: DocumentProjector) => {
     const docs = await viewDocuments(test.database, projector.name);
     return new Map([...docs].filter(([key]) => history.owns(key)));
@@ -195,7 +212,7 @@ describe(`property: voiding — live views, rebuilds and the history without its
   it('1 and 2: incidents in any order — live == rebuilt from scratch == the history without its void events', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
-        const history = new History(store, clock);
+        history = new History(store, clock);
         for (const o of ops) {
           if (o.kind === 'project') await catchUp(o.batch);
           else if (o.kind === 'report') await history.report(o.teacher, o.back);
@@ -225,13 +242,17 @@ describe(`property: voiding — live views, rebuilds and the history without its
     const runner = new ProjectionRunner(test.database.dataSource, store, projectors, { batchSize: 23 });
     await runner.reset();
     await runner.catchUp();
+    while (comparePositions(runner.position(), history.last) < 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await runner.catchUp();
+    }
     expect(await Promise.all(projectors.map((p) => viewDocuments(test.database, p.name)))).toEqual(live);
   });
 
   it('3: reporting, then reinstating everything it voided, gives back the original views', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(journalOp, { minLength: 1, maxLength: 20 }), fc.nat(1), fc.nat(20), fc.oneof(fc.constant([] as JournalOp[]), fc.array(journalOp, { minLength: 1, maxLength: 3 })), async (ops, teacher, back, inFlight) => {
-        const history = new History(store, clock);
+        history = new History(store, clock);
         for (const o of ops) await history.write(o);
         await catchUp();
         const original = await Promise.all(shown.map((p) => ours(history, p)));
