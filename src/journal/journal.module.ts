@@ -7,5 +7,6 @@ import { JournalViews } from './journal-views';
 @Module({
   controllers: [JournalController],
   providers: [EntityIndex, JournalViews, ...JOURNAL_HANDLERS],
+  exports: [JournalViews],
 })
 export class JournalModule {}
