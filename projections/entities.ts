@@ -28,6 +28,10 @@ export class ViewDocument {
   @Column('jsonb')
   doc!: object;
 
+  /** Streams whose events were folded into it: where it is re-folded from when voids change. */
+  @Column('text', { array: true, default: () => "'{}'" })
+  sources!: string[];
+
   /** Position of the last event folded into this document. */
   @Column('text')
   position!: string;

@@ -4,7 +4,10 @@ import type { StoredEvent } from '../src/event-store/envelope';
 import type { EventStore, Subscription } from '../src/event-store/event-store.port';
 import { comparePositions, formatPosition, parsePosition, Position, START } from '../src/event-store/position';
 import { ProjectionCheckpoint, ViewDocument } from './entities';
+import { affectedBy, changedBy, evolveLedger, foldLedger, isVoidingEvent, VoidingLedger } from '../src/security/domain/voiding';
+import { DocEntry, keysOfBatch, projectBatch, StepInput, StreamsNeeded } from './projection-step';
 import { DocumentProjector, handlesEvent } from './projector';
+import { factOf, factPosition, StoredFact, VOIDING_FACTS, voidingFacts, VoidingFactsDoc } from './voiding-facts/voiding-facts.projector';
 
 export interface RunnerLogger {
   info(object: object, message: string): void;
@@ -29,16 +32,26 @@ export class ProjectionRunner {
   private readonly progress = new EventEmitter();
   private subscription?: Subscription;
   private failure?: Error;
+  /** Every voiding fact the views have seen, in log order (the `voiding-facts` view, in memory). */
+  private facts: readonly StoredFact[] = [];
+  /** The views, the voiding facts first: every other view's voids are read from them. */
+  readonly projectors: readonly DocumentProjector[];
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: EventStore,
-    readonly projectors: readonly DocumentProjector[],
+    projectors: readonly DocumentProjector[],
     private readonly options: RunnerOptions = {},
   ) {
     this.progress.setMaxListeners(0);
-    const names = new Set(projectors.map((p) => p.name));
-    if (names.size !== projectors.length) throw new Error('two projectors share a name');
+    this.projectors = [voidingFacts as DocumentProjector, ...projectors.filter((p) => p.name !== VOIDING_FACTS)];
+    const names = new Set(this.projectors.map((p) => p.name));
+    if (names.size !== this.projectors.length) throw new Error('two projectors share a name');
+  }
+
+  /** What is void as far as the views have read the log. */
+  ledger(): VoidingLedger {
+    return foldLedger(this.facts);
   }
 
   /** Loads checkpoints (rebuilding any projector whose version changed) and follows the log. */
@@ -92,13 +105,16 @@ export class ProjectionRunner {
 
   /** Forgets the named views (all when none named); a started runner rebuilds them from START. */
   async reset(names?: readonly string[]): Promise<void> {
-    const chosen = this.projectors.filter((p) => !names || names.includes(p.name));
+    // Every view's voids come from the voiding facts: rebuilding those rebuilds everything.
+    const all = !names || names.includes(VOIDING_FACTS);
+    const chosen = this.projectors.filter((p) => all || names.includes(p.name));
     const unknown = (names ?? []).filter((name) => !this.projectors.some((p) => p.name === name));
     if (unknown.length > 0) throw new Error(`no projection named ${unknown.join(', ')}`);
     await this.dataSource.transaction(async (manager) => {
       for (const projector of chosen) await this.resetOne(manager, projector);
     });
     for (const projector of chosen) this.positions.set(projector.name, START);
+    if (all) this.facts = [];
   }
 
   /** Applies everything up to the head of the log now, then returns (rebuilds, tests, CLI). */
@@ -128,9 +144,11 @@ export class ProjectionRunner {
     await this.dataSource.transaction(async (manager) => {
       const stored = await manager.find(ProjectionCheckpoint);
       const byName = new Map(stored.map((c) => [c.name, c]));
+      const factsCheckpoint = byName.get(VOIDING_FACTS);
+      const rebuildAll = !factsCheckpoint || factsCheckpoint.version !== voidingFacts.version;
       for (const projector of this.projectors) {
         const checkpoint = byName.get(projector.name);
-        if (checkpoint && checkpoint.version === projector.version) {
+        if (checkpoint && checkpoint.version === projector.version && !rebuildAll) {
           this.positions.set(projector.name, parsePosition(checkpoint.position) ?? START);
           continue;
         }
@@ -143,6 +161,8 @@ export class ProjectionRunner {
         await this.resetOne(manager, projector);
         this.positions.set(projector.name, START);
       }
+      const facts = await manager.findOneBy(ViewDocument, { projection: VOIDING_FACTS, key: 'all' });
+      this.facts = (facts?.doc as VoidingFactsDoc | undefined)?.facts ?? [];
     });
   }
 
@@ -155,7 +175,67 @@ export class ProjectionRunner {
     );
   }
 
+  /**
+   * One batch, in one transaction. What a re-fold needs from the log (the events a voiding fact
+   * changes, whole source streams) is read first, outside the transaction: PGlite is one session.
+   */
   private async applyBatch(events: readonly StoredEvent[], reached: Position): Promise<void> {
+    const extraStreams = new Set<string>();
+    for (let attempt = 1; ; attempt++) {
+      const plan = await this.plan(events, extraStreams);
+      try {
+        await this.commit(events, reached, plan);
+        this.facts = plan.facts;
+        break;
+      } catch (error) {
+        if (!(error instanceof StreamsNeeded) || attempt >= 5) throw error;
+        for (const stream of error.streams) extraStreams.add(stream);
+      }
+    }
+    this.progress.emit('advanced');
+    this.options.onBatch?.(events.length, reached);
+  }
+
+  private async plan(events: readonly StoredEvent[], extraStreams: ReadonlySet<string>): Promise<BatchPlan> {
+    const batchFacts = events.filter((e) => isVoidingEvent(e.type));
+    const known = new Set(this.facts.map((f) => f.eventId));
+    const facts = [...this.facts, ...batchFacts.filter((e) => !known.has(e.eventId)).map(factOf)];
+    const changed = new Map<string, StoredEvent[]>();
+    const streams = new Map<string, readonly StoredEvent[]>();
+    if (batchFacts.length === 0 && extraStreams.size === 0) return { facts, changed, streams };
+
+    const byAccount = new Map<string, Promise<StoredEvent[]>>();
+    for (const fact of batchFacts) {
+      const before = ledgerAt(facts, fact.position, false);
+      const affected = affectedBy(before, fact);
+      if (!affected) continue;
+      const cacheKey = `${affected.accountId} ${affected.recordedFrom}`;
+      if (!byAccount.has(cacheKey)) byAccount.set(cacheKey, this.store.query({ accountId: affected.accountId, recordedFrom: affected.recordedFrom }));
+      const candidates = (await byAccount.get(cacheKey)!).filter(
+        (e) => comparePositions(e.position, fact.position) < 0 && (affected.eventId === undefined || e.eventId === affected.eventId),
+      );
+      changed.set(fact.eventId, changedBy(before, evolveLedger(before, fact), candidates));
+    }
+
+    // The documents those events touch, per view, and every stream they were or will be folded from.
+    const needed = new Set(extraStreams);
+    const allChanged = [...changed.values()].flat();
+    for (const projector of this.projectors) {
+      const keys = keysOfBatch(projector, allChanged);
+      if (keys.size === 0) continue;
+      for (const e of allChanged) if (handlesEvent(projector, e.type)) needed.add(e.stream);
+      for (const e of events) if (handlesEvent(projector, e.type) && projector.keys(e).some((k) => keys.has(k))) needed.add(e.stream);
+      const rows: { sources: string[] }[] = await this.dataSource.query(
+        `SELECT sources FROM view_document WHERE projection = $1 AND key = ANY($2::text[])`,
+        [projector.name, [...keys]],
+      );
+      for (const row of rows) for (const stream of row.sources) needed.add(stream);
+    }
+    await Promise.all([...needed].map(async (stream) => streams.set(stream, await this.store.readStream(stream))));
+    return { facts, changed, streams };
+  }
+
+  private async commit(events: readonly StoredEvent[], reached: Position, plan: BatchPlan): Promise<void> {
     const names = this.projectors.map((p) => p.name);
     const committed = await this.dataSource.transaction(async (manager) => {
       // The stored checkpoint, locked, is the truth: a second runner on the same database waits
@@ -172,8 +252,8 @@ export class ProjectionRunner {
           reachedPositions.set(projector.name, start);
           continue;
         }
-        const fresh = events.filter((e) => comparePositions(e.position, start) > 0 && handlesEvent(projector, e.type));
-        await this.applyToProjector(manager, projector, fresh);
+        const fresh = events.filter((e) => comparePositions(e.position, start) > 0);
+        await this.applyToProjector(manager, projector, fresh, ledgerAt(plan.facts, start, true), plan);
         reachedPositions.set(projector.name, reached);
       }
       const moved = [...reachedPositions].filter(([name, position]) => comparePositions(position, from.get(name) ?? START) > 0);
@@ -187,35 +267,50 @@ export class ProjectionRunner {
       return reachedPositions;
     });
     for (const [name, position] of committed) this.positions.set(name, position);
-    this.progress.emit('advanced');
-    this.options.onBatch?.(events.length, reached);
   }
 
-  private async applyToProjector(manager: EntityManager, projector: DocumentProjector, events: readonly StoredEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const keysPerEvent = events.map((event) => projector.keys(event));
-    const keys = [...new Set(keysPerEvent.flat())];
-    if (keys.length === 0) return;
-    const loaded = await manager.find(ViewDocument, { where: { projection: projector.name, key: In(keys) } });
-    const docs = new Map<string, object | null>(loaded.map((row) => [row.key, row.doc]));
-    const lastPosition = new Map<string, Position>();
-    events.forEach((event, index) => {
-      for (const key of keysPerEvent[index]) {
-        const next = projector.evolve(docs.get(key) ?? null, event, key) as object | null;
-        docs.set(key, next);
-        lastPosition.set(key, event.position);
-      }
-    });
+  private async applyToProjector(
+    manager: EntityManager,
+    projector: DocumentProjector,
+    events: readonly StoredEvent[],
+    ledger: VoidingLedger,
+    plan: BatchPlan,
+  ): Promise<void> {
+    const keys = keysOfBatch(projector, events);
+    for (const fact of events) {
+      const changed = plan.changed.get(fact.eventId);
+      if (changed) for (const key of keysOfBatch(projector, changed)) keys.add(key);
+    }
+    if (keys.size === 0) return;
+    const loaded = await manager.find(ViewDocument, { where: { projection: projector.name, key: In([...keys]) } });
+    const docs = new Map<string, DocEntry>(loaded.map((row) => [row.key, { doc: row.doc, sources: new Set(row.sources), changedAt: null }]));
+    projectBatch(projector, docs, events, ledger, plan);
     const upserts: ViewDocument[] = [];
     const deletes: string[] = [];
-    for (const key of lastPosition.keys()) {
-      const doc = docs.get(key);
-      if (doc === null || doc === undefined) deletes.push(key);
-      else upserts.push({ projection: projector.name, key, doc, position: formatPosition(lastPosition.get(key)!) });
+    for (const [key, entry] of docs) {
+      if (!entry.changedAt) continue;
+      if (entry.doc === null) deletes.push(key);
+      else upserts.push({ projection: projector.name, key, doc: entry.doc, sources: [...entry.sources], position: formatPosition(entry.changedAt) });
     }
     for (let i = 0; i < upserts.length; i += 1000) {
       await manager.upsert(ViewDocument, upserts.slice(i, i + 1000), ['projection', 'key']);
     }
     if (deletes.length > 0) await manager.delete(ViewDocument, { projection: projector.name, key: In(deletes) });
   }
+}
+
+interface BatchPlan extends StepInput {
+  /** Every voiding fact up to the batch's end, in log order. */
+  readonly facts: readonly StoredFact[];
+  readonly changed: Map<string, StoredEvent[]>;
+}
+
+/** The ledger of the facts at or before (`inclusive`) or strictly before a position. */
+function ledgerAt(facts: readonly StoredFact[], position: Position, inclusive: boolean): VoidingLedger {
+  return foldLedger(
+    facts.filter((fact) => {
+      const order = comparePositions(factPosition(fact), position);
+      return inclusive ? order <= 0 : order < 0;
+    }),
+  );
 }

@@ -1,8 +1,14 @@
 import type { StoredEvent } from '../src/event-store/envelope';
+import { emptyLedger, voidedBy, VoidingLedger } from '../src/security/domain/voiding';
 
 /**
  * A view as a set of JSON documents, each a pure fold of the events that name its key
  * (Emmett's and Pongo's document projections). No I/O: the runner loads, folds and saves.
+ *
+ * Voiding (SPEC §4) is not the projector's business: the runner never hands it a void event, and
+ * when a report or a reinstatement changes what is void it folds the documents concerned again
+ * from their source streams. A projector that must show void events marked (an audit) says
+ * `seesVoid` and is handed every event with the incident that voids it.
  */
 export interface DocumentProjector<Doc = unknown> {
   readonly name: string;
@@ -10,22 +16,38 @@ export interface DocumentProjector<Doc = unknown> {
   readonly version: number;
   /** Event types it reads, or '*' for all. */
   readonly handles: readonly string[] | '*';
+  /** Sees void events too, each with the incident that voids it (audit views). */
+  readonly seesVoid?: boolean;
   /** Keys of the documents the event changes; none means the event does not concern this view. */
   keys(event: StoredEvent): readonly string[];
-  /** The document after the event; null removes it. `key` says which document (an event may touch several). */
-  evolve(doc: Doc | null, event: StoredEvent, key: string): Doc | null;
+  /**
+   * The document after the event; null removes it. `key` says which document (an event may touch
+   * several); `voidedBy` is the voiding incident, only ever non-null for a `seesVoid` projector.
+   */
+  evolve(doc: Doc | null, event: StoredEvent, key: string, voidedBy: string | null): Doc | null;
 }
 
 export const handlesEvent = (projector: DocumentProjector, type: string): boolean =>
   projector.handles === '*' || projector.handles.includes(type);
 
-/** Folds events into documents in memory: what the runner does, without a database. */
-export function foldDocuments<Doc>(projector: DocumentProjector<Doc>, events: readonly StoredEvent[], start = new Map<string, Doc>()): Map<string, Doc> {
+/**
+ * Folds events into documents in memory with the voids of one ledger applied: what the runner's
+ * views hold once it has read these events and these voiding facts (the definition the runner is
+ * tested against, and how `asOf` views are built).
+ */
+export function foldDocuments<Doc>(
+  projector: DocumentProjector<Doc>,
+  events: readonly StoredEvent[],
+  start = new Map<string, Doc>(),
+  ledger: VoidingLedger = emptyLedger(),
+): Map<string, Doc> {
   const docs = new Map(start);
   for (const event of events) {
     if (!handlesEvent(projector as DocumentProjector, event.type)) continue;
+    const incident = voidedBy(ledger, event);
+    if (incident && !projector.seesVoid) continue;
     for (const key of projector.keys(event)) {
-      const next = projector.evolve(docs.get(key) ?? null, event, key);
+      const next = projector.evolve(docs.get(key) ?? null, event, key, incident);
       if (next === null) docs.delete(key);
       else docs.set(key, next);
     }

@@ -86,6 +86,8 @@ export function evolveGrid(current: JournalGridDoc | null, stored: StoredEvent):
     }
     case 'MarkRecorded': {
       const d = event.data;
+      // An entry lives on its lesson: a lesson that does not count (void) takes its entries with it.
+      if (!doc.lessons[d.lessonId]) return doc;
       const mark = { id: d.markId, lessonId: d.lessonId, value: d.value, workKind: d.workKind, weight: d.weight, corrected: false, late: d.late };
       return { ...doc, marks: put(doc.marks, d.studentId, d.markId, mark) };
     }
@@ -96,6 +98,7 @@ export function evolveGrid(current: JournalGridDoc | null, stored: StoredEvent):
     }
     case 'AttendanceRecorded': {
       const d = event.data;
+      if (!doc.lessons[d.lessonId]) return doc;
       return { ...doc, attendance: put(doc.attendance, d.studentId, d.attendanceId, { id: d.attendanceId, lessonId: d.lessonId, code: d.code }) };
     }
     case 'AttendanceCorrected': {
@@ -116,8 +119,8 @@ export function evolveGrid(current: JournalGridDoc | null, stored: StoredEvent):
 
 export const journalGrid: DocumentProjector<JournalGridDoc> = {
   name: 'journal-grid',
-  // 2: marks and attendance kept by student.
-  version: 2,
+  // 2: marks and attendance kept by student. 3: entries need their lesson (a void lesson takes them along).
+  version: 3,
   handles: JOURNAL_EVENT_TYPES,
   keys: (event) => {
     const data = event.data as { groupId?: string; periodId?: string };

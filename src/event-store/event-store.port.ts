@@ -23,6 +23,20 @@ export interface ReadAllOptions {
   readonly limit?: number;
 }
 
+/** A filter over the whole log (audit, voiding): every field narrows; none given is the whole log. */
+export interface LogQuery {
+  readonly schoolId?: string;
+  readonly accountId?: string;
+  readonly types?: readonly string[];
+  /** recordedAt ≥ this moment (RFC 3339). */
+  readonly recordedFrom?: string;
+  /** recordedAt < this moment. */
+  readonly recordedBefore?: string;
+  /** Only events after this position (paging). */
+  readonly after?: Position;
+  readonly limit?: number;
+}
+
 export interface Subscription {
   /** Stops after the batch in hand; resolves once the handler has returned. */
   stop(): Promise<void>;
@@ -56,6 +70,12 @@ export interface EventStore {
    * the log only grows past the last event returned.
    */
   readAll(after: Position, options?: ReadAllOptions): Promise<StoredEvent[]>;
+
+  /**
+   * The events matching the filter, in global order, among those a reader may see now (as readAll).
+   * PostgreSQL answers from indexes; EventStoreDB scans $all (fine for audits, slow on a big log).
+   */
+  query(filter: LogQuery): Promise<StoredEvent[]>;
 
   /** Catch-up then live: the handler gets every event after `after` exactly once, in order. */
   subscribe(after: Position, handler: BatchHandler, options?: SubscribeOptions): Subscription;

@@ -1,6 +1,6 @@
 import { Metrics } from '../operations/metrics';
 import { AppendMetadata, NewEvent, StoredEvent } from './envelope';
-import { AppendResult, BatchHandler, EventStore, ExpectedVersion, ReadAllOptions, SubscribeOptions, Subscription } from './event-store.port';
+import { AppendResult, BatchHandler, EventStore, ExpectedVersion, LogQuery, ReadAllOptions, SubscribeOptions, Subscription } from './event-store.port';
 import { Position } from './position';
 
 /** Counts and times appends for /metrics; everything else passes straight through. */
@@ -33,6 +33,10 @@ export class InstrumentedEventStore implements EventStore {
 
   readAll(after: Position, options?: ReadAllOptions): Promise<StoredEvent[]> {
     return this.inner.readAll(after, options);
+  }
+
+  query(filter: LogQuery): Promise<StoredEvent[]> {
+    return this.inner.query(filter);
   }
 
   subscribe(after: Position, handler: BatchHandler, options?: SubscribeOptions): Subscription {

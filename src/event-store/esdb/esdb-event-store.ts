@@ -22,6 +22,7 @@ import {
   BatchHandler,
   EventStore,
   ExpectedVersion,
+  LogQuery,
   ReadAllOptions,
   SubscribeOptions,
   Subscription,
@@ -166,6 +167,28 @@ export class EsdbEventStore implements EventStore {
       }
       if (page.end || page.events.length === 0) return result;
       from = positionOf(page.events[page.events.length - 1]);
+    }
+  }
+
+  /** ESDB has no index on our envelope's fields: a scan of $all, filtered here (audits, voiding). */
+  async query(filter: LogQuery): Promise<StoredEvent[]> {
+    const matches = (e: StoredEvent) =>
+      (filter.schoolId === undefined || e.schoolId === filter.schoolId) &&
+      (filter.accountId === undefined || e.actor.accountId === filter.accountId) &&
+      (filter.types === undefined || filter.types.includes(e.type)) &&
+      (filter.recordedFrom === undefined || e.recordedAt >= new Date(filter.recordedFrom).toISOString()) &&
+      (filter.recordedBefore === undefined || e.recordedAt < new Date(filter.recordedBefore).toISOString());
+    const found: StoredEvent[] = [];
+    let after = filter.after ?? START;
+    for (;;) {
+      const page = await this.readAll(after, { limit: 1000 });
+      for (const event of page) {
+        if (!matches(event)) continue;
+        found.push(event);
+        if (filter.limit !== undefined && found.length >= filter.limit) return found;
+      }
+      if (page.length < 1000) return found;
+      after = page[page.length - 1].position;
     }
   }
 

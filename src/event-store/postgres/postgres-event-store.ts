@@ -9,6 +9,7 @@ import {
   BatchHandler,
   EventStore,
   ExpectedVersion,
+  LogQuery,
   ReadAllOptions,
   SubscribeOptions,
   Subscription,
@@ -171,6 +172,21 @@ export class PostgresEventStore implements EventStore {
 
   async readAll(after: Position, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     const { rows } = await this.pool.query<EventRow>(READ_ALL, [after.major.toString(), after.minor.toString(), options.limit ?? 1000]);
+    return rows.map((row) => this.toStored(row));
+  }
+
+  async query(filter: LogQuery): Promise<StoredEvent[]> {
+    const where = ['event_log.tx_id < pg_snapshot_xmin(pg_current_snapshot())'];
+    const values: unknown[] = [];
+    const bind = (value: unknown) => `$${values.push(value)}`;
+    if (filter.schoolId !== undefined) where.push(`event_log.school_id = ${bind(filter.schoolId)}::uuid`);
+    if (filter.accountId !== undefined) where.push(`event_log.actor_account_id = ${bind(filter.accountId)}::uuid`);
+    if (filter.types !== undefined) where.push(`event_log.type = ANY(${bind(filter.types)}::text[])`);
+    if (filter.recordedFrom !== undefined) where.push(`event_log.recorded_at >= ${bind(filter.recordedFrom)}::timestamptz`);
+    if (filter.recordedBefore !== undefined) where.push(`event_log.recorded_at < ${bind(filter.recordedBefore)}::timestamptz`);
+    if (filter.after !== undefined) where.push(`(event_log.tx_id, event_log.seq) > (${bind(filter.after.major.toString())}::text::xid8, ${bind(filter.after.minor.toString())}::bigint)`);
+    const limit = filter.limit !== undefined ? ` LIMIT ${bind(filter.limit)}` : '';
+    const { rows } = await this.pool.query<EventRow>(`SELECT ${COLUMNS} FROM event_log WHERE ${where.join(' AND ')} ORDER BY event_log.tx_id, event_log.seq${limit}`, values);
     return rows.map((row) => this.toStored(row));
   }
 

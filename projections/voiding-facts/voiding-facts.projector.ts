@@ -1,0 +1,38 @@
+import type { StoredEvent } from '../../src/event-store/envelope';
+import { formatPosition, parsePosition, Position, START } from '../../src/event-store/position';
+import { VOIDING_EVENT_TYPES, VoidingEvent } from '../../src/security/domain/voiding';
+import { DocumentProjector } from '../projector';
+
+/** A voiding fact as the runner keeps it: enough to fold the ledger at any position. */
+export interface StoredFact extends VoidingEvent {
+  readonly position: string;
+}
+
+export interface VoidingFactsDoc {
+  facts: StoredFact[];
+}
+
+export const VOIDING_FACTS = 'voiding-facts';
+
+/**
+ * Every report, reissue and reinstatement in log order, in one document: what the runner folds the
+ * ledger from when it starts, and at any position of a view it rebuilds. The other views depend on
+ * it, so rebuilding it rebuilds them all.
+ */
+export const voidingFacts: DocumentProjector<VoidingFactsDoc> = {
+  name: VOIDING_FACTS,
+  version: 1,
+  handles: VOIDING_EVENT_TYPES,
+  keys: () => ['all'],
+  evolve: (doc, event) => ({ facts: [...(doc?.facts ?? []), factOf(event)] }),
+};
+
+export const factOf = (event: StoredEvent): StoredFact => ({
+  eventId: event.eventId,
+  type: event.type,
+  recordedAt: event.recordedAt,
+  data: event.data,
+  position: formatPosition(event.position),
+});
+
+export const factPosition = (fact: StoredFact): Position => parsePosition(fact.position) ?? START;
