@@ -4,6 +4,7 @@ import { acknowledgements, AcknowledgementsDoc } from '../../projections/acknowl
 import { mondayOf } from '../../projections/diary/diary.projector';
 import { ViewDocument } from '../../projections/entities';
 import { foldDocuments } from '../../projections/projector';
+import { VOIDING_FACTS, VoidingFactsDoc } from '../../projections/voiding-facts/voiding-facts.projector';
 import { AccountDirectory } from '../accounts/account-directory';
 import { invalid, notFound } from '../common/domain-error';
 import { Database, DATABASE } from '../database/database';
@@ -13,6 +14,7 @@ import { comparePositions } from '../event-store/position';
 import { addDays } from '../journal/domain/deadlines';
 import { diaryVersion, JournalViews } from '../journal/journal-views';
 import { classOn, classRoster, SchoolState } from '../school/domain/school.decider';
+import { foldLedger, VoidingLedger } from '../security/domain/voiding';
 import { acknowledgementsStream } from './domain/acknowledgement.decider';
 import { ConsentEvent, consentDecider, ConsentState, consentStream } from './domain/consent.decider';
 
@@ -118,11 +120,18 @@ export class ParentsViews {
   private async acknowledgementDocs(studentIds: string[], asOf?: Date): Promise<Map<string, AcknowledgementsDoc>> {
     if (asOf) {
       const events = upTo((await Promise.all(studentIds.map((id) => this.store.readStream(acknowledgementsStream(id))))).flat(), asOf);
-      return foldDocuments(acknowledgements, events.sort((a, b) => comparePositions(a.position, b.position)));
+      return foldDocuments(acknowledgements, events.sort((a, b) => comparePositions(a.position, b.position)), new Map(), await this.ledgerAt(asOf));
     }
     if (studentIds.length === 0) return new Map();
     const rows = await this.database.dataSource.getRepository(ViewDocument).findBy({ projection: acknowledgements.name, key: In(studentIds) });
     return new Map(rows.map((row) => [row.key, row.doc as AcknowledgementsDoc]));
+  }
+
+  /** The voids known at the moment: the reports, reissues and reinstatements recorded by then. */
+  private async ledgerAt(asOf: Date): Promise<VoidingLedger> {
+    const row = await this.database.dataSource.getRepository(ViewDocument).findOneBy({ projection: VOIDING_FACTS, key: 'all' });
+    const moment = asOf.toISOString();
+    return foldLedger(((row?.doc as VoidingFactsDoc | undefined)?.facts ?? []).filter((fact) => fact.recordedAt <= moment));
   }
 
   /**

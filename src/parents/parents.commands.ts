@@ -2,11 +2,15 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { v7 as uuidv7 } from 'uuid';
 import { mondayOf } from '../../projections/diary/diary.projector';
+import { ProjectionRunner } from '../../projections/projection-runner';
+import { notYetConsistent } from '../common/app-error';
 import { Authorized } from '../auth/access';
 import { CLOCK, Clock } from '../common/clock';
 import { dateIn } from '../common/time-zone';
 import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
+import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { AT_LEAST_WAIT_MS } from '../operations/read-your-writes.interceptor';
 import { JournalViews } from '../journal/journal-views';
 import { acknowledgementsDecider, acknowledgementsStream, AcknowledgementForm, decideAcknowledgement } from './domain/acknowledgement.decider';
 import { ConsentForm, consentDecider, consentStream, decideConsent } from './domain/consent.decider';
@@ -64,22 +68,25 @@ export class RecordConsentHandler implements ICommandHandler<RecordConsent, Writ
 
 /**
  * The version recorded is the one GET diary serves for the week of `upTo` at the moment of the
- * decision: the same code (JournalViews.diary), folded from the log up to now, so it includes
- * every acknowledged write even while the stored view lags.
+ * decision: the views are first brought up to the head of the log (every acknowledged write, and
+ * every void known, included), then the diary is read by the very code GET diary runs.
  */
 @CommandHandler(AcknowledgeDiary)
 export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary, WriteAnswer> {
   constructor(
     private readonly repository: EventSourcedRepository,
     private readonly views: JournalViews,
+    private readonly runner: ProjectionRunner,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(c: AcknowledgeDiary): Promise<WriteAnswer> {
     const school = c.access.school!;
-    const now = this.clock.now();
     const acknowledgementId = uuidv7();
-    const diary = await this.views.diary(school, c.studentId, c.upTo, now);
+    if (!(await this.runner.waitFor(await this.store.head(), AT_LEAST_WAIT_MS))) throw notYetConsistent(1);
+    const diary = await this.views.diary(school, c.studentId, c.upTo);
+    const now = this.clock.now();
     const command = {
       type: 'AcknowledgeDiary' as const,
       acknowledgementId,

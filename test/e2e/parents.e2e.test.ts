@@ -1,4 +1,6 @@
+import { v7 as uuidv7 } from 'uuid';
 import { ManualClock } from '../../src/common/clock';
+import { formatPosition } from '../../src/event-store/position';
 import { Database, DATABASE } from '../../src/database/database';
 import { EVENT_STORE, EventStore } from '../../src/event-store/event-store.port';
 import { startTestApp, TestApp } from '../support/app';
@@ -208,5 +210,29 @@ describe(`parents and the diary over HTTP: consent, access, acknowledgement, pap
     expect(events.at(-1)!.type).toBe('ConsentWithdrawn');
     const list = await client.get(`${s}/classes/${world.classId}/consents`, world.tokens.classTeacher).expect(200);
     expect(rowOf(list.body.items, mother.id)).toMatchObject({ consent: 'withdrawn', needsPaperExtract: true });
+  });
+
+  it("an acknowledgement by a compromised parent's account after the moment is void: gone from the class list, and from asOf once known", async () => {
+    on('2026-09-08T09:00:00.000Z');
+    const week = await diary(world.tokens.parent, `&atLeast=${lastPosition}`).expect(200);
+    const answer = await client.post(`${s}/students/${world.studentId}/diary/acknowledgements`, world.tokens.parent, { upTo: '2026-09-08' });
+    await created(answer, 'acknowledgement to be voided');
+    expect(answer.body.version).toBe(week.body.version);
+    const list = (query: string) => client.get(`${s}/classes/${world.classId}/acknowledgements?upTo=2026-09-08&${query}`, world.tokens.classTeacher).expect(200);
+    expect(rowOf((await list(`atLeast=${lastPosition}`)).body.items, world.accounts.parent)).toMatchObject({ acknowledged: true, form: 'electronic', upTo: '2026-09-08' });
+
+    // The report as the security work will record it (its HTTP route is not built yet): misuse from 08:30.
+    on('2026-09-08T10:00:00.000Z');
+    const report = await subject.app.get<EventStore>(EVENT_STORE).append(
+      `account-${world.accounts.parent}`,
+      'any',
+      [{ type: 'CredentialCompromiseReported', data: { incidentId: uuidv7(), accountId: world.accounts.parent, effectiveFrom: '2026-09-08T08:30:00.000Z', suspectedSince: null } }],
+      { schoolId: world.schoolId, actor: { accountId: world.accounts.director, role: 'director', generation: 1 }, correlationId: uuidv7() },
+    );
+    const after = await list(`atLeast=${formatPosition(report.position)}`);
+    // The paper signature the class teacher registered for this parent stays: it is not the compromised account's.
+    expect(rowOf(after.body.items, world.accounts.parent)).toMatchObject({ acknowledged: false, upTo: '2026-09-07', form: 'paper' });
+    expect(rowOf((await list('asOf=2026-09-08T09:30:00.000Z')).body.items, world.accounts.parent)).toMatchObject({ acknowledged: true, form: 'electronic' });
+    expect(rowOf((await list(`asOf=${report.events[0].recordedAt}`)).body.items, world.accounts.parent)).toMatchObject({ acknowledged: false, form: 'paper' });
   });
 });
