@@ -33,7 +33,7 @@ export class ProjectionRunner {
   private subscription?: Subscription;
   private failure?: Error;
   /** Every voiding fact the views have seen, in log order (the `voiding-facts` view, in memory). */
-  private facts: readonly StoredFact[] = [];
+  private seenFacts: readonly StoredFact[] = [];
   /** The views, the voiding facts first: every other view's voids are read from them. */
   readonly projectors: readonly DocumentProjector[];
 
@@ -49,9 +49,14 @@ export class ProjectionRunner {
     if (names.size !== this.projectors.length) throw new Error('two projectors share a name');
   }
 
+  /** The voiding facts the views have read, in log order. */
+  facts(): readonly StoredFact[] {
+    return this.seenFacts;
+  }
+
   /** What is void as far as the views have read the log. */
   ledger(): VoidingLedger {
-    return foldLedger(this.facts);
+    return foldLedger(this.seenFacts);
   }
 
   /** Loads checkpoints (rebuilding any projector whose version changed) and follows the log. */
@@ -114,7 +119,7 @@ export class ProjectionRunner {
       for (const projector of chosen) await this.resetOne(manager, projector);
     });
     for (const projector of chosen) this.positions.set(projector.name, START);
-    if (all) this.facts = [];
+    if (all) this.seenFacts = [];
   }
 
   /** Applies everything up to the head of the log now, then returns (rebuilds, tests, CLI). */
@@ -162,7 +167,7 @@ export class ProjectionRunner {
         this.positions.set(projector.name, START);
       }
       const facts = await manager.findOneBy(ViewDocument, { projection: VOIDING_FACTS, key: 'all' });
-      this.facts = (facts?.doc as VoidingFactsDoc | undefined)?.facts ?? [];
+      this.seenFacts = (facts?.doc as VoidingFactsDoc | undefined)?.facts ?? [];
     });
   }
 
@@ -185,7 +190,7 @@ export class ProjectionRunner {
       const plan = await this.plan(events, extraStreams);
       try {
         await this.commit(events, reached, plan);
-        this.facts = plan.facts;
+        this.seenFacts = plan.facts;
         break;
       } catch (error) {
         if (!(error instanceof StreamsNeeded) || attempt >= 5) throw error;
@@ -198,8 +203,8 @@ export class ProjectionRunner {
 
   private async plan(events: readonly StoredEvent[], extraStreams: ReadonlySet<string>): Promise<BatchPlan> {
     const batchFacts = events.filter((e) => isVoidingEvent(e.type));
-    const known = new Set(this.facts.map((f) => f.eventId));
-    const facts = [...this.facts, ...batchFacts.filter((e) => !known.has(e.eventId)).map(factOf)];
+    const known = new Set(this.seenFacts.map((f) => f.eventId));
+    const facts = [...this.seenFacts, ...batchFacts.filter((e) => !known.has(e.eventId)).map(factOf)];
     const changed = new Map<string, StoredEvent[]>();
     const streams = new Map<string, readonly StoredEvent[]>();
     if (batchFacts.length === 0 && extraStreams.size === 0) return { facts, changed, streams };

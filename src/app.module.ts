@@ -13,6 +13,7 @@ import { AuthModule } from './auth/auth.module';
 import { SchoolModule } from './school/school.module';
 import { JournalModule } from './journal/journal.module';
 import { ParentsModule } from './parents/parents.module';
+import { SecurityModule } from './security/security.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { HttpMetricsInterceptor } from './operations/http-metrics.interceptor';
 import { IdempotencyInterceptor } from './operations/idempotency.interceptor';
@@ -58,6 +59,7 @@ export class AppModule {
         SchoolModule,
         JournalModule,
         ParentsModule,
+        SecurityModule,
       ],
       controllers: [OperationsController],
       providers: [

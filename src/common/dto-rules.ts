@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { registerDecorator, ValidationOptions } from 'class-validator';
+import { IsString, MaxLength, MinLength, registerDecorator, ValidationOptions } from 'class-validator';
 
 /** Strings are trimmed (API.md); anything else is left for the type checks to refuse. */
 export const Trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
@@ -23,3 +23,11 @@ export function isCalendarDate(value: unknown): value is string {
 }
 
 export const NAME_MAX = 200;
+
+/** Reasons and notes: trimmed, 3–1,000 characters (API.md). */
+export const Reason = (field = 'reason') => (target: object, key: string) => {
+  Trim()(target, key);
+  IsString()(target, key);
+  MinLength(3, { message: `${field} must be at least 3 characters` })(target, key);
+  MaxLength(1000, { message: `${field} must be at most 1,000 characters` })(target, key);
+};

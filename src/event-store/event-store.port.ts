@@ -28,6 +28,7 @@ export interface LogQuery {
   readonly schoolId?: string;
   readonly accountId?: string;
   readonly types?: readonly string[];
+  readonly eventIds?: readonly string[];
   /** recordedAt ≥ this moment (RFC 3339). */
   readonly recordedFrom?: string;
   /** recordedAt < this moment. */

@@ -4,6 +4,7 @@ import { ProjectionRunner } from '../../projections/projection-runner';
 import { CLOCK, Clock, systemClock } from '../common/clock';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database, DATABASE } from '../database/database';
+import { EntityIndex } from '../event-store/entity-index';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { InstrumentedEventStore } from '../event-store/instrumented-event-store';
@@ -91,9 +92,10 @@ export class InfrastructureModule {
           },
         },
         EventSourcedRepository,
+        EntityIndex,
         Lifecycle,
       ],
-      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, ProjectionRunner, Metrics, UpcasterRegistry, EventSourcedRepository],
+      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, ProjectionRunner, Metrics, UpcasterRegistry, EventSourcedRepository, EntityIndex],
     };
   }
 }

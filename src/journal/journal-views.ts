@@ -5,6 +5,8 @@ import { DiaryWeekDoc, diary, diaryKey, mondayOf } from '../../projections/diary
 import { ViewDocument } from '../../projections/entities';
 import { gridKey, journalGrid, JournalGridDoc } from '../../projections/journal-grid/journal-grid.projector';
 import { foldDocuments } from '../../projections/projector';
+import { ProjectionRunner } from '../../projections/projection-runner';
+import { foldLedger, VoidingLedger } from '../security/domain/voiding';
 import { notFound } from '../common/domain-error';
 import { Database, DATABASE } from '../database/database';
 import { StoredEvent } from '../event-store/envelope';
@@ -33,13 +35,14 @@ export class JournalViews {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly runner: ProjectionRunner,
   ) {}
 
   async grid(school: SchoolState, groupId: string, periodId: string, asOf?: Date) {
     if (!school.groups[groupId]) throw notFound('group');
     if (!school.periods[periodId]) throw notFound('period');
     const key = gridKey(groupId, periodId);
-    if (asOf) return this.buildGrid(school, groupId, periodId, foldDocuments(journalGrid, await this.eventsUpTo([journalStream(groupId, periodId)], asOf)).get(key));
+    if (asOf) return this.buildGrid(school, groupId, periodId, foldDocuments(journalGrid, await this.eventsUpTo([journalStream(groupId, periodId)], asOf), undefined, this.ledgerAsOf(asOf)).get(key));
     const { rows } = await this.database.pool.query<{ position: string }>(`SELECT position FROM view_document WHERE projection = 'journal-grid' AND key = $1`, [key]);
     const position = rows[0]?.position ?? 'none';
     const cached = this.grids.get(key);
@@ -92,7 +95,7 @@ export class JournalViews {
     if (!student) throw notFound('student');
     const monday = mondayOf(weekOf);
     const key = diaryKey(studentId, monday);
-    const doc = asOf ? foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf)).get(key) : await this.stored<DiaryWeekDoc>('diary', key);
+    const doc = asOf ? foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf), undefined, this.ledgerAsOf(asOf)).get(key) : await this.stored<DiaryWeekDoc>('diary', key);
     const lessons = Object.values(doc?.lessons ?? {}).sort((a, b) => a.date.localeCompare(b.date) || a.slot - b.slot);
     const dates = Array.from({ length: 7 }, (_, i) => addDays(monday, i)).filter((date, i) => i < 6 || lessons.some((l) => l.date === date));
     const days = dates.map((date) => ({
@@ -134,6 +137,12 @@ export class JournalViews {
       for (const period of year.periods) if (period.startsOn <= sunday && monday <= period.endsOn) streams.push(journalStream(group.groupId, period.periodId));
     }
     return streams;
+  }
+
+  /** The voids known at the moment: the voiding facts recorded by then (API.md `asOf`). */
+  private ledgerAsOf(asOf: Date): VoidingLedger {
+    const moment = asOf.toISOString();
+    return foldLedger(this.runner.facts().filter((fact) => fact.recordedAt <= moment));
   }
 
   /** The events of these streams recorded at or before the moment, in global order. */

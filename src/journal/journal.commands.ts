@@ -9,7 +9,7 @@ import { classRoster, groupRoster, SchoolState } from '../school/domain/school.d
 import { dailyAbsencesDecider, dailyAbsencesStream, decideDailyAbsence } from './domain/daily-absences.decider';
 import { decideJournal, JournalCommand, JournalContext, journalDecider, JournalState, journalStream } from './domain/journal.decider';
 import { AttendanceCode } from './domain/journal.types';
-import { EntityIndex } from './entity-index';
+import { EntityIndex, JournalAddress } from '../event-store/entity-index';
 
 /** Where a journal command goes: a group and either a period or a date inside one, or an entry id. */
 export type JournalTarget = { groupId: string; periodId?: string; date?: string } | { entityId: string };
@@ -92,7 +92,7 @@ export class WriteJournalHandler implements ICommandHandler<WriteJournal, WriteA
 
   private async locate(c: WriteJournal, school: SchoolState): Promise<{ groupId: string; periodId: string }> {
     if ('entityId' in c.target) {
-      const address = await this.index.resolve(c.target.entityId);
+      const address = await this.index.resolve<JournalAddress>(c.target.entityId);
       if (!address || address.schoolId !== c.schoolId) throw notFound('entry');
       return address;
     }

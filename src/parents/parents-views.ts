@@ -4,7 +4,7 @@ import { acknowledgements, AcknowledgementsDoc } from '../../projections/acknowl
 import { mondayOf } from '../../projections/diary/diary.projector';
 import { ViewDocument } from '../../projections/entities';
 import { foldDocuments } from '../../projections/projector';
-import { VOIDING_FACTS, VoidingFactsDoc } from '../../projections/voiding-facts/voiding-facts.projector';
+import { ProjectionRunner } from '../../projections/projection-runner';
 import { AccountDirectory } from '../accounts/account-directory';
 import { invalid, notFound } from '../common/domain-error';
 import { Database, DATABASE } from '../database/database';
@@ -34,6 +34,7 @@ export class ParentsViews {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly journal: JournalViews,
     private readonly accounts: AccountDirectory,
+    private readonly runner: ProjectionRunner,
   ) {}
 
   /** Students of the class on `date` with their names, in name order. */
@@ -120,18 +121,17 @@ export class ParentsViews {
   private async acknowledgementDocs(studentIds: string[], asOf?: Date): Promise<Map<string, AcknowledgementsDoc>> {
     if (asOf) {
       const events = upTo((await Promise.all(studentIds.map((id) => this.store.readStream(acknowledgementsStream(id))))).flat(), asOf);
-      return foldDocuments(acknowledgements, events.sort((a, b) => comparePositions(a.position, b.position)), new Map(), await this.ledgerAt(asOf));
+      return foldDocuments(acknowledgements, events.sort((a, b) => comparePositions(a.position, b.position)), new Map(), this.ledgerAt(asOf));
     }
     if (studentIds.length === 0) return new Map();
     const rows = await this.database.dataSource.getRepository(ViewDocument).findBy({ projection: acknowledgements.name, key: In(studentIds) });
     return new Map(rows.map((row) => [row.key, row.doc as AcknowledgementsDoc]));
   }
 
-  /** The voids known at the moment: the reports, reissues and reinstatements recorded by then. */
-  private async ledgerAt(asOf: Date): Promise<VoidingLedger> {
-    const row = await this.database.dataSource.getRepository(ViewDocument).findOneBy({ projection: VOIDING_FACTS, key: 'all' });
+  /** The voids known at the moment: the voiding facts recorded by then (as JournalViews does). */
+  private ledgerAt(asOf: Date): VoidingLedger {
     const moment = asOf.toISOString();
-    return foldLedger(((row?.doc as VoidingFactsDoc | undefined)?.facts ?? []).filter((fact) => fact.recordedAt <= moment));
+    return foldLedger(this.runner.facts().filter((fact) => fact.recordedAt <= moment));
   }
 
   /**

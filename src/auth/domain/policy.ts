@@ -35,7 +35,13 @@ export type Action =
   | 'consent.read'
   | 'diary.acknowledge'
   | 'acknowledgement.read'
-  | 'extract.read';
+  | 'extract.read'
+  | 'incident.report'
+  | 'incident.read'
+  | 'incident.reinstate'
+  | 'audit.corrections'
+  | 'audit.events'
+  | 'mark.provenance';
 
 export interface Subject {
   readonly accountId: string;
@@ -99,6 +105,12 @@ const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'diary.acknowledge',
   'acknowledgement.read',
   'extract.read',
+  'incident.report',
+  'incident.read',
+  'incident.reinstate',
+  'audit.corrections',
+  'audit.events',
+  'mark.provenance',
 ]);
 
 /** Diary routes a parent may use only once their consent is granted: the caller brings that fact. */
@@ -245,6 +257,25 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
     case 'acknowledgement.read':
       if (staff('deputy')) return allow('deputy');
       return classTeacherOf(target.classId) ? allow('teacher') : deny("Only the class teacher and a deputy director see the class's acknowledgements.");
+    case 'incident.report':
+      for (const role of ['security_officer', 'director', 'sysadmin'] as const) if (staff(role)) return allow(role);
+      return deny('Only a security officer, the director or a system administrator reports a credential compromise.');
+    case 'incident.read':
+    case 'incident.reinstate':
+      for (const role of ['security_officer', 'director'] as const) if (staff(role)) return allow(role);
+      return deny('Only a security officer or the director reviews incidents and reinstates voided operations.');
+    case 'audit.corrections':
+      for (const role of ['director', 'deputy', 'security_officer'] as const) if (staff(role)) return allow(role);
+      return has('inspector') ? allow('inspector') : deny('Only the administration, security officers and inspectors audit corrections.');
+    case 'audit.events':
+      for (const role of ['security_officer', 'director'] as const) if (staff(role)) return allow(role);
+      return deny('Only a security officer or the director reads the raw event log.');
+    case 'mark.provenance':
+      // Who reads that journal (journal.read, checked once the mark's group is known), and security staff.
+      if (staff('security_officer')) return allow('security_officer');
+      // The mark's group is known only once the mark is found: a teacher is let through, and asked again with it.
+      if (!target.groupId && staff('teacher')) return allow('teacher');
+      return authorize(subject, 'journal.read', target, school);
     default:
       return deny('This action is not allowed.');
   }

@@ -176,6 +176,7 @@ export class EsdbEventStore implements EventStore {
       (filter.schoolId === undefined || e.schoolId === filter.schoolId) &&
       (filter.accountId === undefined || e.actor.accountId === filter.accountId) &&
       (filter.types === undefined || filter.types.includes(e.type)) &&
+      (filter.eventIds === undefined || filter.eventIds.includes(e.eventId)) &&
       (filter.recordedFrom === undefined || e.recordedAt >= new Date(filter.recordedFrom).toISOString()) &&
       (filter.recordedBefore === undefined || e.recordedAt < new Date(filter.recordedBefore).toISOString());
     const found: StoredEvent[] = [];

@@ -182,6 +182,7 @@ export class PostgresEventStore implements EventStore {
     if (filter.schoolId !== undefined) where.push(`event_log.school_id = ${bind(filter.schoolId)}::uuid`);
     if (filter.accountId !== undefined) where.push(`event_log.actor_account_id = ${bind(filter.accountId)}::uuid`);
     if (filter.types !== undefined) where.push(`event_log.type = ANY(${bind(filter.types)}::text[])`);
+    if (filter.eventIds !== undefined) where.push(`event_log.event_id = ANY(${bind(filter.eventIds)}::uuid[])`);
     if (filter.recordedFrom !== undefined) where.push(`event_log.recorded_at >= ${bind(filter.recordedFrom)}::timestamptz`);
     if (filter.recordedBefore !== undefined) where.push(`event_log.recorded_at < ${bind(filter.recordedBefore)}::timestamptz`);
     if (filter.after !== undefined) where.push(`(event_log.tx_id, event_log.seq) > (${bind(filter.after.major.toString())}::text::xid8, ${bind(filter.after.minor.toString())}::bigint)`);

@@ -1,16 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
-import { IsCalendarDate, Trim } from '../../common/dto-rules';
+import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsCalendarDate, Reason, Trim } from '../../common/dto-rules';
 import { ViewQueryDto } from '../../common/view-query';
 import { ATTENDANCE_CODES, AttendanceCode, FINAL_VALUES, FinalValue, MarkValue, WORK_KINDS, WorkKind } from '../domain/journal.types';
 
 const TEXT_MAX = 2000;
-const Reason = () => (target: object, key: string) => {
-  Trim()(target, key);
-  IsString()(target, key);
-  MinLength(3, { message: 'reason must be at least 3 characters' })(target, key);
-  MaxLength(1000)(target, key);
-};
 
 export class RecordLessonDto {
   @ApiProperty({ example: '2026-09-07' }) @IsCalendarDate() date!: string;

@@ -120,3 +120,24 @@ export function affectedBy(before: VoidingLedger, fact: VoidingEvent): { account
 export function changedBy<E extends Voidable>(before: VoidingLedger, after: VoidingLedger, candidates: readonly E[]): E[] {
   return candidates.filter((event) => isVoid(before, event) !== isVoid(after, event));
 }
+
+/** An account's incidents as its stream folds them (see account.decider). */
+export interface AccountIncidents {
+  readonly accountId: string;
+  readonly incidents: Readonly<
+    Record<string, { incidentId: string; effectiveFrom: string; suspectedSince: string | null; closedAt: string | null; reinstated: Readonly<Record<string, unknown>> }>
+  >;
+}
+
+/** The ledger of some accounts, from their own streams: what decisions and audits read, never behind a write. */
+export function ledgerOfAccounts(accounts: readonly AccountIncidents[]): VoidingLedger {
+  const byAccount: Record<string, IncidentWindow[]> = {};
+  const reinstated: Record<string, string> = {};
+  for (const account of accounts) {
+    const incidents = Object.values(account.incidents);
+    if (incidents.length === 0) continue;
+    byAccount[account.accountId] = incidents.map((i) => ({ incidentId: i.incidentId, accountId: account.accountId, from: i.suspectedSince ?? i.effectiveFrom, closedAt: i.closedAt }));
+    for (const incident of incidents) for (const eventId of Object.keys(incident.reinstated)) reinstated[eventId] = incident.incidentId;
+  }
+  return { byAccount, reinstated };
+}

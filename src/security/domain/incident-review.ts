@@ -1,0 +1,122 @@
+import type { SchoolState } from '../../school/domain/school.decider';
+import { isVoidingEvent, IncidentWindow, VoidingLedger, voidedBy } from './voiding';
+
+/** An event as the review reads it. */
+export interface LoggedEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly stream: string;
+  readonly recordedAt: string;
+  readonly actor: { readonly accountId: string; readonly role: string };
+  readonly data: unknown;
+}
+
+export interface VoidedOperation {
+  eventId: string;
+  type: string;
+  recordedAt: string;
+  summary: string;
+  reinstated: boolean;
+}
+
+export type ReviewKind = 'final-mark-on-void-basis' | 'correction-of-void-entry' | 'notification-sent';
+
+export interface ReviewItem {
+  kind: ReviewKind;
+  eventId: string;
+  summary: string;
+}
+
+/** The operations an incident's window holds: void, or reinstated after review. */
+export function voidedOperations(window: IncidentWindow, reinstated: ReadonlySet<string>, accountEvents: readonly LoggedEvent[], school: SchoolState | null): VoidedOperation[] {
+  return accountEvents
+    .filter((e) => e.actor.accountId === window.accountId && !isVoidingEvent(e.type))
+    .filter((e) => window.from <= e.recordedAt && (window.closedAt === null || e.recordedAt < window.closedAt))
+    .map((e) => ({ eventId: e.eventId, type: e.type, recordedAt: e.recordedAt, summary: summarize(e, school), reinstated: reinstated.has(e.eventId) }));
+}
+
+interface EntryData {
+  markId?: string;
+  attendanceId?: string;
+  lessonId?: string;
+  studentId?: string;
+}
+
+const entryOf = (e: LoggedEvent): string | undefined => {
+  const d = e.data as EntryData;
+  return d.markId ?? d.attendanceId ?? (e.type.startsWith('Lesson') ? d.lessonId : undefined);
+};
+
+/**
+ * What voiding cannot simply undo (SPEC §4), in the journals the void operations touched:
+ * a final mark (that still counts) set on a basis that held void marks, and a correction by
+ * someone else of an entry a void operation made or changed. Notifications are not sent yet
+ * (there is no outbox), so there are none to list.
+ */
+export function reviewOf(incidentId: string, ledger: VoidingLedger, journalEvents: readonly LoggedEvent[], school: SchoolState | null): ReviewItem[] {
+  const items: ReviewItem[] = [];
+  const byIncident = (e: LoggedEvent) => voidedBy(ledger, { ...e, actor: e.actor }) === incidentId;
+  const voidMarksOf = new Map<string, LoggedEvent[]>(); // by journal stream and student
+  const voidEntries = new Set<string>();
+  for (const e of journalEvents) {
+    const d = e.data as EntryData;
+    if (byIncident(e)) {
+      const entry = entryOf(e);
+      if (entry) voidEntries.add(entry);
+      if ((e.type === 'MarkRecorded' || e.type === 'MarkCorrected') && d.studentId) {
+        const key = `${e.stream} ${d.studentId}`;
+        voidMarksOf.set(key, [...(voidMarksOf.get(key) ?? []), e]);
+      }
+      continue;
+    }
+    if (voidedBy(ledger, e)) continue;
+    if (e.type === 'FinalMarkSet' && d.studentId && voidMarksOf.has(`${e.stream} ${d.studentId}`)) {
+      const count = voidMarksOf.get(`${e.stream} ${d.studentId}`)!.length;
+      items.push({ kind: 'final-mark-on-void-basis', eventId: e.eventId, summary: `${summarize(e, school)}; its basis held ${count} void mark operation(s)` });
+    }
+    const entry = entryOf(e);
+    if (e.type.endsWith('Corrected') && entry && voidEntries.has(entry)) {
+      items.push({ kind: 'correction-of-void-entry', eventId: e.eventId, summary: `${summarize(e, school)}, by another account, of an entry a void operation made or changed` });
+    }
+  }
+  return items;
+}
+
+const name = (school: SchoolState | null, studentId: unknown) => (typeof studentId === 'string' && school?.students[studentId]?.fullName) || 'a student';
+const subjectOf = (school: SchoolState | null, groupId: unknown) => {
+  const group = typeof groupId === 'string' ? school?.groups[groupId] : undefined;
+  return group ? (school?.subjects[group.subjectId]?.name ?? 'a subject') : 'a subject';
+};
+const shown = (value: unknown) => (value === null || value === undefined ? 'none' : Array.isArray(value) ? value.join(', ') : String(value));
+
+/** One line a security officer can read: what the operation did, to whom, where. */
+export function summarize(event: LoggedEvent, school: SchoolState | null): string {
+  const d = event.data as Record<string, unknown>;
+  const where = `${subjectOf(school, d.groupId)}`;
+  switch (event.type) {
+    case 'LessonRecorded':
+      return `Lesson of ${where} on ${shown(d.date)}, slot ${shown(d.slot)}: «${shown(d.topic)}»`;
+    case 'LessonCorrected':
+      return `Lesson of ${where} on ${shown(d.date)}: ${shown(d.field)} changed from «${shown(d.before)}» to «${shown(d.after)}» («${shown(d.reason)}»)`;
+    case 'MarkRecorded':
+      return `Mark ${shown(d.value)} (${shown(d.workKind)}) for ${name(school, d.studentId)} in ${where}, lesson of ${shown(d.lessonDate)}`;
+    case 'MarkCorrected':
+      return `Mark of ${name(school, d.studentId)} in ${where}, lesson of ${shown(d.lessonDate)}, corrected from ${shown(d.before)} to ${d.after === null ? 'withdrawn' : shown(d.after)} («${shown(d.reason)}»)`;
+    case 'AttendanceRecorded':
+      return `Attendance ${shown(d.code)} for ${name(school, d.studentId)} in ${where}, lesson of ${shown(d.lessonDate)}`;
+    case 'AttendanceCorrected':
+      return `Attendance of ${name(school, d.studentId)} in ${where}, lesson of ${shown(d.lessonDate)}, corrected from ${shown(d.before)} to ${shown(d.after)} («${shown(d.reason)}»)`;
+    case 'FinalMarkSet':
+      return `Final mark ${d.deferred ? 'deferred' : shown(d.value)} for ${name(school, d.studentId)} in ${where}`;
+    case 'PeriodLocked':
+      return `Period closed for ${where}`;
+    case 'PeriodUnlocked':
+      return `Period reopened for ${where} («${shown(d.reason)}»)`;
+    case 'DailyAbsenceRecorded':
+      return `Day absence ${shown(d.code)} for ${name(school, d.studentId)} on ${shown(d.date)}`;
+    case 'AccessDenied':
+      return `Refused attempt: ${shown(d.route)} («${shown(d.reason)}»)`;
+    default:
+      return `${event.type} in ${event.stream}`;
+  }
+}

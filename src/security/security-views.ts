@@ -1,0 +1,218 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
+import { ProjectionRunner } from '../../projections/projection-runner';
+import { CorrectionRow, CorrectionsDoc } from '../../projections/corrections-audit/corrections-audit.projector';
+import { correctionsAudit } from '../../projections/corrections-audit/corrections-audit.projector';
+import { incidents as incidentsProjector, SchoolIncidentsDoc } from '../../projections/incidents/incidents.projector';
+import { foldDocuments } from '../../projections/projector';
+import { gridKey } from '../../projections/journal-grid/journal-grid.projector';
+import { ViewDocument } from '../../projections/entities';
+import { accountDecider, AccountState, accountStream } from '../accounts/domain/account.decider';
+import { validationFailed } from '../common/app-error';
+import { notFound } from '../common/domain-error';
+import { Database, DATABASE } from '../database/database';
+import { StoredEvent } from '../event-store/envelope';
+import { EntityIndex, IncidentAddress, JournalAddress } from '../event-store/entity-index';
+import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { EventSourcedRepository } from '../event-store/event-sourced-repository';
+import { comparePositions, formatPosition, parsePosition } from '../event-store/position';
+import { journalStream } from '../journal/domain/journal.decider';
+import { SchoolState } from '../school/domain/school.decider';
+import { reviewOf, voidedOperations } from './domain/incident-review';
+import { foldLedger, isVoidingEvent, ledgerOfAccounts, voidedBy, VOIDING_EVENT_TYPES, VoidingLedger } from './domain/voiding';
+
+export interface Page {
+  limit?: number;
+  cursor?: string;
+}
+
+/** Lists page by an opaque cursor: the offset, base64url (API.md: `{items, nextCursor}`). */
+function paginate<T>(items: readonly T[], page: Page) {
+  const offset = page.cursor ? Number(Buffer.from(page.cursor, 'base64url').toString()) : 0;
+  if (!Number.isInteger(offset) || offset < 0) throw validationFailed([{ field: 'cursor', reason: 'must be a cursor returned by this list' }]);
+  const limit = page.limit ?? 100;
+  const slice = items.slice(offset, offset + limit);
+  const next = offset + limit < items.length ? Buffer.from(String(offset + limit)).toString('base64url') : null;
+  return { items: slice, nextCursor: next };
+}
+
+const upTo = (asOf: Date | undefined) => (e: { recordedAt: string }) => !asOf || e.recordedAt <= asOf.toISOString();
+
+/**
+ * The security and audit views (API.md "Security", "Audit"). Incidents and provenance are read
+ * from the log itself (the account streams hold the incidents), so they never lag a write; the
+ * incident list and the corrections audit are projections; the raw log is a query on the store.
+ */
+@Injectable()
+export class SecurityViews {
+  private readonly names = new Map<string, string>();
+
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly repository: EventSourcedRepository,
+    private readonly index: EntityIndex,
+    private readonly runner: ProjectionRunner,
+  ) {}
+
+  async incident(school: SchoolState, incidentId: string, asOf?: Date) {
+    const address = await this.index.resolve<IncidentAddress>(incidentId);
+    if (!address || address.schoolId !== school.schoolId) throw notFound('incident');
+    const account = await this.accountAsOf(address.accountId, asOf);
+    const incident = account.incidents[incidentId];
+    if (!incident) throw notFound('incident');
+    const from = incident.suspectedSince ?? incident.effectiveFrom;
+    const window = { incidentId, accountId: account.accountId, from, closedAt: incident.closedAt };
+    const events = (await this.store.query({ accountId: account.accountId, recordedFrom: from, recordedBefore: incident.closedAt ?? undefined })).filter(upTo(asOf));
+    const voided = voidedOperations(window, new Set(Object.keys(incident.reinstated)), events, school);
+    const ledger = ledgerOfAccounts([account]);
+    const journals = [...new Set(events.filter((e) => e.stream.startsWith('journal-')).map((e) => e.stream))];
+    const journalEvents = (await Promise.all(journals.map((stream) => this.store.readStream(stream)))).flat().filter(upTo(asOf));
+    journalEvents.sort((a, b) => comparePositions(a.position, b.position));
+    return {
+      id: incidentId,
+      accountId: account.accountId,
+      effectiveFrom: incident.effectiveFrom,
+      suspectedSince: incident.suspectedSince,
+      status: incident.closedAt ? 'closed' : 'open',
+      reportedAt: incident.reportedAt,
+      reportedBy: incident.reportedBy,
+      note: incident.note,
+      closedAt: incident.closedAt,
+      voided,
+      review: reviewOf(incidentId, ledger, journalEvents, school),
+    };
+  }
+
+  async incidents(school: SchoolState, page: Page, asOf?: Date) {
+    let doc: SchoolIncidentsDoc | undefined;
+    if (asOf) {
+      const events = (await this.store.query({ schoolId: school.schoolId, types: VOIDING_EVENT_TYPES })).filter(upTo(asOf));
+      doc = foldDocuments(incidentsProjector, events).get(school.schoolId);
+    } else {
+      doc = await this.stored<SchoolIncidentsDoc>('incidents', school.schoolId);
+    }
+    const rows = Object.values(doc?.incidents ?? {}).sort((a, b) => b.reportedAt.localeCompare(a.reportedAt) || a.id.localeCompare(b.id));
+    return paginate(rows, page);
+  }
+
+  /** Corrections (API.md "Audit"): every one, void ones marked, filtered, oldest first. */
+  async corrections(
+    school: SchoolState,
+    filter: { classId?: string; subjectId?: string; teacherId?: string; periodId?: string; from?: string; to?: string; afterLock?: boolean },
+    page: Page,
+    asOf?: Date,
+  ) {
+    if (filter.classId && !school.classes[filter.classId]) throw notFound('class');
+    if (filter.subjectId && !school.subjects[filter.subjectId]) throw notFound('subject');
+    if (filter.periodId && !school.periods[filter.periodId]) throw notFound('period');
+    const groups = Object.values(school.groups).filter((g) => (!filter.classId || g.classId === filter.classId) && (!filter.subjectId || g.subjectId === filter.subjectId));
+    const journals = groups.flatMap((g) =>
+      school.years[school.classes[g.classId].yearId].periods.filter((p) => !filter.periodId || p.periodId === filter.periodId).map((p) => ({ groupId: g.groupId, periodId: p.periodId })),
+    );
+    let docs: CorrectionsDoc[];
+    if (asOf) {
+      const events = (await Promise.all(journals.map((j) => this.store.readStream(journalStream(j.groupId, j.periodId))))).flat().filter(upTo(asOf));
+      events.sort((a, b) => comparePositions(a.position, b.position));
+      docs = [...foldDocuments(correctionsAudit, events, undefined, this.ledgerAsOf(asOf)).values()];
+    } else {
+      const keys = journals.map((j) => gridKey(j.groupId, j.periodId));
+      const rows = keys.length === 0 ? [] : await this.database.dataSource.getRepository(ViewDocument).findBy({ projection: 'corrections-audit', key: In(keys) });
+      docs = rows.map((row) => row.doc as CorrectionsDoc);
+    }
+    const localDay = new Intl.DateTimeFormat('en-CA', { timeZone: school.timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    const rows = docs
+      .flatMap((doc) => Object.values(doc.corrections))
+      .filter((c) => !filter.teacherId || c.by.accountId === filter.teacherId)
+      .filter((c) => filter.afterLock === undefined || c.afterLock === filter.afterLock)
+      .filter((c) => {
+        const day = localDay.format(new Date(c.at));
+        return (!filter.from || filter.from <= day) && (!filter.to || day <= filter.to);
+      })
+      .sort((a, b) => a.at.localeCompare(b.at) || a.eventId.localeCompare(b.eventId));
+    const { items, nextCursor } = paginate(rows, page);
+    return { items: await Promise.all(items.map((row) => this.correctionItem(row))), nextCursor };
+  }
+
+  private async correctionItem(row: CorrectionRow) {
+    const { voidedBy: incident, studentId: _s, by, ...rest } = row;
+    return { ...rest, by: { accountId: by.accountId, fullName: await this.fullName(by.accountId), role: by.role }, void: incident !== null, voidedBy: incident };
+  }
+
+  /** A mark's whole story in log order: recorded, corrected, voided (the report), reinstated. */
+  async provenance(school: SchoolState, markId: string, asOf?: Date): Promise<{ address: JournalAddress; items: object[] }> {
+    const address = await this.index.resolve<JournalAddress>(markId);
+    if (!address || address.schoolId !== school.schoolId) throw notFound('mark');
+    const journal = (await this.store.readStream(journalStream(address.groupId, address.periodId))).filter(upTo(asOf));
+    const own = journal.filter((e) => (e.data as { markId?: string }).markId === markId);
+    if (!own.some((e) => e.type === 'MarkRecorded')) throw notFound('mark');
+    const actors = [...new Set(own.map((e) => e.actor.accountId))];
+    const accounts = await Promise.all(actors.map((id) => this.accountAsOf(id, asOf)));
+    const ledger = ledgerOfAccounts(accounts);
+    const ownIds = new Set(own.map((e) => e.eventId));
+    // The incidents' own events that concern these operations: the report that voids them, the reinstatements.
+    const incidentIds = new Set(own.map((e) => voidedBy({ ...ledger, reinstated: {} }, e)).filter((id): id is string => id !== null));
+    const accountEvents = (await Promise.all(accounts.filter((a) => Object.keys(a.incidents).length > 0).map((a) => this.store.readStream(accountStream(a.accountId))))).flat().filter(upTo(asOf));
+    const related = accountEvents.filter((e) => {
+      const d = e.data as { incidentId?: string; eventId?: string };
+      return (e.type === 'CredentialCompromiseReported' && incidentIds.has(d.incidentId!)) || (e.type === 'OperationReinstated' && ownIds.has(d.eventId!));
+    });
+    const items = [...own, ...related].sort((a, b) => comparePositions(a.position, b.position));
+    return { address, items: await Promise.all(items.map((e) => this.logItem(e, ledger, false))) };
+  }
+
+  /** The raw log of a school for security staff (API.md `audit/events`), AccessDenied included. */
+  async events(school: SchoolState, filter: { accountId?: string; type?: string; from?: string; to?: string }, page: Page, asOf?: Date) {
+    const after = page.cursor ? parsePosition(Buffer.from(page.cursor, 'base64url').toString()) : undefined;
+    if (after === null) throw validationFailed([{ field: 'cursor', reason: 'must be a cursor returned by this list' }]);
+    const limit = page.limit ?? 100;
+    const recordedBefore = [filter.to, asOf ? new Date(asOf.getTime() + 1).toISOString() : undefined].filter((m): m is string => !!m).sort()[0];
+    const found = await this.store.query({
+      schoolId: school.schoolId,
+      accountId: filter.accountId,
+      types: filter.type ? [filter.type] : undefined,
+      recordedFrom: filter.from,
+      recordedBefore,
+      after,
+      limit: limit + 1,
+    });
+    const ledger = asOf ? this.ledgerAsOf(asOf) : this.runner.ledger();
+    const items = await Promise.all(found.slice(0, limit).map((e) => this.logItem(e, ledger, true)));
+    const nextCursor = found.length > limit ? Buffer.from(formatPosition(found[limit - 1].position)).toString('base64url') : null;
+    return { items, nextCursor };
+  }
+
+  private async logItem(e: StoredEvent, ledger: VoidingLedger, raw: boolean) {
+    const incident = isVoidingEvent(e.type) ? null : voidedBy({ ...ledger, reinstated: {} }, e);
+    const reinstated = incident !== null && ledger.reinstated[e.eventId] !== undefined;
+    const actor = { accountId: e.actor.accountId, fullName: await this.fullName(e.actor.accountId), role: e.actor.role };
+    const common = { eventId: e.eventId, type: e.type, recordedAt: e.recordedAt, actor, data: e.data, void: incident !== null && !reinstated, voidedBy: incident, reinstated };
+    return raw ? { ...common, stream: e.stream, position: e.globalPosition } : common;
+  }
+
+  /** The voids known at a moment: the facts recorded by then (API.md `asOf`). */
+  private ledgerAsOf(asOf: Date): VoidingLedger {
+    return foldLedger(this.runner.facts().filter(upTo(asOf)));
+  }
+
+
+  private async accountAsOf(accountId: string, asOf: Date | undefined): Promise<AccountState> {
+    if (!asOf) return (await this.repository.load(accountStream(accountId), accountDecider)).state;
+    const events = (await this.store.readStream(accountStream(accountId))).filter(upTo(asOf));
+    return events.reduce((state, e) => accountDecider.evolve(state, e as never), accountDecider.initialState());
+  }
+
+  private async fullName(accountId: string): Promise<string | null> {
+    const known = this.names.get(accountId);
+    if (known !== undefined) return known;
+    const { state } = await this.repository.load(accountStream(accountId), accountDecider);
+    const name = state.exists ? state.fullName : null;
+    if (name) this.names.set(accountId, name);
+    return name;
+  }
+
+  private async stored<Doc>(projection: string, key: string): Promise<Doc | undefined> {
+    const row = await this.database.dataSource.getRepository(ViewDocument).findOneBy({ projection, key });
+    return row?.doc as Doc | undefined;
+  }
+}

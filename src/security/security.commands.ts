@@ -1,0 +1,111 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { v7 as uuidv7 } from 'uuid';
+import { AccountDirectory } from '../accounts/account-directory';
+import { accountDecider, AccountState, accountStream, decideAccount } from '../accounts/domain/account.decider';
+import { Authorized } from '../auth/access';
+import { CLOCK, Clock, toMoment } from '../common/clock';
+import { notFound } from '../common/domain-error';
+import { WriteAnswer, writeAnswer } from '../common/write-answer';
+import { EntityIndex, IncidentAddress } from '../event-store/entity-index';
+import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { EventSourcedRepository } from '../event-store/event-sourced-repository';
+import { isVoidingEvent } from './domain/voiding';
+
+export class ReportCompromise {
+  constructor(
+    readonly access: Authorized,
+    readonly schoolId: string,
+    readonly correlationId: string,
+    readonly accountId: string,
+    readonly effectiveFrom: string | undefined,
+    readonly suspectedSince: string | undefined,
+    readonly note: string | undefined,
+  ) {}
+}
+
+export class ReinstateOperation {
+  constructor(
+    readonly access: Authorized,
+    readonly schoolId: string,
+    readonly correlationId: string,
+    readonly incidentId: string,
+    readonly eventId: string,
+    readonly reason: string,
+  ) {}
+}
+
+/** Moments are kept to the millisecond, as every moment the service returns (API.md). */
+const moment = (value: string) => toMoment(new Date(value));
+
+/**
+ * SPEC §4: the report blocks the account at once (its tokens die on their next request, login
+ * answers ACCOUNT_BLOCKED) and voids its operations from the moment on; views follow through the
+ * projection runner. `voidedCount` is what the log holds of that account in the window right now.
+ */
+@CommandHandler(ReportCompromise)
+export class ReportCompromiseHandler implements ICommandHandler<ReportCompromise, WriteAnswer & { voidedCount: number }> {
+  constructor(
+    private readonly repository: EventSourcedRepository,
+    private readonly accounts: AccountDirectory,
+    private readonly index: EntityIndex,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute(c: ReportCompromise): Promise<WriteAnswer & { voidedCount: number }> {
+    const account = await this.accounts.get(c.accountId);
+    if (!account || account.schoolId !== c.schoolId) throw notFound('account');
+    const now = toMoment(this.clock.now());
+    const incidentId = uuidv7();
+    const command = {
+      type: 'ReportCompromise' as const,
+      incidentId,
+      effectiveFrom: c.effectiveFrom ? moment(c.effectiveFrom) : now,
+      suspectedSince: c.suspectedSince ? moment(c.suspectedSince) : null,
+      note: c.note ?? null,
+      reportedBy: c.access.actor.accountId,
+      now,
+    };
+    const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId };
+    const stream = accountStream(c.accountId);
+    // Decide once before indexing: a refused report writes nothing.
+    decideAccount(command, (await this.repository.load(stream, accountDecider)).state);
+    await this.index.register<IncidentAddress>(incidentId, { schoolId: c.schoolId, accountId: c.accountId }, meta);
+    const result = await this.repository.handle(stream, accountDecider, (s) => decideAccount(command, s), meta);
+    const voided = await this.store.query({ accountId: c.accountId, recordedFrom: command.suspectedSince ?? command.effectiveFrom });
+    return { ...writeAnswer(incidentId, result!), voidedCount: voided.filter((e) => !isVoidingEvent(e.type)).length };
+  }
+}
+
+/** The incident's account and its state, or 404 (an incident of another school does not exist). */
+export async function incidentAccount(index: EntityIndex, repository: EventSourcedRepository, schoolId: string, incidentId: string): Promise<AccountState> {
+  const address = await index.resolve<IncidentAddress>(incidentId);
+  if (!address || address.schoolId !== schoolId) throw notFound('incident');
+  const { state } = await repository.load(accountStream(address.accountId), accountDecider);
+  if (!state.incidents[incidentId]) throw notFound('incident');
+  return state;
+}
+
+@CommandHandler(ReinstateOperation)
+export class ReinstateOperationHandler implements ICommandHandler<ReinstateOperation, WriteAnswer> {
+  constructor(
+    private readonly repository: EventSourcedRepository,
+    private readonly index: EntityIndex,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  async execute(c: ReinstateOperation): Promise<WriteAnswer> {
+    const account = await incidentAccount(this.index, this.repository, c.schoolId, c.incidentId);
+    const [event] = await this.store.query({ eventIds: [c.eventId] });
+    const result = await this.repository.handle(
+      accountStream(account.accountId),
+      accountDecider,
+      (s) => decideAccount({ type: 'ReinstateOperation', incidentId: c.incidentId, event: event ?? null, reason: c.reason, by: c.access.actor.accountId }, s),
+      { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId },
+    );
+    return writeAnswer(c.incidentId, result!);
+  }
+}
+
+export const SECURITY_HANDLERS = [ReportCompromiseHandler, ReinstateOperationHandler];

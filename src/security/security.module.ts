@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module';
+import { SECURITY_HANDLERS } from './security.commands';
+import { SecurityController } from './security.controller';
+import { SecurityViews } from './security-views';
+
+/** Credential compromise (report, block, void, review, reinstate) and the audit views (SPEC §4, §6). */
+@Module({
+  imports: [AccountsModule],
+  controllers: [SecurityController],
+  providers: [SecurityViews, ...SECURITY_HANDLERS],
+})
+export class SecurityModule {}
