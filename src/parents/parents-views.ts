@@ -14,9 +14,11 @@ import { comparePositions } from '../event-store/position';
 import { addDays } from '../journal/domain/deadlines';
 import { diaryVersion, JournalViews } from '../journal/journal-views';
 import { classOn, classRoster, SchoolState } from '../school/domain/school.decider';
-import { foldLedger, VoidingLedger } from '../security/domain/voiding';
+import { EventSourcedRepository } from '../event-store/event-sourced-repository';
+import { foldLedger, voidedBy, VoidingLedger } from '../security/domain/voiding';
 import { acknowledgementsStream } from './domain/acknowledgement.decider';
-import { ConsentEvent, consentDecider, ConsentState, consentStream } from './domain/consent.decider';
+import { ConsentFacts, consentFacts } from './consent-facts';
+import { ConsentEnvelope, consentDecider, consentStream, effectiveConsent } from './domain/consent.decider';
 
 const byName = new Intl.Collator('ru');
 type DiaryLesson = Awaited<ReturnType<JournalViews['diary']>>['days'][number]['lessons'][number];
@@ -35,6 +37,7 @@ export class ParentsViews {
     private readonly journal: JournalViews,
     private readonly accounts: AccountDirectory,
     private readonly runner: ProjectionRunner,
+    private readonly repository: EventSourcedRepository,
   ) {}
 
   /** Students of the class on `date` with their names, in name order. */
@@ -63,17 +66,16 @@ export class ParentsViews {
         continue;
       }
       for (const parentId of parents) {
-        const events = upTo(await this.store.readStream(consentStream(parentId, student.studentId)), asOf);
-        const state = events.reduce((s, e) => consentDecider.evolve(s, e as unknown as ConsentEvent), consentDecider.initialState() as ConsentState);
-        const history = events.map((e) => ({ type: e.type, form: (e.data as { form: string }).form, at: e.recordedAt, by: e.actor.accountId }));
+        const consent = await this.consentOf(parentId, student.studentId, asOf);
+        const history = consent.state.history.map((entry) => ({ ...entry, void: consent.voided.includes(entry.eventId) }));
         items.push({
           ...student,
           parentId,
           parentFullName: await this.parentName(parentId),
-          consent: state.status,
-          form: state.form,
-          at: history.at(-1)?.at ?? null,
-          needsPaperExtract: state.status !== 'granted',
+          consent: consent.status,
+          form: consent.form,
+          at: history.filter((entry) => !entry.void).at(-1)?.at ?? null,
+          needsPaperExtract: consent.status !== 'granted',
           history,
         });
       }
@@ -126,6 +128,16 @@ export class ParentsViews {
     if (studentIds.length === 0) return new Map();
     const rows = await this.database.dataSource.getRepository(ViewDocument).findBy({ projection: acknowledgements.name, key: In(studentIds) });
     return new Map(rows.map((row) => [row.key, row.doc as AcknowledgementsDoc]));
+  }
+
+  /** Now: as the access check sees it. asOf: the stream up to the moment, under the voids known then. */
+  private async consentOf(parentId: string, studentId: string, asOf?: Date): Promise<ConsentFacts> {
+    if (!asOf) return consentFacts(this.repository, parentId, studentId);
+    const events = upTo(await this.store.readStream(consentStream(parentId, studentId)), asOf);
+    const state = events.reduce((folded, event) => consentDecider.evolve(folded, event as unknown as ConsentEnvelope), consentDecider.initialState());
+    const ledger = this.ledgerAt(asOf);
+    const voided = events.filter((event) => voidedBy(ledger, event) !== null).map((event) => event.eventId);
+    return { state, voided, ...effectiveConsent(state, voided) };
   }
 
   /** The voids known at the moment: the voiding facts recorded by then (as JournalViews does). */

@@ -228,4 +228,28 @@ describe(`parents and the diary over HTTP: consent, access, acknowledgement, pap
     expect(rowOf((await list('asOf=2026-09-08T09:30:00.000Z')).body.items, world.accounts.parent)).toMatchObject({ acknowledged: true, form: 'electronic' });
     expect(rowOf((await list(`asOf=${report.body.recordedAt}`)).body.items, world.accounts.parent)).toMatchObject({ acknowledged: false, form: 'paper' });
   });
+
+  it('a consent given through a compromised account is void: after the reissue the diary is closed until the parent grants again', async () => {
+    on('2026-09-08T11:00:00.000Z');
+    const father = await created(await client.post(`${s}/accounts`, world.tokens.classTeacher, { login: 'father', password: PASSWORD, fullName: 'Яковлев Пётр', roles: ['parent'] }), 'father');
+    await created(await client.post(`${s}/parent-links`, world.tokens.classTeacher, { parentId: father, studentId: lonely }), 'link');
+    let token = await client.login('father');
+    const consent = { parentId: father, studentId: lonely, granted: true, form: 'electronic' };
+    await created(await client.post(`${s}/consents`, token, consent), 'consent by a leaked account');
+    const read = () => client.get(`${s}/students/${lonely}/diary?weekOf=2026-09-07`, token);
+    await read().expect(200);
+
+    on('2026-09-08T11:30:00.000Z');
+    await created(await client.post(`${s}/incidents`, world.tokens.director, { accountId: father, effectiveFrom: '2026-09-08T10:55:00.000Z' }), 'report');
+    await created(await client.post(`${s}/accounts/${father}/credentials`, world.tokens.sysadmin, { password: 'a-brand-new-password' }), 'reissue');
+    token = await client.login('father', 'a-brand-new-password');
+    expect((await read().expect(403)).body.message).toBe('consent not given');
+    const list = await client.get(`${s}/classes/${world.classId}/consents`, world.tokens.classTeacher).expect(200);
+    const row = (list.body.items as Row[]).find((item) => item.parentId === father)!;
+    expect(row).toMatchObject({ consent: 'none', needsPaperExtract: true, at: null, history: [{ type: 'ConsentGranted', form: 'electronic', by: father, void: true }] });
+
+    on('2026-09-08T12:00:00.000Z');
+    await created(await client.post(`${s}/consents`, token, consent), 'consent again');
+    await read().expect(200);
+  });
 });

@@ -27,9 +27,35 @@ export const CONSENT_EVENT_TYPES = ['ConsentGranted', 'ConsentRefused', 'Consent
 
 export type ConsentStatus = 'none' | 'granted' | 'refused' | 'withdrawn';
 
+/** One registration as the stream keeps it: which, when, by whom (to tell whether it is void). */
+export interface ConsentEntry {
+  eventId: string;
+  type: ConsentEvent['type'];
+  form: ConsentForm;
+  at: string;
+  by: string;
+}
+
 export interface ConsentState {
+  /** As the log says, void registrations included; see `effectiveConsent`. */
   status: ConsentStatus;
   form: ConsentForm | null;
+  history: ConsentEntry[];
+}
+
+/** A stored event carries its envelope: the id, the moment and the actor the history keeps. */
+export type ConsentEnvelope = ConsentEvent & { eventId?: string; recordedAt?: string; actor?: { accountId: string } };
+
+const STATUS_OF: Record<ConsentEvent['type'], ConsentStatus> = { ConsentGranted: 'granted', ConsentRefused: 'refused', ConsentWithdrawn: 'withdrawn' };
+
+/**
+ * The consent in force, counting only the registrations that are not void (SPEC §4): a consent
+ * given through a compromised account after the moment does not open the diary; the last
+ * registration that counts decides.
+ */
+export function effectiveConsent(state: ConsentState, voided: readonly string[] = []): { status: ConsentStatus; form: ConsentForm | null } {
+  const last = state.history.filter((entry) => !voided.includes(entry.eventId)).at(-1);
+  return last ? { status: STATUS_OF[last.type], form: last.form } : { status: 'none', form: null };
 }
 
 /** Who registers it: the parent (electronic), or the school (class teacher, deputy: paper). */
@@ -48,9 +74,11 @@ export interface RecordConsent {
   /** Facts from the school's structure, read when deciding. */
   studentKnown: boolean;
   linkedParents: readonly string[];
+  /** Registrations of this stream that are void (by the voiding rule, read from the actors' accounts). */
+  voided?: readonly string[];
 }
 
-export const initialConsentState = (): ConsentState => ({ status: 'none', form: null });
+export const initialConsentState = (): ConsentState => ({ status: 'none', form: null, history: [] });
 
 export function decideConsent(command: RecordConsent, state: ConsentState): ConsentEvent[] {
   if (!command.studentKnown) throw invalid('studentId', 'must be a student of this school');
@@ -62,26 +90,20 @@ export function decideConsent(command: RecordConsent, state: ConsentState): Cons
     throw invalid('form', 'must be "paper" from the school: an electronic consent is given by the parent themself');
   }
   const data: ConsentData = { parentId: command.parentId, studentId: command.studentId, form: command.form };
+  const { status } = effectiveConsent(state, command.voided);
   if (command.granted) {
-    if (state.status === 'granted') throw conflict('ALREADY_EXISTS', 'This consent is granted already.');
+    if (status === 'granted') throw conflict('ALREADY_EXISTS', 'This consent is granted already.');
     return [{ type: 'ConsentGranted', data }];
   }
-  if (state.status === 'granted') return [{ type: 'ConsentWithdrawn', data }];
-  if (state.status !== 'none') throw conflict('ALREADY_EXISTS', 'This consent is refused already.');
+  if (status === 'granted') return [{ type: 'ConsentWithdrawn', data }];
+  if (status !== 'none') throw conflict('ALREADY_EXISTS', 'This consent is refused already.');
   return [{ type: 'ConsentRefused', data }];
 }
 
-export function evolveConsent(state: ConsentState, event: ConsentEvent): ConsentState {
-  switch (event.type) {
-    case 'ConsentGranted':
-      return { status: 'granted', form: event.data.form };
-    case 'ConsentRefused':
-      return { status: 'refused', form: event.data.form };
-    case 'ConsentWithdrawn':
-      return { status: 'withdrawn', form: event.data.form };
-    default:
-      return state;
-  }
+export function evolveConsent(state: ConsentState, event: ConsentEnvelope): ConsentState {
+  if (!(event.type in STATUS_OF)) return state;
+  const entry: ConsentEntry = { eventId: event.eventId ?? '', type: event.type, form: event.data.form, at: event.recordedAt ?? '', by: event.actor?.accountId ?? '' };
+  return { status: STATUS_OF[event.type], form: event.data.form, history: [...state.history, entry] };
 }
 
 export const consentDecider = { initialState: initialConsentState, evolve: evolveConsent, decide: decideConsent };
