@@ -54,8 +54,8 @@ describe('diary acknowledgement decider', () => {
     spec.given([]).when(ack({ upTo: '2026-09-13' })).thenRefuses('VALIDATION_FAILED', 'upTo');
   });
 
-  it('given an acknowledgement, when the same parent acknowledges the same unchanged diary again, then 409; a changed diary is acknowledged anew', () => {
-    spec.given([acknowledged()]).when(ack()).thenRefuses('ALREADY_EXISTS');
+  it('given an acknowledgement, when the same parent acknowledges again, then a new DiaryAcknowledged (each confirmation is a fact)', () => {
+    spec.given([acknowledged()]).when(ack({ acknowledgementId: 'a2' })).then([acknowledged({ acknowledgementId: 'a2' })]);
     spec.given([acknowledged()]).when(ack({ acknowledgementId: 'a2', version: 'v2' })).then([acknowledged({ acknowledgementId: 'a2', version: 'v2' })]);
   });
 });

@@ -1,4 +1,4 @@
-import { conflict, forbidden, invalid } from '../../common/domain-error';
+import { forbidden, invalid } from '../../common/domain-error';
 
 /**
  * A parent's confirmation of having read a student's diary up to a date (seed 000, 003 §20),
@@ -64,13 +64,11 @@ function whoSigned(command: AcknowledgeDiary): { parentId: string; form: Acknowl
   return { parentId: command.linkedParents[0], form: 'paper' };
 }
 
-export function decideAcknowledgement(command: AcknowledgeDiary, state: AcknowledgementsState): AcknowledgementEvent[] {
+export function decideAcknowledgement(command: AcknowledgeDiary, _state: AcknowledgementsState): AcknowledgementEvent[] {
   if (command.upTo > command.today) throw invalid('upTo', `must not be after today (${command.today})`);
+  // Every confirmation is a fact of its own, a repeated one too: it says the parent read it again
+  // (and a repeat after a voided one must not be refused on the strength of the void one).
   const { parentId, form } = whoSigned(command);
-  const last = state.last[parentId];
-  if (last && last.upTo === command.upTo && last.version === command.version && last.form === form) {
-    throw conflict('ALREADY_EXISTS', 'This parent has acknowledged this diary up to that date already, and it has not changed since.');
-  }
   return [
     {
       type: 'DiaryAcknowledged',
