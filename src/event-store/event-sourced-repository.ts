@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppendMetadata } from './envelope';
+import { AppendMetadata, StoredEvent } from './envelope';
 import { ConcurrencyError } from './event-store.errors';
 import { AppendResult, EVENT_STORE, EventStore } from './event-store.port';
 
@@ -11,11 +11,25 @@ export interface DomainEvent {
 export interface Decider<State, Event extends DomainEvent> {
   initialState(): State;
   evolve(state: State, event: Event): State;
+  /** Its streams hold people's operations, which a credential-compromise report can void (SPEC §4). */
+  readonly voidable?: boolean;
+}
+
+/**
+ * Which events of a voidable stream count now, given the accounts that wrote them. The fingerprint
+ * names that answer: while it holds, a cached state stays good; when it changes (a report, a
+ * reinstatement, a reissue) the stream is folded again without the void events.
+ */
+export interface OperationFilter {
+  countsFor(accountIds: readonly string[]): Promise<{ fingerprint: string; counts(event: StoredEvent): boolean }>;
 }
 
 interface Cached {
   version: number;
   state: unknown;
+  /** Voidable streams: who wrote them, and the filter's fingerprint the state was folded under. */
+  actors?: ReadonlySet<string>;
+  fingerprint?: string;
 }
 
 const MAX_CACHED_STREAMS = 20_000;
@@ -53,10 +67,17 @@ const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve
 export class EventSourcedRepository {
   private readonly cache = new Map<string, Cached>();
   private readonly locks = new StreamLocks();
+  private filter?: OperationFilter;
 
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
+  /** Decisions on voidable streams see only the operations that count (set by the security module). */
+  useFilter(filter: OperationFilter): void {
+    this.filter = filter;
+  }
+
   async load<State, Event extends DomainEvent>(stream: string, decider: Decider<State, Event>): Promise<{ state: State; version: number }> {
+    if (decider.voidable && this.filter) return this.loadCounting(stream, decider, this.filter);
     const before = this.cache.get(stream);
     const tail = await this.store.readStream(stream, (before?.version ?? 0) + 1);
     // Another load may have moved the cache on while we read: start from whichever is newer.
@@ -69,6 +90,25 @@ export class EventSourcedRepository {
       version = event.streamVersion;
     }
     this.remember(stream, version, state);
+    return { state, version };
+  }
+
+  /** A voidable stream: caught up like any other, folded again from the start when what is void changed. */
+  private async loadCounting<State, Event extends DomainEvent>(stream: string, decider: Decider<State, Event>, filter: OperationFilter): Promise<{ state: State; version: number }> {
+    const before = this.cache.get(stream);
+    const tail = await this.store.readStream(stream, (before?.version ?? 0) + 1);
+    const actors = new Set([...(before?.actors ?? []), ...tail.map((e) => e.actor.accountId)]);
+    const { fingerprint, counts } = await filter.countsFor([...actors]);
+    const fresh = !before || before.fingerprint !== fingerprint;
+    const events = fresh && before ? await this.store.readStream(stream) : tail;
+    let version = fresh ? 0 : before.version;
+    let state = fresh ? decider.initialState() : (before.state as State);
+    for (const event of events) {
+      if (event.streamVersion !== version + 1) continue;
+      if (counts(event)) state = decider.evolve(state, event as unknown as Event);
+      version = event.streamVersion;
+    }
+    this.remember(stream, version, state, actors, fingerprint);
     return { state, version };
   }
 
@@ -102,7 +142,9 @@ export class EventSourcedRepository {
         let next = state;
         for (const event of result.events) next = decider.evolve(next, event as unknown as Event);
         const cached = this.cache.get(stream);
-        if (!result.replayed && (cached?.version ?? 0) === version) this.remember(stream, result.nextVersion, next);
+        if (!result.replayed && (cached?.version ?? 0) === version) {
+          this.remember(stream, result.nextVersion, next, cached?.actors && new Set([...cached.actors, meta.actor.accountId]), cached?.fingerprint);
+        }
         return result;
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
@@ -111,9 +153,9 @@ export class EventSourcedRepository {
     }
   }
 
-  private remember(stream: string, version: number, state: unknown): void {
+  private remember(stream: string, version: number, state: unknown, actors?: ReadonlySet<string>, fingerprint?: string): void {
     this.cache.delete(stream);
-    this.cache.set(stream, { version, state });
+    this.cache.set(stream, { version, state, actors, fingerprint });
     if (this.cache.size > MAX_CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value as string);
   }
 }

@@ -3,11 +3,12 @@ import { AccountsModule } from '../accounts/accounts.module';
 import { SECURITY_HANDLERS } from './security.commands';
 import { SecurityController } from './security.controller';
 import { SecurityViews } from './security-views';
+import { VoidingFilter } from './voiding-filter';
 
 /** Credential compromise (report, block, void, review, reinstate) and the audit views (SPEC §4, §6). */
 @Module({
   imports: [AccountsModule],
   controllers: [SecurityController],
-  providers: [SecurityViews, ...SECURITY_HANDLERS],
+  providers: [SecurityViews, VoidingFilter, ...SECURITY_HANDLERS],
 })
 export class SecurityModule {}

@@ -177,6 +177,9 @@ describe(`credential compromise over HTTP (${TEST_DATABASE_KIND})`, () => {
     const fresh = await client.login('a-teacher', 'a-brand-new-password');
     const mark = await ok(await client.post(`${s}/lessons/${ids.lesson1}/marks`, fresh, { studentId: ids.petrova, value: 5, workKind: 'homework' }), 'new mark');
     expect(marksOf(await grid(), ids.petrova)).toHaveProperty(mark.id, 5);
+    // Decisions see the journal as the views do: the void lesson does not hold its date and slot.
+    const real = await ok(await client.post(`${s}/groups/${world.groupId}/lessons`, fresh, { date: '2026-09-08', slot: 1, topic: 'Настоящий урок' }), 'the real lesson');
+    expect((await grid()).lessons.map((l: { id: string }) => l.id)).toEqual([ids.lesson1, real.id]);
     const incident = (await client.get(`${s}/incidents/${ids.incident}`, world.tokens.securityOfficer).expect(200)).body;
     expect(incident.status).toBe('closed');
     expect(incident.voided).toHaveLength(4);

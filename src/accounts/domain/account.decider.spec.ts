@@ -21,7 +21,7 @@ describe('account decider', () => {
 
   it('given a blocked account, when credentials are reissued, then the generation moves on and the block ends', () => {
     const blocked: AccountEvent = { type: 'AccountBlocked', data: { accountId: 'a1', reason: 'leak', incidentId: 'i1' } };
-    spec.given([created, blocked]).when({ type: 'ReissueCredentials', accountId: 'a1', credentialId: 'c2' }).then([{ type: 'CredentialsReissued', data: { accountId: 'a1', generation: 2, credentialId: 'c2' } }]);
+    spec.given([created, blocked]).when({ type: 'ReissueCredentials', accountId: 'a1', credentialId: 'c2' }).then([{ type: 'CredentialsReissued', data: { accountId: 'a1', generation: 2, credentialId: 'c2', closesIncidentId: null } }]);
     const { state } = spec.given([created, blocked, { type: 'CredentialsReissued', data: { accountId: 'a1', generation: 2, credentialId: 'c2' } }]);
     expect(state).toMatchObject({ status: 'active', generation: 2, credentialId: 'c2' });
   });

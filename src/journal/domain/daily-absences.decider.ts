@@ -13,6 +13,7 @@ export const dailyAbsencesDecider = {
   initialState: (): DailyAbsencesState => ({ marked: {} }),
   evolve: (state: DailyAbsencesState, event: DailyAbsenceEvent): DailyAbsencesState =>
     event.type === 'DailyAbsenceRecorded' ? { marked: { ...state.marked, [`${event.data.date}:${event.data.studentId}`]: event.data.code } } : state,
+  voidable: true,
 };
 
 export function decideDailyAbsence(

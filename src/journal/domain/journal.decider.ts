@@ -388,4 +388,4 @@ export function evolveJournal(state: JournalState, event: JournalEnvelope): Jour
   }
 }
 
-export const journalDecider = { initialState: initialJournalState, evolve: evolveJournal };
+export const journalDecider = { initialState: initialJournalState, evolve: evolveJournal, voidable: true };
