@@ -8,7 +8,7 @@ import { Actor } from '../event-store/envelope';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
 import { schoolDecider, SchoolState, schoolStream } from '../school/domain/school.decider';
-import { consentFacts } from '../parents/consent-facts';
+import { consentDecider, consentStream } from '../parents/domain/consent.decider';
 import { Action, authorize, needsConsent, Target } from './domain/policy';
 import { Principal } from './principal';
 
@@ -75,15 +75,15 @@ export class AccessService {
 
   /**
    * A linked parent's consent, for the diary routes that need it: read from the consent stream
-   * (cached fold + tail), so a GET right after a granted consent sees it; void registrations
-   * (a compromised account's) do not count.
+   * (cached fold + tail), so a GET right after a granted consent sees it; the consent decider is
+   * voidable, so registrations through a compromised account do not count.
    */
   private async withConsent(principal: Principal, action: Action, target: Target, school: SchoolState | null): Promise<Target> {
     const studentId = target.studentId;
     if (!school || !studentId || !needsConsent(action) || !principal.roles.includes('parent')) return target;
     if (!(school.parentLinks[studentId] ?? []).includes(principal.accountId)) return target;
-    const consent = await consentFacts(this.repository, principal.accountId, studentId);
-    return { ...target, consentGiven: consent.status === 'granted' };
+    const { state } = await this.repository.load(consentStream(principal.accountId, studentId), consentDecider);
+    return { ...target, consentGiven: state.status === 'granted' };
   }
 
   async recordDenial(request: Request, principal: Principal, action: Action | string, reason: string, targetSchoolId: string | undefined): Promise<void> {

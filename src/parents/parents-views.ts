@@ -15,10 +15,10 @@ import { addDays } from '../journal/domain/deadlines';
 import { diaryVersion, JournalViews } from '../journal/journal-views';
 import { classOn, classRoster, SchoolState } from '../school/domain/school.decider';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
-import { foldLedger, voidedBy, VoidingLedger } from '../security/domain/voiding';
+import { accountDecider, accountStream } from '../accounts/domain/account.decider';
+import { foldLedger, ledgerOfAccounts, voidedBy, VoidingLedger } from '../security/domain/voiding';
 import { acknowledgementsStream } from './domain/acknowledgement.decider';
-import { ConsentFacts, consentFacts } from './consent-facts';
-import { ConsentEnvelope, consentDecider, consentStream, effectiveConsent } from './domain/consent.decider';
+import { ConsentEnvelope, consentDecider, consentStream } from './domain/consent.decider';
 
 const byName = new Intl.Collator('ru');
 type DiaryLesson = Awaited<ReturnType<JournalViews['diary']>>['days'][number]['lessons'][number];
@@ -67,7 +67,7 @@ export class ParentsViews {
       }
       for (const parentId of parents) {
         const consent = await this.consentOf(parentId, student.studentId, asOf);
-        const history = consent.state.history.map((entry) => ({ ...entry, void: consent.voided.includes(entry.eventId) }));
+        const history = consent.history;
         items.push({
           ...student,
           parentId,
@@ -130,14 +130,24 @@ export class ParentsViews {
     return new Map(rows.map((row) => [row.key, row.doc as AcknowledgementsDoc]));
   }
 
-  /** Now: as the access check sees it. asOf: the stream up to the moment, under the voids known then. */
-  private async consentOf(parentId: string, studentId: string, asOf?: Date): Promise<ConsentFacts> {
-    if (!asOf) return consentFacts(this.repository, parentId, studentId);
+  /**
+   * A consent with its whole history, each registration marked void or not: now, under the
+   * registrars' own account streams (as the access check decides); asOf, the stream up to the
+   * moment under the voids known then.
+   */
+  private async consentOf(parentId: string, studentId: string, asOf?: Date) {
     const events = upTo(await this.store.readStream(consentStream(parentId, studentId)), asOf);
-    const state = events.reduce((folded, event) => consentDecider.evolve(folded, event as unknown as ConsentEnvelope), consentDecider.initialState());
-    const ledger = this.ledgerAt(asOf);
-    const voided = events.filter((event) => voidedBy(ledger, event) !== null).map((event) => event.eventId);
-    return { state, voided, ...effectiveConsent(state, voided) };
+    const ledger = asOf ? this.ledgerAt(asOf) : await this.ledgerOf([...new Set(events.map((e) => e.actor.accountId))]);
+    const counting = events.filter((event) => voidedBy(ledger, event) === null);
+    const state = counting.reduce((folded, event) => consentDecider.evolve(folded, event as unknown as ConsentEnvelope), consentDecider.initialState());
+    const history = events.map((e) => ({ eventId: e.eventId, type: e.type, form: (e.data as { form: string }).form, at: e.recordedAt, by: e.actor.accountId, void: !counting.includes(e) }));
+    return { status: state.status, form: state.form, history };
+  }
+
+  /** The incidents of these accounts, from their own streams (never behind a report). */
+  private async ledgerOf(accountIds: string[]): Promise<VoidingLedger> {
+    const accounts = await Promise.all(accountIds.map(async (id) => ({ ...(await this.repository.load(accountStream(id), accountDecider)).state, accountId: id })));
+    return ledgerOfAccounts(accounts);
   }
 
   /** The voids known at the moment: the voiding facts recorded by then (as JournalViews does). */

@@ -13,7 +13,6 @@ import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { AT_LEAST_WAIT_MS } from '../operations/read-your-writes.interceptor';
 import { JournalViews } from '../journal/journal-views';
 import { acknowledgementsDecider, acknowledgementsStream, AcknowledgementForm, decideAcknowledgement } from './domain/acknowledgement.decider';
-import { consentFacts } from './consent-facts';
 import { ConsentForm, consentDecider, consentStream, decideConsent } from './domain/consent.decider';
 
 export class RecordConsent {
@@ -48,8 +47,6 @@ export class RecordConsentHandler implements ICommandHandler<RecordConsent, Writ
   async execute(c: RecordConsent): Promise<WriteAnswer> {
     const school = c.access.school!;
     const by = { accountId: c.access.actor.accountId, role: c.access.actor.role === 'parent' ? ('parent' as const) : ('school' as const) };
-    // Which earlier registrations are void; the decision itself reads the stream again (the repository's retry).
-    const { voided } = await consentFacts(this.repository, c.parentId, c.studentId);
     const command = {
       type: 'RecordConsent' as const,
       parentId: c.parentId,
@@ -59,7 +56,6 @@ export class RecordConsentHandler implements ICommandHandler<RecordConsent, Writ
       by,
       studentKnown: !!school.students[c.studentId],
       linkedParents: school.parentLinks[c.studentId] ?? [],
-      voided,
     };
     const result = await this.repository.handle(consentStream(c.parentId, c.studentId), consentDecider, (state) => decideConsent(command, state), {
       schoolId: c.schoolId,

@@ -87,4 +87,5 @@ export const acknowledgementsDecider = {
   initialState: initialAcknowledgementsState,
   evolve: evolveAcknowledgements,
   decide: decideAcknowledgement,
+  voidable: true,
 };

@@ -37,7 +37,7 @@ export interface ConsentEntry {
 }
 
 export interface ConsentState {
-  /** As the log says, void registrations included; see `effectiveConsent`. */
+  /** The last registration that counts: the repository folds a voidable stream without void events. */
   status: ConsentStatus;
   form: ConsentForm | null;
   history: ConsentEntry[];
@@ -47,16 +47,6 @@ export interface ConsentState {
 export type ConsentEnvelope = ConsentEvent & { eventId?: string; recordedAt?: string; actor?: { accountId: string } };
 
 const STATUS_OF: Record<ConsentEvent['type'], ConsentStatus> = { ConsentGranted: 'granted', ConsentRefused: 'refused', ConsentWithdrawn: 'withdrawn' };
-
-/**
- * The consent in force, counting only the registrations that are not void (SPEC §4): a consent
- * given through a compromised account after the moment does not open the diary; the last
- * registration that counts decides.
- */
-export function effectiveConsent(state: ConsentState, voided: readonly string[] = []): { status: ConsentStatus; form: ConsentForm | null } {
-  const last = state.history.filter((entry) => !voided.includes(entry.eventId)).at(-1);
-  return last ? { status: STATUS_OF[last.type], form: last.form } : { status: 'none', form: null };
-}
 
 /** Who registers it: the parent (electronic), or the school (class teacher, deputy: paper). */
 export interface ConsentRegistrar {
@@ -74,8 +64,6 @@ export interface RecordConsent {
   /** Facts from the school's structure, read when deciding. */
   studentKnown: boolean;
   linkedParents: readonly string[];
-  /** Registrations of this stream that are void (by the voiding rule, read from the actors' accounts). */
-  voided?: readonly string[];
 }
 
 export const initialConsentState = (): ConsentState => ({ status: 'none', form: null, history: [] });
@@ -90,7 +78,7 @@ export function decideConsent(command: RecordConsent, state: ConsentState): Cons
     throw invalid('form', 'must be "paper" from the school: an electronic consent is given by the parent themself');
   }
   const data: ConsentData = { parentId: command.parentId, studentId: command.studentId, form: command.form };
-  const { status } = effectiveConsent(state, command.voided);
+  const { status } = state;
   if (command.granted) {
     if (status === 'granted') throw conflict('ALREADY_EXISTS', 'This consent is granted already.');
     return [{ type: 'ConsentGranted', data }];
@@ -106,4 +94,8 @@ export function evolveConsent(state: ConsentState, event: ConsentEnvelope): Cons
   return { status: STATUS_OF[event.type], form: event.data.form, history: [...state.history, entry] };
 }
 
-export const consentDecider = { initialState: initialConsentState, evolve: evolveConsent, decide: decideConsent };
+/**
+ * Voidable (SPEC §4): decisions and the access check see only registrations that count, so a
+ * consent given through a compromised account opens no diary, also after the reissue.
+ */
+export const consentDecider = { initialState: initialConsentState, evolve: evolveConsent, decide: decideConsent, voidable: true };
