@@ -4,7 +4,7 @@ import type { StoredEvent } from '../src/event-store/envelope';
 import type { EventStore, Subscription } from '../src/event-store/event-store.port';
 import { comparePositions, formatPosition, parsePosition, Position, START } from '../src/event-store/position';
 import { ProjectionCheckpoint, ViewDocument } from './entities';
-import { affectedBy, changedBy, evolveLedger, foldLedger, isVoidingEvent, VoidingLedger } from '../src/security/domain/voiding';
+import { affectedBy, changedBy, evolveLedger, foldLedger, isVoidingFact, VoidingLedger } from '../src/security/domain/voiding';
 import { DocEntry, keysOfBatch, projectBatch, StepInput, StreamsNeeded } from './projection-step';
 import { DocumentProjector, handlesEvent } from './projector';
 import { factOf, factPosition, StoredFact, VOIDING_FACTS, voidingFacts, VoidingFactsDoc } from './voiding-facts/voiding-facts.projector';
@@ -202,7 +202,7 @@ export class ProjectionRunner {
   }
 
   private async plan(events: readonly StoredEvent[], extraStreams: ReadonlySet<string>): Promise<BatchPlan> {
-    const batchFacts = events.filter((e) => isVoidingEvent(e.type));
+    const batchFacts = events.filter(isVoidingFact);
     const known = new Set(this.seenFacts.map((f) => f.eventId));
     const facts = [...this.seenFacts, ...batchFacts.filter((e) => !known.has(e.eventId)).map(factOf)];
     const changed = new Map<string, StoredEvent[]>();
@@ -251,6 +251,9 @@ export class ProjectionRunner {
       );
       const from = new Map(checkpoints.map((c) => [c.name, parsePosition(c.position) ?? START]));
       const reachedPositions = new Map<string, Position>();
+      // Most views stand past every fact: they share one fold of the ledger.
+      const last = plan.facts.at(-1);
+      const full = foldLedger(plan.facts);
       for (const projector of this.projectors) {
         const start = from.get(projector.name) ?? START;
         if (comparePositions(start, reached) >= 0) {
@@ -258,7 +261,8 @@ export class ProjectionRunner {
           continue;
         }
         const fresh = events.filter((e) => comparePositions(e.position, start) > 0);
-        await this.applyToProjector(manager, projector, fresh, ledgerAt(plan.facts, start, true), plan);
+        const ledger = !last || comparePositions(factPosition(last), start) <= 0 ? full : ledgerAt(plan.facts, start, true);
+        await this.applyToProjector(manager, projector, fresh, ledger, plan);
         reachedPositions.set(projector.name, reached);
       }
       const moved = [...reachedPositions].filter(([name, position]) => comparePositions(position, from.get(name) ?? START) > 0);

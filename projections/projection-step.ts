@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../src/event-store/envelope';
 import { comparePositions, Position } from '../src/event-store/position';
-import { evolveLedger, isVoidingEvent, voidedBy, VoidingLedger } from '../src/security/domain/voiding';
+import { evolveLedger, isVoidingFact, voidedBy, VoidingLedger } from '../src/security/domain/voiding';
 import { DocumentProjector, handlesEvent } from './projector';
 
 /** One document as the runner holds it during a batch. */
@@ -47,7 +47,7 @@ export function projectBatch(
   let ledger = ledgerAtStart;
   const index = new StreamIndex(projector, input.streams);
   for (const event of events) {
-    if (isVoidingEvent(event.type)) {
+    if (isVoidingFact(event)) {
       ledger = evolveLedger(ledger, event);
       const changed = (input.changed.get(event.eventId) ?? []).filter((e) => handlesEvent(projector, e.type));
       const extra = new Map<string, Set<string>>();

@@ -17,6 +17,8 @@ export const streamCatalog: DocumentProjector<StreamCatalogEntry> = {
   name: 'stream-catalog',
   version: 1,
   handles: '*',
+  // The catalog describes the log, not the world it tells of: void events are in their streams too.
+  seesVoid: true,
   keys: (event: StoredEvent) => [event.stream],
   evolve(entry, event) {
     const types = { ...(entry?.types ?? {}) };

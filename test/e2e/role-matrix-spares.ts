@@ -29,7 +29,23 @@ export async function makeSpares(server: TestApp['server'], world: SchoolWorld):
   }
   const unlockGroup = await oneStudentGroup('Отпереть');
   for (const periodId of world.periodIds) await created(`${s}/groups/${unlockGroup}/periods/${periodId}/lock`, deputy, {});
+  // An intruder's account: one operation per cell after the moment, then reported.
+  await created(`${s}/accounts`, admin, { login: 'matrix-intruder', password: PASSWORD, fullName: 'Нарушитель', roles: ['deputy'] });
+  const intruder = await client.login('matrix-intruder');
+  const voided: { eventIds: string[]; recordedAt: string }[] = [];
+  for (let i = 0; i < COLUMNS_COUNT; i++) {
+    const response = await client.post(`${s}/subjects`, intruder, { name: `Подложный предмет ${i}` });
+    if (response.status !== 201) throw new Error(`intruder write: ${response.status}`);
+    voided.push(response.body);
+  }
+  const intruderId = (await client.get('/auth/me', intruder)).body.accountId as string;
+  const incident = await created(`${s}/incidents`, world.tokens.securityOfficer, { accountId: intruderId, effectiveFrom: voided[0].recordedAt });
   return {
+    incidentTargets: await Promise.all(
+      Array.from({ length: COLUMNS_COUNT }, (_, i) => created(`${s}/accounts`, admin, { login: `matrix-target-${i}`, password: PASSWORD, fullName: `Цель ${i}`, roles: ['teacher'] })),
+    ),
+    incident,
+    voidedEvents: voided.map((answer) => answer.eventIds[0]),
     lesson,
     mark: await created(`${s}/lessons/${lesson}/marks`, teacher, { studentId: world.studentId, value: 5, workKind: 'classwork' }),
     attendance: await created(`${s}/lessons/${lesson}/attendance`, teacher, { studentId: world.studentId, code: 'Н' }),

@@ -36,6 +36,11 @@ export interface MatrixSpares {
   unlockGroup: string;
   /** One student per cell of the class teacher's class, linked to the parent, no consent yet. */
   consentStudents: string[];
+  /** One account per cell that a compromise may be reported on. */
+  incidentTargets: string[];
+  /** An incident whose account did one operation per cell after the moment: those may be reinstated. */
+  incident: string;
+  voidedEvents: string[];
 }
 
 export interface MatrixRow {
@@ -248,6 +253,35 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
     allowed: ['director', 'deputy', 'inspector', 'classTeacher', 'assignedTeacher'],
     note: 'staff who teach the class (seed 003 §22), the administration, inspectors',
     request: (w) => ({ method: 'get', path: `${s(w)}/classes/${w.classId}` }),
+  },
+  {
+    route: 'POST /schools/:schoolId/incidents',
+    allowed: ['director', 'sysadmin', 'securityOfficer'],
+    note: 'blocks the account at once',
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/incidents`, body: { accountId: spares.incidentTargets[cell] } }),
+  },
+  { route: 'GET /schools/:schoolId/incidents', allowed: ['director', 'securityOfficer'], request: (w) => ({ method: 'get', path: `${s(w)}/incidents` }) },
+  {
+    route: 'GET /schools/:schoolId/incidents/:incidentId',
+    allowed: ['director', 'securityOfficer'],
+    request: (w, spares) => ({ method: 'get', path: `${s(w)}/incidents/${spares.incident}` }),
+  },
+  {
+    route: 'POST /schools/:schoolId/incidents/:incidentId/reinstatements',
+    allowed: ['director', 'securityOfficer'],
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/incidents/${spares.incident}/reinstatements`, body: { eventId: spares.voidedEvents[cell], reason: 'проверено' } }),
+  },
+  {
+    route: 'GET /schools/:schoolId/audit/corrections',
+    allowed: ['director', 'deputy', 'securityOfficer', 'inspector'],
+    request: (w) => ({ method: 'get', path: `${s(w)}/audit/corrections?classId=${w.classId}` }),
+  },
+  { route: 'GET /schools/:schoolId/audit/events', allowed: ['director', 'securityOfficer'], request: (w) => ({ method: 'get', path: `${s(w)}/audit/events?limit=5` }) },
+  {
+    route: 'GET /schools/:schoolId/marks/:markId/provenance',
+    allowed: ['director', 'deputy', 'assignedTeacher', 'classTeacher', 'inspector', 'securityOfficer'],
+    note: 'who may read that journal, and security officers',
+    request: (w, spares) => ({ method: 'get', path: `${s(w)}/marks/${spares.mark}/provenance` }),
   },
 ];
 

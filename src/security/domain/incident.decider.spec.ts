@@ -7,7 +7,7 @@ const created: AccountEvent = {
   type: 'AccountCreated',
   data: { accountId: 'a1', schoolId: 's1', login: 'ivanova', fullName: 'Иванова Анна', roles: ['teacher'], generation: 1, credentialId: 'c1' },
 };
-const at = (recordedAt: string, event: AccountEvent) => ({ ...event, recordedAt }) as AccountEvent;
+const at = (recordedAt: string, event: AccountEvent) => ({ ...event, recordedAt }) as unknown as AccountEvent;
 const report = (overrides: Partial<{ effectiveFrom: string; suspectedSince: string | null; now: string }> = {}) => ({
   type: 'ReportCompromise' as const,
   incidentId: 'i1',

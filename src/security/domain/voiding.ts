@@ -47,6 +47,10 @@ export const emptyLedger = (): VoidingLedger => ({ byAccount: {}, reinstated: {}
 
 export const isVoidingEvent = (type: string): boolean => (VOIDING_EVENT_TYPES as readonly string[]).includes(type);
 
+/** A voiding event that can change the ledger: every report and reinstatement, a reissue only when it ends an incident. */
+export const isVoidingFact = (event: { type: string; data: unknown }): boolean =>
+  isVoidingEvent(event.type) && (event.type !== 'CredentialsReissued' || !!(event.data as { closesIncidentId?: string | null }).closesIncidentId);
+
 /** The ledger after one more fact. Pure: a new ledger, the old one untouched. */
 export function evolveLedger(ledger: VoidingLedger, event: VoidingEvent): VoidingLedger {
   switch (event.type) {
