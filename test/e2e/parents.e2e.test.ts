@@ -67,8 +67,9 @@ describe(`parents and the diary over HTTP: consent, access, acknowledgement, pap
     await created(refusal, 'refusal');
     expect((await diary(mother.token).expect(403)).body.message).toBe('consent not given');
     await created(await client.post(`${s}/consents`, world.tokens.classTeacher, { parentId: mother.id, studentId: world.studentId, granted: true, form: 'paper' }), 'paper consent');
-    // No atLeast: the access check reads the consent stream itself.
-    const week = await diary(mother.token).expect(200);
+    // No atLeast: the access check reads the consent stream itself. (The content is a view: atLeast.)
+    await diary(mother.token).expect(200);
+    const week = await diary(mother.token, `&atLeast=${lastPosition}`).expect(200);
     expect(week.body.days[0].lessons[0]).toMatchObject({ lessonId: lesson, topic: 'Дроби', marks: [{ id: mark, value: 3, workKind: 'classwork' }] });
     const events = await subject.app.get<EventStore>(EVENT_STORE).readStream(`consent-${mother.id}-${world.studentId}`);
     expect(events.map((e) => [e.type, (e.data as { form: string }).form, e.actor.role])).toEqual([
@@ -188,7 +189,7 @@ describe(`parents and the diary over HTTP: consent, access, acknowledgement, pap
       absences: [{ date: '2026-09-07', lessonId: lesson, subject: 'Математика', code: 'Б' }],
       homework: [{ date: '2026-09-07', lessonId: lesson, subject: 'Математика', homework: '№ 12' }],
     });
-    const ivanov = await client.get(`${s}/students/${world.studentId}/extract?from=2026-09-07&to=2026-09-07`, world.tokens.deputy).expect(200);
+    const ivanov = await client.get(`${s}/students/${world.studentId}/extract?from=2026-09-07&to=2026-09-07&atLeast=${lastPosition}`, world.tokens.deputy).expect(200);
     expect(ivanov.body.marks).toEqual([{ subject: 'Математика', marks: [{ date: '2026-09-07', lessonId: lesson, value: 4, workKind: 'classwork' }] }]);
     expect(ivanov.body.version).toEqual(expect.any(String));
     const earlier = await client.get(`${s}/students/${world.studentId}/extract?from=2026-09-07&to=2026-09-07&asOf=${beforeAck}`, world.tokens.deputy).expect(200);
