@@ -12,6 +12,7 @@ import { AccountsModule } from './accounts/accounts.module';
 import { AuthModule } from './auth/auth.module';
 import { SchoolModule } from './school/school.module';
 import { JournalModule } from './journal/journal.module';
+import { ParentsModule } from './parents/parents.module';
 import { SecurityModule } from './security/security.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { HttpMetricsInterceptor } from './operations/http-metrics.interceptor';
@@ -57,6 +58,7 @@ export class AppModule {
         AccountsModule,
         SchoolModule,
         JournalModule,
+        ParentsModule,
         SecurityModule,
       ],
       controllers: [OperationsController],

@@ -8,7 +8,8 @@ import { Actor } from '../event-store/envelope';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
 import { schoolDecider, SchoolState, schoolStream } from '../school/domain/school.decider';
-import { Action, authorize, Target } from './domain/policy';
+import { consentDecider, consentStream } from '../parents/domain/consent.decider';
+import { Action, authorize, needsConsent, Target } from './domain/policy';
 import { Principal } from './principal';
 
 export const PUBLIC_ROUTE = 'zhurnal:public';
@@ -61,7 +62,7 @@ export class AccessService {
     const principal = request.user!;
     const schoolId = str(request.params?.schoolId);
     const school = schoolId ? (await this.repository.load(schoolStream(schoolId), schoolDecider)).state : null;
-    const target = rule.target?.(request) ?? {};
+    const target = await this.withConsent(principal, rule.action, rule.target?.(request) ?? {}, school);
     const decision = authorize(principal, rule.action, target, school);
     if (decision.allowed) {
       const access = { principal, school, actor: { accountId: principal.accountId, role: decision.actingAs, generation: principal.generation } };
@@ -70,6 +71,19 @@ export class AccessService {
     }
     await this.recordDenial(request, principal, rule.action, decision.reason, schoolId);
     throw decision.status === 404 ? new AppError(404, 'NOT_FOUND', decision.reason) : new AppError(403, 'FORBIDDEN', decision.reason);
+  }
+
+  /**
+   * A linked parent's consent, for the diary routes that need it: read from the consent stream
+   * (cached fold + tail), so a GET right after a granted consent sees it; the consent decider is
+   * voidable, so registrations through a compromised account do not count.
+   */
+  private async withConsent(principal: Principal, action: Action, target: Target, school: SchoolState | null): Promise<Target> {
+    const studentId = target.studentId;
+    if (!school || !studentId || !needsConsent(action) || !principal.roles.includes('parent')) return target;
+    if (!(school.parentLinks[studentId] ?? []).includes(principal.accountId)) return target;
+    const { state } = await this.repository.load(consentStream(principal.accountId, studentId), consentDecider);
+    return { ...target, consentGiven: state.status === 'granted' };
   }
 
   async recordDenial(request: Request, principal: Principal, action: Action | string, reason: string, targetSchoolId: string | undefined): Promise<void> {

@@ -6,5 +6,6 @@ import { JournalViews } from './journal-views';
 @Module({
   controllers: [JournalController],
   providers: [JournalViews, ...JOURNAL_HANDLERS],
+  exports: [JournalViews],
 })
 export class JournalModule {}

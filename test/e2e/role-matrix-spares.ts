@@ -21,6 +21,12 @@ export async function makeSpares(server: TestApp['server'], world: SchoolWorld):
     for (const periodId of world.periodIds) await created(`${s}/groups/${group}/final-marks`, deputy, { periodId, studentId: student, value: '5' });
     return group;
   };
+  const consentStudents: string[] = [];
+  for (let i = 0; i < COLUMNS_COUNT; i++) {
+    const student = await created(`${s}/students`, deputy, { fullName: `Согласие ${i}`, classId: world.classId });
+    await created(`${s}/parent-links`, deputy, { parentId: world.accounts.parent, studentId: student });
+    consentStudents.push(student);
+  }
   const unlockGroup = await oneStudentGroup('Отпереть');
   for (const periodId of world.periodIds) await created(`${s}/groups/${unlockGroup}/periods/${periodId}/lock`, deputy, {});
   // An intruder's account: one operation per cell after the moment, then reported.
@@ -45,6 +51,7 @@ export async function makeSpares(server: TestApp['server'], world: SchoolWorld):
     attendance: await created(`${s}/lessons/${lesson}/attendance`, teacher, { studentId: world.studentId, code: 'Н' }),
     lockGroup: await oneStudentGroup('Запереть'),
     unlockGroup,
+    consentStudents,
     inspectorOfOtherSchool: await created(`/schools/${world.otherSchoolId}/accounts`, admin, { login: 'matrix-inspector', password: PASSWORD, fullName: 'Инспектор', roles: ['inspector'] }),
     reissueTarget: await created(`${s}/accounts`, admin, { login: 'matrix-spare', password: PASSWORD, fullName: 'Запасной', roles: ['teacher'] }),
     movableStudent: await created(`${s}/students`, deputy, { fullName: 'Переводной', classId: world.classId }),

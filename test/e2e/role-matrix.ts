@@ -34,6 +34,8 @@ export interface MatrixSpares {
   lockGroup: string;
   /** The same, locked in both periods. */
   unlockGroup: string;
+  /** One student per cell of the class teacher's class, linked to the parent, no consent yet. */
+  consentStudents: string[];
   /** One account per cell that a compromise may be reported on. */
   incidentTargets: string[];
   /** An incident whose account did one operation per cell after the moment: those may be reinstated. */
@@ -200,7 +202,7 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
   {
     route: 'GET /schools/:schoolId/students/:studentId/diary',
     allowed: ['director', 'deputy', 'classTeacher', 'parent', 'student'],
-    note: 'the student, a linked parent, the class teacher, the administration',
+    note: "the student, a linked parent with a granted consent (without one: 403 `consent not given`), the class teacher, the administration",
     request: (w) => ({ method: 'get', path: `${s(w)}/students/${w.studentId}/diary?weekOf=2026-09-07` }),
   },
   {
@@ -208,6 +210,43 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
     allowed: ['director', 'deputy'],
     note: 'extension of API.md (docs/api-extensions.md)',
     request: (w, _, cell) => ({ method: 'post', path: `${s(w)}/settings`, body: { minMarksForAttestation: 3 + (cell % 5) } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/consents',
+    allowed: ['deputy', 'classTeacher', 'parent'],
+    note: "on paper by the student's class teacher or a deputy; electronically by the linked parent, for themself only",
+    request: (w, spares, cell) => ({
+      method: 'post',
+      path: `${s(w)}/consents`,
+      body: { parentId: w.accounts.parent, studentId: spares.consentStudents[cell], granted: true, form: COLUMNS[cell].person === 'parent' ? 'electronic' : 'paper' },
+    }),
+  },
+  {
+    route: 'POST /schools/:schoolId/students/:studentId/diary/acknowledgements',
+    allowed: ['parent', 'classTeacher'],
+    note: 'a linked parent with consent (electronic); the class teacher registers a paper signature',
+    request: (w, _, cell) => ({
+      method: 'post',
+      path: `${s(w)}/students/${w.studentId}/diary/acknowledgements`,
+      body: COLUMNS[cell].person === 'classTeacher' ? { upTo: '2026-09-07', form: 'paper' } : { upTo: '2026-09-07' },
+    }),
+  },
+  {
+    route: 'GET /schools/:schoolId/classes/:classId/acknowledgements',
+    allowed: ['deputy', 'classTeacher'],
+    request: (w) => ({ method: 'get', path: `${s(w)}/classes/${w.classId}/acknowledgements?upTo=2026-09-07` }),
+  },
+  {
+    route: 'GET /schools/:schoolId/classes/:classId/consents',
+    allowed: ['director', 'deputy', 'classTeacher'],
+    note: 'extension of API.md (docs/api-extensions.md): who needs a paper extract',
+    request: (w) => ({ method: 'get', path: `${s(w)}/classes/${w.classId}/consents` }),
+  },
+  {
+    route: 'GET /schools/:schoolId/students/:studentId/extract',
+    allowed: ['director', 'deputy', 'classTeacher'],
+    note: 'extension of API.md (docs/api-extensions.md): the paper extract, printed by the school',
+    request: (w) => ({ method: 'get', path: `${s(w)}/students/${w.studentId}/extract?from=2026-09-01&to=2026-09-30` }),
   },
   {
     route: 'GET /schools/:schoolId/classes/:classId',

@@ -115,6 +115,8 @@ export async function buildSchool(server: Server, tag = 'a'): Promise<SchoolWorl
   await expectCreated(await client.post(`/schools/${schoolId}/assignments`, deputy, { teacherId: accounts.assignedTeacher, groupId }), 'assignment');
   await expectCreated(await client.post(`/schools/${schoolId}/parent-links`, deputy, { parentId: accounts.parent, studentId }), 'parent link');
   await expectCreated(await client.post(`/schools/${schoolId}/parent-links`, deputy, { parentId: accounts.otherParent, studentId: otherStudentId }), 'other parent link');
+  // The parent's consent on paper (seed 000): without it a parent reads no diary. The other parent has none.
+  await expectCreated(await client.post(`/schools/${schoolId}/consents`, deputy, { parentId: accounts.parent, studentId, granted: true, form: 'paper' }), 'consent');
 
   const tokens: Record<Person, string | null> = {
     admin,

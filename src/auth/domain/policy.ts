@@ -31,6 +31,11 @@ export type Action =
   | 'daily-absence.record'
   | 'diary.read'
   | 'settings.change'
+  | 'consent.record'
+  | 'consent.read'
+  | 'diary.acknowledge'
+  | 'acknowledgement.read'
+  | 'extract.read'
   | 'incident.report'
   | 'incident.read'
   | 'incident.reinstate'
@@ -52,6 +57,14 @@ export interface Target {
   readonly accountId?: string;
   /** Roles an account being created would get. */
   readonly roles?: readonly string[];
+  /** The parent a consent is about. */
+  readonly parentId?: string;
+  /**
+   * Whether the acting parent's consent for this student is granted (SPEC §5): read from the
+   * consent stream by the caller for the actions `needsConsent` names, when the subject is a
+   * linked parent.
+   */
+  readonly consentGiven?: boolean;
 }
 
 export type Decision = { allowed: true; actingAs: Role } | { allowed: false; status: 403 | 404; reason: string };
@@ -59,6 +72,8 @@ export type Decision = { allowed: true; actingAs: Role } | { allowed: false; sta
 const allow = (role: Role): Decision => ({ allowed: true, actingAs: role });
 const deny = (reason: string): Decision => ({ allowed: false, status: 403, reason });
 const hidden: Decision = { allowed: false, status: 404, reason: 'There is no such school.' };
+/** A student id in the path that is not a student of this school (API.md: 404, no leak). */
+const noStudent: Decision = { allowed: false, status: 404, reason: 'There is no such student in this school.' };
 
 /** Actions on a school's own data: the school must exist and be visible to the subject. */
 const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
@@ -85,6 +100,11 @@ const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'daily-absence.record',
   'diary.read',
   'settings.change',
+  'consent.record',
+  'consent.read',
+  'diary.acknowledge',
+  'acknowledgement.read',
+  'extract.read',
   'incident.report',
   'incident.read',
   'incident.reinstate',
@@ -92,6 +112,13 @@ const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'audit.events',
   'mark.provenance',
 ]);
+
+/** Diary routes a parent may use only once their consent is granted: the caller brings that fact. */
+const CONSENT_GATED: ReadonlySet<Action> = new Set<Action>(['diary.read', 'diary.acknowledge']);
+export const needsConsent = (action: Action): boolean => CONSENT_GATED.has(action);
+
+/** The reason every diary route gives a linked parent without a granted consent (API.md). */
+export const CONSENT_NOT_GIVEN = 'consent not given';
 
 /** Nobody but the admin and a granted inspector sees another school; to others it does not exist. */
 export function canSeeSchool(subject: Subject, school: SchoolState): boolean {
@@ -108,6 +135,8 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
   const own = subject.schoolId === school.schoolId;
   const staff = (role: Role) => own && has(role);
   const classTeacherOf = (classId: string | undefined) => staff('teacher') && !!classId && isClassTeacher(school, subject.accountId, classId);
+  const classTeacherOfStudent = (studentId: string) => classesOfStudent(school, studentId).some((classId) => classTeacherOf(classId));
+  const linkedParent = (studentId: string) => staff('parent') && (school.parentLinks[studentId] ?? []).includes(subject.accountId);
   const assignedTo = (groupId: string | undefined) => staff('teacher') && !!groupId && !!school.groups[groupId]?.teacherIds.includes(subject.accountId);
 
   switch (action) {
@@ -186,14 +215,48 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
       return classTeacherOf(target.classId) ? allow('teacher') : deny('Only the class teacher or a deputy director marks daily absences.');
     case 'diary.read': {
       const student = target.studentId ? school.students[target.studentId] : undefined;
-      if (!student) return deny('There is no such student in this school.');
+      if (!student) return noStudent;
       if (staff('director')) return allow('director');
       if (staff('deputy')) return allow('deputy');
       if (staff('student') && student.accountId === subject.accountId) return allow('student');
-      if (staff('parent') && (school.parentLinks[student.studentId] ?? []).includes(subject.accountId)) return allow('parent');
-      if (classesOfStudent(school, student.studentId).some((classId) => classTeacherOf(classId))) return allow('teacher');
+      if (classTeacherOfStudent(student.studentId)) return allow('teacher');
+      if (linkedParent(student.studentId)) return target.consentGiven ? allow('parent') : deny(CONSENT_NOT_GIVEN);
       return deny("Only the student, the student's parents, the class teacher and the administration read this diary.");
     }
+    case 'extract.read': {
+      const student = target.studentId ? school.students[target.studentId] : undefined;
+      if (!student) return noStudent;
+      if (staff('director')) return allow('director');
+      if (staff('deputy')) return allow('deputy');
+      // The paper extract is printed by the school for parents without electronic access (seed 000).
+      return classTeacherOfStudent(student.studentId) ? allow('teacher') : deny("Only the student's class teacher and the administration print the paper extract.");
+    }
+    case 'diary.acknowledge': {
+      const student = target.studentId ? school.students[target.studentId] : undefined;
+      if (!student) return noStudent;
+      if (linkedParent(student.studentId)) return target.consentGiven ? allow('parent') : deny(CONSENT_NOT_GIVEN);
+      // A paper signature of a parent is registered by the class teacher (seed 000, 003 §20).
+      return classTeacherOfStudent(student.studentId) ? allow('teacher') : deny("Only the student's parents, or the class teacher for a paper signature, acknowledge this diary.");
+    }
+    case 'consent.record': {
+      if (staff('deputy')) return allow('deputy');
+      const student = target.studentId ? school.students[target.studentId] : undefined;
+      // An unknown student is the command's to refuse (400 studentId), for whoever might register consents.
+      if (!student) return staff('teacher') ? allow('teacher') : staff('parent') ? allow('parent') : deny('Only the class teacher, a deputy director, or the parent registers a consent.');
+      if (classTeacherOfStudent(student.studentId)) return allow('teacher');
+      if (staff('parent')) {
+        if (!linkedParent(student.studentId)) return deny("A parent registers consent only for their own children.");
+        return target.parentId === undefined || target.parentId === subject.accountId ? allow('parent') : deny('A parent registers only their own consent.');
+      }
+      return deny("Only the student's class teacher, a deputy director, or the parent registers a consent.");
+    }
+    case 'consent.read':
+      if (staff('director')) return allow('director');
+      if (staff('deputy')) return allow('deputy');
+      return classTeacherOf(target.classId) ? allow('teacher') : deny("Only the class teacher and the administration see the class's consents.");
+    case 'acknowledgement.read':
+      if (staff('deputy')) return allow('deputy');
+      return classTeacherOf(target.classId) ? allow('teacher') : deny("Only the class teacher and a deputy director see the class's acknowledgements.");
     case 'incident.report':
       for (const role of ['security_officer', 'director', 'sysadmin'] as const) if (staff(role)) return allow(role);
       return deny('Only a security officer, the director or a system administrator reports a credential compromise.');

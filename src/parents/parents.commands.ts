@@ -1,0 +1,112 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { v7 as uuidv7 } from 'uuid';
+import { mondayOf } from '../../projections/diary/diary.projector';
+import { ProjectionRunner } from '../../projections/projection-runner';
+import { notYetConsistent } from '../common/app-error';
+import { Authorized } from '../auth/access';
+import { CLOCK, Clock } from '../common/clock';
+import { dateIn } from '../common/time-zone';
+import { WriteAnswer, writeAnswer } from '../common/write-answer';
+import { EventSourcedRepository } from '../event-store/event-sourced-repository';
+import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { AT_LEAST_WAIT_MS } from '../operations/read-your-writes.interceptor';
+import { JournalViews } from '../journal/journal-views';
+import { acknowledgementsDecider, acknowledgementsStream, AcknowledgementForm, decideAcknowledgement } from './domain/acknowledgement.decider';
+import { ConsentForm, consentDecider, consentStream, decideConsent } from './domain/consent.decider';
+
+export class RecordConsent {
+  constructor(
+    readonly access: Authorized,
+    readonly schoolId: string,
+    readonly correlationId: string,
+    readonly parentId: string,
+    readonly studentId: string,
+    readonly granted: boolean,
+    readonly form: ConsentForm,
+  ) {}
+}
+
+export class AcknowledgeDiary {
+  constructor(
+    readonly access: Authorized,
+    readonly schoolId: string,
+    readonly correlationId: string,
+    readonly studentId: string,
+    readonly upTo: string,
+    readonly form: AcknowledgementForm | null,
+    readonly parentId: string | null,
+  ) {}
+}
+
+/** Facts from the school's structure (caught up by the access check), rules in the decider. */
+@CommandHandler(RecordConsent)
+export class RecordConsentHandler implements ICommandHandler<RecordConsent, WriteAnswer> {
+  constructor(private readonly repository: EventSourcedRepository) {}
+
+  async execute(c: RecordConsent): Promise<WriteAnswer> {
+    const school = c.access.school!;
+    const by = { accountId: c.access.actor.accountId, role: c.access.actor.role === 'parent' ? ('parent' as const) : ('school' as const) };
+    const command = {
+      type: 'RecordConsent' as const,
+      parentId: c.parentId,
+      studentId: c.studentId,
+      granted: c.granted,
+      form: c.form,
+      by,
+      studentKnown: !!school.students[c.studentId],
+      linkedParents: school.parentLinks[c.studentId] ?? [],
+    };
+    const result = await this.repository.handle(consentStream(c.parentId, c.studentId), consentDecider, (state) => decideConsent(command, state), {
+      schoolId: c.schoolId,
+      actor: c.access.actor,
+      correlationId: c.correlationId,
+    });
+    return writeAnswer(result!.events[0].eventId, result!);
+  }
+}
+
+/**
+ * The version recorded is the one GET diary serves for the week of `upTo` at the moment of the
+ * decision: the views are first brought up to the head of the log (every acknowledged write, and
+ * every void known, included), then the diary is read by the very code GET diary runs.
+ */
+@CommandHandler(AcknowledgeDiary)
+export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary, WriteAnswer> {
+  constructor(
+    private readonly repository: EventSourcedRepository,
+    private readonly views: JournalViews,
+    private readonly runner: ProjectionRunner,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute(c: AcknowledgeDiary): Promise<WriteAnswer> {
+    const school = c.access.school!;
+    const acknowledgementId = uuidv7();
+    if (!(await this.runner.waitFor(await this.store.head(), AT_LEAST_WAIT_MS))) throw notYetConsistent(1);
+    const diary = await this.views.diary(school, c.studentId, c.upTo);
+    const now = this.clock.now();
+    const command = {
+      type: 'AcknowledgeDiary' as const,
+      acknowledgementId,
+      studentId: c.studentId,
+      upTo: c.upTo,
+      form: c.form,
+      parentId: c.parentId,
+      by: { accountId: c.access.actor.accountId, role: c.access.actor.role === 'parent' ? ('parent' as const) : ('class-teacher' as const) },
+      linkedParents: school.parentLinks[c.studentId] ?? [],
+      today: dateIn(school.timezone, now),
+      weekOf: mondayOf(c.upTo),
+      version: diary.version,
+    };
+    const result = await this.repository.handle(acknowledgementsStream(c.studentId), acknowledgementsDecider, (state) => decideAcknowledgement(command, state), {
+      schoolId: c.schoolId,
+      actor: c.access.actor,
+      correlationId: c.correlationId,
+    });
+    return { ...writeAnswer(acknowledgementId, result!), weekOf: command.weekOf, version: diary.version } as WriteAnswer;
+  }
+}
+
+export const PARENTS_HANDLERS = [RecordConsentHandler, AcknowledgeDiaryHandler];

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module';
+import { JournalModule } from '../journal/journal.module';
+import { PARENTS_HANDLERS } from './parents.commands';
+import { ParentsController } from './parents.controller';
+import { ParentsViews } from './parents-views';
+
+@Module({
+  imports: [AccountsModule, JournalModule],
+  controllers: [ParentsController],
+  providers: [ParentsViews, ...PARENTS_HANDLERS],
+})
+export class ParentsModule {}
