@@ -10,6 +10,7 @@ import { EventSourcedRepository } from '../event-store/event-sourced-repository'
 import { schoolDecider, SchoolState, schoolStream } from '../school/domain/school.decider';
 import { Action, authorize, Target } from './domain/policy';
 import { Principal } from './principal';
+import { isPlainRead } from './strategies';
 
 export const PUBLIC_ROUTE = 'zhurnal:public';
 export const ACCESS_RULE = 'zhurnal:access';
@@ -60,7 +61,9 @@ export class AccessService {
   async check(request: RequestWithAccess, rule: AccessRule): Promise<Authorized> {
     const principal = request.user!;
     const schoolId = str(request.params?.schoolId);
-    const school = schoolId ? (await this.repository.load(schoolStream(schoolId), schoolDecider)).state : null;
+    // Writes decide on the stream's tail; plain reads may use the known-fresh cached state.
+    const load = isPlainRead(request) ? this.repository.read.bind(this.repository) : this.repository.load.bind(this.repository);
+    const school = schoolId ? (await load(schoolStream(schoolId), schoolDecider)).state : null;
     const target = rule.target?.(request) ?? {};
     const decision = authorize(principal, rule.action, target, school);
     if (decision.allowed) {

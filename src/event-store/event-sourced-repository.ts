@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AppendMetadata } from './envelope';
 import { ConcurrencyError } from './event-store.errors';
 import { AppendResult, EVENT_STORE, EventStore } from './event-store.port';
+import { StreamFreshness } from './stream-freshness';
 
 export interface DomainEvent {
   readonly type: string;
@@ -16,6 +17,8 @@ export interface Decider<State, Event extends DomainEvent> {
 interface Cached {
   version: number;
   state: unknown;
+  /** StreamFreshness epoch in which the read that produced this state began. */
+  epoch: number;
 }
 
 const MAX_CACHED_STREAMS = 20_000;
@@ -54,9 +57,27 @@ export class EventSourcedRepository {
   private readonly cache = new Map<string, Cached>();
   private readonly locks = new StreamLocks();
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Optional() private readonly freshness?: StreamFreshness,
+  ) {}
+
+  /**
+   * For reads (GET) only: the cached state when it is known to hold every write this process has
+   * heard of (its own at once, other processes' within the follow's window, see StreamFreshness),
+   * with no round trip; otherwise `load`. Commands never use this: they decide on `load`.
+   */
+  async read<State, Event extends DomainEvent>(stream: string, decider: Decider<State, Event>): Promise<{ state: State; version: number }> {
+    const cached = this.cache.get(stream);
+    if (cached && this.freshness?.isFresh(stream, cached.version, cached.epoch)) return { state: cached.state as State, version: cached.version };
+    return this.load(stream, decider);
+  }
 
   async load<State, Event extends DomainEvent>(stream: string, decider: Decider<State, Event>): Promise<{ state: State; version: number }> {
+    return this.loadIn(stream, decider, this.freshness?.epoch ?? 0);
+  }
+
+  private async loadIn<State, Event extends DomainEvent>(stream: string, decider: Decider<State, Event>, epoch: number): Promise<{ state: State; version: number }> {
     const before = this.cache.get(stream);
     const tail = await this.store.readStream(stream, (before?.version ?? 0) + 1);
     // Another load may have moved the cache on while we read: start from whichever is newer.
@@ -68,7 +89,7 @@ export class EventSourcedRepository {
       state = decider.evolve(state, event as unknown as Event);
       version = event.streamVersion;
     }
-    this.remember(stream, version, state);
+    this.remember(stream, version, state, epoch);
     return { state, version };
   }
 
@@ -93,7 +114,8 @@ export class EventSourcedRepository {
     meta: AppendMetadata,
   ): Promise<AppendResult | null> {
     for (let attempt = 1; ; attempt++) {
-      const { state, version } = await this.load(stream, decider);
+      const epoch = this.freshness?.epoch ?? 0;
+      const { state, version } = await this.loadIn(stream, decider, epoch);
       const events = decide(state);
       if (events.length === 0) return null;
       try {
@@ -102,7 +124,7 @@ export class EventSourcedRepository {
         let next = state;
         for (const event of result.events) next = decider.evolve(next, event as unknown as Event);
         const cached = this.cache.get(stream);
-        if (!result.replayed && (cached?.version ?? 0) === version) this.remember(stream, result.nextVersion, next);
+        if (!result.replayed && (cached?.version ?? 0) === version) this.remember(stream, result.nextVersion, next, epoch);
         return result;
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
@@ -111,9 +133,9 @@ export class EventSourcedRepository {
     }
   }
 
-  private remember(stream: string, version: number, state: unknown): void {
+  private remember(stream: string, version: number, state: unknown, epoch: number): void {
     this.cache.delete(stream);
-    this.cache.set(stream, { version, state });
+    this.cache.set(stream, { version, state, epoch });
     if (this.cache.size > MAX_CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value as string);
   }
 }
