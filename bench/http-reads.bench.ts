@@ -49,7 +49,7 @@ async function call(base: string, method: string, path: string, token: string | 
 }
 
 /** A class of 30 with a 60-lesson maths journal, every student marked on every lesson. */
-async function buildJournal(base: string, ctx: BenchContext) {
+export async function buildJournal(base: string, ctx: BenchContext) {
   const admin = (await call(base, 'POST', '/auth/login', null, { login: 'admin', password: ADMIN_PASSWORD })).accessToken;
   const school = (await call(base, 'POST', '/schools', admin, { name: 'Bench school' })).id;
   const s = `/schools/${school}`;

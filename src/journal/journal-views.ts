@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import canonicalize from 'canonicalize';
 import { DiaryWeekDoc, diary, diaryKey, mondayOf } from '../../projections/diary/diary.projector';
-import { ViewDocument } from '../../projections/entities';
+import { ProjectionRunner } from '../../projections/projection-runner';
 import { gridKey, journalGrid, JournalGridDoc } from '../../projections/journal-grid/journal-grid.projector';
 import { foldDocuments } from '../../projections/projector';
 import { notFound } from '../common/domain-error';
 import { Database, DATABASE } from '../database/database';
 import { StoredEvent } from '../event-store/envelope';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
-import { comparePositions } from '../event-store/position';
+import { comparePositions, formatPosition } from '../event-store/position';
+import { JsonBody } from '../common/json-body';
 import { classesOfStudent, groupRoster, SchoolState } from '../school/domain/school.decider';
 import { addDays } from './domain/deadlines';
 import { dailyAbsencesStream } from './domain/daily-absences.decider';
@@ -21,33 +22,97 @@ import { suggestFinalMark } from './domain/final-mark-suggestion';
  * projections' documents. `asOf`: folded from the log up to that moment with the same pure
  * projectors — a view "exactly as it stood then" that no stored row has to remember.
  */
+type Grid = ReturnType<JournalViews['buildGrid']>;
+type Diary = ReturnType<JournalViews['buildDiary']>;
+
+/** A built view, and the stored document and school state it was built from. */
+interface Built<View> {
+  /** Position of the stored document ('none' when there is none). */
+  position: string;
+  school: SchoolState;
+  /** The runner's position when the document was last checked: unchanged, no document has moved. */
+  checkedAt: string;
+  /** The stored document the view was built from (to rebuild when only the school moved). */
+  doc: unknown;
+  view: View;
+  body?: JsonBody;
+}
+
+/** Built views kept per process; the oldest go first. A grid is ~200 KB of JSON, a diary week ~5 KB. */
+class BuiltViews<View> {
+  private readonly entries = new Map<string, Built<View>>();
+  constructor(private readonly capacity: number) {}
+  get(key: string): Built<View> | undefined {
+    return this.entries.get(key);
+  }
+  set(key: string, entry: Built<View>): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+  }
+}
+
+/**
+ * The journal grid, the diary week and final-mark suggestions, as API.md shapes them. Now: from the
+ * projections' documents. `asOf`: folded from the log up to that moment with the same pure
+ * projectors — a view "exactly as it stood then" that no stored row has to remember.
+ */
 @Injectable()
 export class JournalViews {
   /**
-   * Built grids, reused while neither the stored document (its position) nor the school's structure
-   * (its state object: evolve never changes one in place) has moved. A grid is ~200 KB of JSON:
-   * parsing and shaping it again for every read was most of a request's cost.
+   * Built views (and their JSON), reused while neither the stored document (its position) nor the
+   * school's structure (its state object: evolve never changes one in place) has moved. While the
+   * runner's position stands still no document can have moved, so then not even the document's
+   * position is read: a repeated GET costs no round trip.
    */
-  private readonly grids = new Map<string, { position: string; school: SchoolState; grid: Awaited<ReturnType<JournalViews['buildGrid']>> }>();
+  private readonly grids = new BuiltViews<Grid>(100);
+  private readonly diaries = new BuiltViews<Diary>(5000);
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly runner: ProjectionRunner,
   ) {}
 
-  async grid(school: SchoolState, groupId: string, periodId: string, asOf?: Date) {
+  async grid(school: SchoolState, groupId: string, periodId: string, asOf?: Date): Promise<Grid> {
     if (!school.groups[groupId]) throw notFound('group');
     if (!school.periods[periodId]) throw notFound('period');
     const key = gridKey(groupId, periodId);
     if (asOf) return this.buildGrid(school, groupId, periodId, foldDocuments(journalGrid, await this.eventsUpTo([journalStream(groupId, periodId)], asOf)).get(key));
-    const { rows } = await this.database.pool.query<{ position: string }>(`SELECT position FROM view_document WHERE projection = 'journal-grid' AND key = $1`, [key]);
+    return (await this.current(this.grids, 'journal-grid', key, school, (doc: JournalGridDoc | undefined) => this.buildGrid(school, groupId, periodId, doc))).view;
+  }
+
+  /** The grid as the JSON API.md gives, serialised once per built grid. */
+  async gridBody(school: SchoolState, groupId: string, periodId: string, asOf?: Date): Promise<JsonBody> {
+    if (asOf) return JsonBody.of(await this.grid(school, groupId, periodId, asOf));
+    await this.grid(school, groupId, periodId);
+    return bodyOf(this.grids.get(gridKey(groupId, periodId))!);
+  }
+
+  /**
+   * The view built from the current stored document: the kept one while the runner has not moved
+   * since it was checked, or while the document's position and the school's state are unchanged.
+   */
+  private async current<Doc, View>(kept: BuiltViews<View>, projection: string, key: string, school: SchoolState, build: (doc: Doc | undefined) => View): Promise<Built<View>> {
+    const checkedAt = formatPosition(this.runner.position());
+    const cached = kept.get(key);
+    if (cached && cached.school === school && cached.checkedAt === checkedAt) return cached;
+    // One round trip; the document itself only comes back when its position moved.
+    const { rows } = await this.database.pool.query<{ position: string; doc: Doc | null }>(
+      `SELECT position, CASE WHEN position = $3 THEN NULL ELSE doc END AS doc FROM view_document WHERE projection = $1 AND key = $2`,
+      [projection, key, cached?.position ?? ''],
+    );
     const position = rows[0]?.position ?? 'none';
-    const cached = this.grids.get(key);
-    if (cached && cached.position === position && cached.school === school) return cached.grid;
-    const grid = this.buildGrid(school, groupId, periodId, await this.stored<JournalGridDoc>('journal-grid', key));
-    if (this.grids.size >= 500) this.grids.delete(this.grids.keys().next().value as string);
-    this.grids.set(key, { position, school, grid });
-    return grid;
+    const unchanged = cached !== undefined && cached.position === position;
+    const entry: Built<View> =
+      unchanged && cached.school === school
+        ? { ...cached, checkedAt }
+        : (() => {
+            const doc = unchanged ? (cached.doc as Doc | undefined) : (rows[0]?.doc ?? undefined);
+            return { position, school, checkedAt, doc, view: build(doc) };
+          })();
+    kept.set(key, entry);
+    return entry;
   }
 
   private buildGrid(school: SchoolState, groupId: string, periodId: string, doc: JournalGridDoc | undefined) {
@@ -87,12 +152,25 @@ export class JournalViews {
     };
   }
 
-  async diary(school: SchoolState, studentId: string, weekOf: string, asOf?: Date) {
-    const student = school.students[studentId];
-    if (!student) throw notFound('student');
+  async diary(school: SchoolState, studentId: string, weekOf: string, asOf?: Date): Promise<Diary> {
+    return (await this.diaryEntry(school, studentId, weekOf, asOf)).view;
+  }
+
+  /** The diary week as the JSON API.md gives, serialised once per built week. */
+  async diaryBody(school: SchoolState, studentId: string, weekOf: string, asOf?: Date): Promise<JsonBody> {
+    return bodyOf(await this.diaryEntry(school, studentId, weekOf, asOf));
+  }
+
+  private async diaryEntry(school: SchoolState, studentId: string, weekOf: string, asOf?: Date): Promise<Pick<Built<Diary>, 'view' | 'body'>> {
+    if (!school.students[studentId]) throw notFound('student');
     const monday = mondayOf(weekOf);
     const key = diaryKey(studentId, monday);
-    const doc = asOf ? foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf)).get(key) : await this.stored<DiaryWeekDoc>('diary', key);
+    if (asOf) return { view: this.buildDiary(school, studentId, monday, foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf)).get(key)) };
+    return this.current(this.diaries, 'diary', key, school, (doc: DiaryWeekDoc | undefined) => this.buildDiary(school, studentId, monday, doc));
+  }
+
+  private buildDiary(school: SchoolState, studentId: string, monday: string, doc: DiaryWeekDoc | undefined) {
+    const student = school.students[studentId];
     const lessons = Object.values(doc?.lessons ?? {}).sort((a, b) => a.date.localeCompare(b.date) || a.slot - b.slot);
     const dates = Array.from({ length: 7 }, (_, i) => addDays(monday, i)).filter((date, i) => i < 6 || lessons.some((l) => l.date === date));
     const days = dates.map((date) => ({
@@ -118,11 +196,6 @@ export class JournalViews {
     };
   }
 
-  private async stored<Doc>(projection: string, key: string): Promise<Doc | undefined> {
-    const row = await this.database.dataSource.getRepository(ViewDocument).findOneBy({ projection, key });
-    return row?.doc as Doc | undefined;
-  }
-
   /** Every stream a week of a student's diary can draw on: the journals of their classes' groups, and day absences. */
   private diaryStreams(school: SchoolState, studentId: string, monday: string): string[] {
     const sunday = addDays(monday, 6);
@@ -142,6 +215,11 @@ export class JournalViews {
     const events = (await Promise.all(streams.map((stream) => this.store.readStream(stream)))).flat().filter((e) => e.recordedAt <= moment);
     return events.sort((a, b) => comparePositions(a.position, b.position));
   }
+}
+
+/** Serialised once per built view (a Buffer with its ETag), kept with it. */
+function bodyOf(entry: Pick<Built<unknown>, 'view' | 'body'>): JsonBody {
+  return (entry.body ??= JsonBody.of(entry.view));
 }
 
 /** One collator: `localeCompare(x, 'ru')` builds a new one on every call. */
