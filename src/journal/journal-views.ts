@@ -67,18 +67,21 @@ export class JournalViews {
    */
   private readonly grids = new BuiltViews<Grid>(100);
   private readonly diaries = new BuiltViews<Diary>(5000);
+  private readonly logged: LoggedStreams;
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly runner: ProjectionRunner,
-  ) {}
+  ) {
+    this.logged = new LoggedStreams(store);
+  }
 
   async grid(school: SchoolState, groupId: string, periodId: string, asOf?: Date): Promise<Grid> {
     if (!school.groups[groupId]) throw notFound('group');
     if (!school.periods[periodId]) throw notFound('period');
     const key = gridKey(groupId, periodId);
-    if (asOf) return this.buildGrid(school, groupId, periodId, foldDocuments(journalGrid, await this.eventsUpTo([journalStream(groupId, periodId)], asOf)).get(key));
+    if (asOf) return this.buildGrid(school, groupId, periodId, foldDocuments(journalGrid, (await this.eventsUpTo([journalStream(groupId, periodId)], asOf)).events).get(key));
     return (await this.current(this.grids, 'journal-grid', key, school, (doc: JournalGridDoc | undefined) => this.buildGrid(school, groupId, periodId, doc))).view;
   }
 
@@ -165,7 +168,7 @@ export class JournalViews {
     if (!school.students[studentId]) throw notFound('student');
     const monday = mondayOf(weekOf);
     const key = diaryKey(studentId, monday);
-    if (asOf) return { view: this.buildDiary(school, studentId, monday, foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf)).get(key)) };
+    if (asOf) return { view: this.buildDiary(school, studentId, monday, foldDocuments(diary, (await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf)).events).get(key)) };
     return this.current(this.diaries, 'diary', key, school, (doc: DiaryWeekDoc | undefined) => this.buildDiary(school, studentId, monday, doc));
   }
 
@@ -209,11 +212,61 @@ export class JournalViews {
     return streams;
   }
 
-  /** The events of these streams recorded at or before the moment, in global order. */
-  private async eventsUpTo(streams: string[], asOf: Date): Promise<StoredEvent[]> {
+  /**
+   * The events of these streams recorded at or before the moment, in global order, and a key that
+   * names exactly that set of events (null when it cannot: a stream whose included events are not
+   * a prefix of it, which only clocks of different processes disagreeing can make).
+   */
+  private async eventsUpTo(streams: string[], asOf: Date): Promise<{ events: StoredEvent[]; key: string | null }> {
     const moment = asOf.toISOString();
-    const events = (await Promise.all(streams.map((stream) => this.store.readStream(stream)))).flat().filter((e) => e.recordedAt <= moment);
-    return events.sort((a, b) => comparePositions(a.position, b.position));
+    const read = await Promise.all(streams.map((stream) => this.logged.read(stream)));
+    const events: StoredEvent[] = [];
+    const parts: string[] = [];
+    let exact = true;
+    read.forEach((all: readonly StoredEvent[], i: number) => {
+      let included = 0;
+      for (const event of all) {
+        if (event.recordedAt > moment) continue;
+        if (event.streamVersion !== included + 1) exact = false;
+        events.push(event);
+        included++;
+      }
+      parts.push(`${streams[i]}@${included}`);
+    });
+    return { events: events.sort((a, b) => comparePositions(a.position, b.position)), key: exact ? parts.join('|') : null };
+  }
+}
+
+/**
+ * Streams read for asOf folds, kept in memory: the log is append-only and events never change, so a
+ * stream read once needs only its tail (one indexed query that usually returns nothing) after that.
+ * At most `maxEvents` events in all; the streams read least recently go first.
+ */
+export class LoggedStreams {
+  private readonly streams = new Map<string, readonly StoredEvent[]>();
+  private total = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly maxEvents = 200_000,
+  ) {}
+
+  async read(stream: string): Promise<readonly StoredEvent[]> {
+    const before = this.streams.get(stream) ?? [];
+    const tail = await this.store.readStream(stream, before.length + 1);
+    // Another read may have grown (or dropped) the kept stream meanwhile: start from the longer one.
+    const latest = this.streams.get(stream) ?? [];
+    const base = latest.length >= before.length ? latest : before;
+    const events = tail.length > 0 && tail[tail.length - 1].streamVersion > base.length ? [...base, ...tail.filter((event) => event.streamVersion > base.length)] : base;
+    this.total += events.length - latest.length;
+    this.streams.delete(stream);
+    this.streams.set(stream, events);
+    while (this.total > this.maxEvents && this.streams.size > 1) {
+      const [oldest, dropped] = this.streams.entries().next().value as [string, readonly StoredEvent[]];
+      this.streams.delete(oldest);
+      this.total -= dropped.length;
+    }
+    return events;
   }
 }
 
