@@ -68,6 +68,9 @@ export class JournalViews {
   private readonly grids = new BuiltViews<Grid>(100);
   private readonly diaries = new BuiltViews<Diary>(5000);
   private readonly logged: LoggedStreams;
+  /** asOf grids by the exact prefix of the journal's stream they show. */
+  private readonly gridsAsOf = new BuiltViews<Grid>(20);
+  private readonly snapshots = new GridSnapshots(200);
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -81,15 +84,45 @@ export class JournalViews {
     if (!school.groups[groupId]) throw notFound('group');
     if (!school.periods[periodId]) throw notFound('period');
     const key = gridKey(groupId, periodId);
-    if (asOf) return this.buildGrid(school, groupId, periodId, foldDocuments(journalGrid, (await this.eventsUpTo([journalStream(groupId, periodId)], asOf)).events).get(key));
+    if (asOf) return (await this.gridAsOf(school, groupId, periodId, asOf)).view;
     return (await this.current(this.grids, 'journal-grid', key, school, (doc: JournalGridDoc | undefined) => this.buildGrid(school, groupId, periodId, doc))).view;
   }
 
   /** The grid as the JSON API.md gives, serialised once per built grid. */
   async gridBody(school: SchoolState, groupId: string, periodId: string, asOf?: Date): Promise<JsonBody> {
-    if (asOf) return JsonBody.of(await this.grid(school, groupId, periodId, asOf));
+    if (!school.groups[groupId]) throw notFound('group');
+    if (!school.periods[periodId]) throw notFound('period');
+    if (asOf) return bodyOf(await this.gridAsOf(school, groupId, periodId, asOf));
     await this.grid(school, groupId, periodId);
     return bodyOf(this.grids.get(gridKey(groupId, periodId))!);
+  }
+
+  /**
+   * The grid as it stood at the moment: the journal's stream folded up to it. The fold starts from
+   * the nearest kept snapshot (every SNAPSHOT_EVERY events of the stream), so it folds at most that
+   * many events; and the built grid is kept for the exact set of events it shows (a later request
+   * whose moment falls between the same two events gets it as is).
+   */
+  private async gridAsOf(school: SchoolState, groupId: string, periodId: string, asOf: Date): Promise<Built<Grid>> {
+    const stream = journalStream(groupId, periodId);
+    const key = gridKey(groupId, periodId);
+    const moment = asOf.toISOString();
+    const all = await this.logged.read(stream);
+    let included = 0;
+    while (included < all.length && all[included].recordedAt <= moment) included++;
+    // Recorded times follow stream order unless two processes' clocks disagree: then fold the exact set, no snapshots.
+    const prefix = all.slice(included).every((event) => event.recordedAt > moment);
+    if (!prefix) {
+      const doc = foldDocuments(journalGrid, all.filter((event) => event.recordedAt <= moment)).get(key);
+      return { position: '', school, checkedAt: '', doc, view: this.buildGrid(school, groupId, periodId, doc) };
+    }
+    const memoKey = `${stream}@${included}`;
+    const kept = this.gridsAsOf.get(memoKey);
+    if (kept && kept.school === school) return kept;
+    const doc = this.snapshots.fold(stream, all, included).get(key);
+    const entry = { position: memoKey, school, checkedAt: '', doc, view: this.buildGrid(school, groupId, periodId, doc) };
+    this.gridsAsOf.set(memoKey, entry);
+    return entry;
   }
 
   /**
@@ -168,7 +201,7 @@ export class JournalViews {
     if (!school.students[studentId]) throw notFound('student');
     const monday = mondayOf(weekOf);
     const key = diaryKey(studentId, monday);
-    if (asOf) return { view: this.buildDiary(school, studentId, monday, foldDocuments(diary, (await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf)).events).get(key)) };
+    if (asOf) return { view: this.buildDiary(school, studentId, monday, foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf)).get(key)) };
     return this.current(this.diaries, 'diary', key, school, (doc: DiaryWeekDoc | undefined) => this.buildDiary(school, studentId, monday, doc));
   }
 
@@ -212,28 +245,42 @@ export class JournalViews {
     return streams;
   }
 
-  /**
-   * The events of these streams recorded at or before the moment, in global order, and a key that
-   * names exactly that set of events (null when it cannot: a stream whose included events are not
-   * a prefix of it, which only clocks of different processes disagreeing can make).
-   */
-  private async eventsUpTo(streams: string[], asOf: Date): Promise<{ events: StoredEvent[]; key: string | null }> {
+  /** The events of these streams recorded at or before the moment, in global order. */
+  private async eventsUpTo(streams: string[], asOf: Date): Promise<StoredEvent[]> {
     const moment = asOf.toISOString();
-    const read = await Promise.all(streams.map((stream) => this.logged.read(stream)));
-    const events: StoredEvent[] = [];
-    const parts: string[] = [];
-    let exact = true;
-    read.forEach((all: readonly StoredEvent[], i: number) => {
-      let included = 0;
-      for (const event of all) {
-        if (event.recordedAt > moment) continue;
-        if (event.streamVersion !== included + 1) exact = false;
-        events.push(event);
-        included++;
-      }
-      parts.push(`${streams[i]}@${included}`);
-    });
-    return { events: events.sort((a, b) => comparePositions(a.position, b.position)), key: exact ? parts.join('|') : null };
+    const events = (await Promise.all(streams.map((stream) => this.logged.read(stream)))).flat().filter((e) => e.recordedAt <= moment);
+    return events.sort((a, b) => comparePositions(a.position, b.position));
+  }
+}
+
+/** How many events of a journal stream lie between two kept snapshots of its grid. */
+export const SNAPSHOT_EVERY = 64;
+
+/**
+ * Grid documents folded over the first n × SNAPSHOT_EVERY events of a journal stream, kept in
+ * memory. Evolve never changes a document in place, so a snapshot shares all but what the events
+ * after it replaced with the next one: keeping them costs little. Events never change, so a
+ * snapshot of a prefix stays true for as long as the stream exists.
+ */
+export class GridSnapshots {
+  private readonly streams = new Map<string, Map<number, Map<string, JournalGridDoc>>>();
+  constructor(private readonly capacity: number) {}
+
+  /** The documents after the first `count` events of the stream. */
+  fold(stream: string, events: readonly StoredEvent[], count: number): Map<string, JournalGridDoc> {
+    const kept = this.streams.get(stream) ?? new Map<number, Map<string, JournalGridDoc>>();
+    this.streams.delete(stream);
+    this.streams.set(stream, kept);
+    if (this.streams.size > this.capacity) this.streams.delete(this.streams.keys().next().value as string);
+    let at = Math.floor(count / SNAPSHOT_EVERY) * SNAPSHOT_EVERY;
+    while (at > 0 && !kept.has(at)) at -= SNAPSHOT_EVERY;
+    let docs = kept.get(at) ?? new Map<string, JournalGridDoc>();
+    for (let next = at + SNAPSHOT_EVERY; next <= count; next += SNAPSHOT_EVERY) {
+      docs = foldDocuments(journalGrid, events.slice(next - SNAPSHOT_EVERY, next), docs);
+      kept.set(next, docs);
+      at = next;
+    }
+    return at === count ? docs : foldDocuments(journalGrid, events.slice(at, count), docs);
   }
 }
 
