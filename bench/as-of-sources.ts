@@ -196,7 +196,7 @@ export async function compareAsOfSources(app: NestExpressApplication, ids: { sch
 
   const sources: [string, string, (moment: Date) => Promise<unknown>][] = [
     ['fold from the log (stream read each time)', `${events.length.toLocaleString('en')} events in the log`, foldFromLog],
-    ['fold, stream kept in memory (tail read only)', 'no extra storage (memory: the parsed events)', foldKept],
+    ['fold of the kept stream from its nearest snapshot (the service)', 'no extra storage (memory: parsed events, snapshots)', foldKept],
     ['versioned rows (one indexed query)', `${rows.length.toLocaleString('en')} rows, ${Math.round(Number(sizes.rows_bytes) / 1024).toLocaleString('en')} KiB with index (the stream's events: ${Math.round(Number(sizes.log_bytes) / 1024).toLocaleString('en')} KiB)`, fromRows],
   ];
   const result: Row[] = [];
