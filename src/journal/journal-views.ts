@@ -66,11 +66,11 @@ export class JournalViews {
    * position is read: a repeated GET costs no round trip.
    */
   private readonly grids = new BuiltViews<Grid>(100);
-  private readonly diaries = new BuiltViews<Diary>(5000);
+  private readonly diaries = new BuiltViews<Diary>(2000);
   private readonly logged: LoggedStreams;
   /** asOf grids by the exact prefix of the journal's stream they show. */
   private readonly gridsAsOf = new BuiltViews<Grid>(20);
-  private readonly snapshots = new GridSnapshots(200);
+  private readonly snapshots = new GridSnapshots(50);
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -295,7 +295,7 @@ export class LoggedStreams {
 
   constructor(
     private readonly store: EventStore,
-    private readonly maxEvents = 200_000,
+    private readonly maxEvents = 50_000,
   ) {}
 
   async read(stream: string): Promise<readonly StoredEvent[]> {
