@@ -11,6 +11,7 @@ import { schoolDecider, SchoolState, schoolStream } from '../school/domain/schoo
 import { consentDecider, consentStream } from '../parents/domain/consent.decider';
 import { Action, authorize, needsConsent, Target } from './domain/policy';
 import { Principal } from './principal';
+import { isPlainRead } from './strategies';
 
 export const PUBLIC_ROUTE = 'zhurnal:public';
 export const ACCESS_RULE = 'zhurnal:access';
@@ -61,7 +62,9 @@ export class AccessService {
   async check(request: RequestWithAccess, rule: AccessRule): Promise<Authorized> {
     const principal = request.user!;
     const schoolId = str(request.params?.schoolId);
-    const school = schoolId ? (await this.repository.load(schoolStream(schoolId), schoolDecider)).state : null;
+    // Writes decide on the stream's tail; plain reads may use the known-fresh cached state.
+    const load = isPlainRead(request) ? this.repository.read.bind(this.repository) : this.repository.load.bind(this.repository);
+    const school = schoolId ? (await load(schoolStream(schoolId), schoolDecider)).state : null;
     const target = await this.withConsent(principal, rule.action, rule.target?.(request) ?? {}, school);
     const decision = authorize(principal, rule.action, target, school);
     if (decision.allowed) {

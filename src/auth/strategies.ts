@@ -15,6 +15,9 @@ import { Principal, TokenClaims } from './principal';
 export const SIGNING_KEY = Symbol('SIGNING_KEY');
 export const TOKEN_TTL_SECONDS = 3600;
 
+/** A GET (or HEAD) without `atLeast`: the only requests that may use a known-fresh cached state. */
+export const isPlainRead = (request: Request): boolean => (request.method === 'GET' || request.method === 'HEAD') && request.query?.atLeast === undefined;
+
 export const principalOf = (account: AccountState): Principal => ({
   accountId: account.accountId,
   schoolId: account.schoolId,
@@ -25,8 +28,11 @@ export const principalOf = (account: AccountState): Principal => ({
 });
 
 /**
- * Every request re-reads the account (its cached state caught up to the log): a token of a
- * blocked account, or of an older credential generation, is dead at once, not at expiry.
+ * Every request checks the token against the account's current state: a token of a blocked
+ * account, or of an older credential generation, is dead at once, not at expiry. Writes (and
+ * reads with `atLeast`) catch the account up from its stream's tail; other reads use the cached
+ * state while it is known fresh (`EventSourcedRepository.read`): a block or reissue made by this
+ * process at once, by another within the freshness window (docs/architecture.md).
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(JwtPassportStrategy, 'jwt') {
@@ -36,12 +42,19 @@ export class JwtStrategy extends PassportStrategy(JwtPassportStrategy, 'jwt') {
   ) {
     // A KeyObject: given a string, jsonwebtoken tries (and fails) to parse it as a public key on every
     // verify — 16% of the server's CPU in a profile of GET /auth/me. (The typings say string; jsonwebtoken takes a KeyObject.)
-    super({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: createSecretKey(Buffer.from(signingKey)) as unknown as string, algorithms: ['HS256'], ignoreExpiration: false });
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: createSecretKey(Buffer.from(signingKey)) as unknown as string,
+      algorithms: ['HS256'],
+      ignoreExpiration: false,
+      passReqToCallback: true,
+    });
   }
 
-  async validate(claims: TokenClaims): Promise<Principal | false> {
+  async validate(request: Request, claims: TokenClaims): Promise<Principal | false> {
     if (typeof claims?.sub !== 'string' || typeof claims.gen !== 'number') return false;
-    const { state } = await this.repository.load(accountStream(claims.sub), accountDecider);
+    const stream = accountStream(claims.sub);
+    const { state } = isPlainRead(request) ? await this.repository.read(stream, accountDecider) : await this.repository.load(stream, accountDecider);
     if (!state.exists || state.status !== 'active' || state.generation !== claims.gen) return false;
     return principalOf(state);
   }

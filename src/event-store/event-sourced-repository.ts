@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AppendMetadata, StoredEvent } from './envelope';
 import { ConcurrencyError } from './event-store.errors';
 import { AppendResult, EVENT_STORE, EventStore } from './event-store.port';
+import { StreamFreshness } from './stream-freshness';
 
 export interface DomainEvent {
   readonly type: string;
@@ -27,6 +28,8 @@ export interface OperationFilter {
 interface Cached {
   version: number;
   state: unknown;
+  /** StreamFreshness epoch in which the read that produced this state began. */
+  epoch: number;
   /** Voidable streams: who wrote them, and the filter's fingerprint the state was folded under. */
   actors?: ReadonlySet<string>;
   fingerprint?: string;
@@ -69,7 +72,22 @@ export class EventSourcedRepository {
   private readonly locks = new StreamLocks();
   private filter?: OperationFilter;
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Optional() private readonly freshness?: StreamFreshness,
+  ) {}
+
+  /**
+   * For reads (GET) only: the cached state when it is known to hold every write this process has
+   * heard of (its own at once, other processes' within the follow's window, see StreamFreshness),
+   * with no round trip; otherwise `load`. Commands never use this: they decide on `load`. A voidable
+   * stream always goes through `load`: what is void may have changed without its own stream moving.
+   */
+  async read<State, Event extends DomainEvent>(stream: string, decider: Decider<State, Event>): Promise<{ state: State; version: number }> {
+    const cached = this.cache.get(stream);
+    if (!decider.voidable && cached && this.freshness?.isFresh(stream, cached.version, cached.epoch)) return { state: cached.state as State, version: cached.version };
+    return this.load(stream, decider);
+  }
 
   /** Decisions on voidable streams see only the operations that count (set by the security module). */
   useFilter(filter: OperationFilter): void {
@@ -77,7 +95,11 @@ export class EventSourcedRepository {
   }
 
   async load<State, Event extends DomainEvent>(stream: string, decider: Decider<State, Event>): Promise<{ state: State; version: number }> {
-    if (decider.voidable && this.filter) return this.loadCounting(stream, decider, this.filter);
+    return this.loadIn(stream, decider, this.freshness?.epoch ?? 0);
+  }
+
+  private async loadIn<State, Event extends DomainEvent>(stream: string, decider: Decider<State, Event>, epoch: number): Promise<{ state: State; version: number }> {
+    if (decider.voidable && this.filter) return this.loadCounting(stream, decider, this.filter, epoch);
     const before = this.cache.get(stream);
     const tail = await this.store.readStream(stream, (before?.version ?? 0) + 1);
     // Another load may have moved the cache on while we read: start from whichever is newer.
@@ -89,12 +111,17 @@ export class EventSourcedRepository {
       state = decider.evolve(state, event as unknown as Event);
       version = event.streamVersion;
     }
-    this.remember(stream, version, state);
+    this.remember(stream, version, state, epoch);
     return { state, version };
   }
 
   /** A voidable stream: caught up like any other, folded again from the start when what is void changed. */
-  private async loadCounting<State, Event extends DomainEvent>(stream: string, decider: Decider<State, Event>, filter: OperationFilter): Promise<{ state: State; version: number }> {
+  private async loadCounting<State, Event extends DomainEvent>(
+    stream: string,
+    decider: Decider<State, Event>,
+    filter: OperationFilter,
+    epoch: number,
+  ): Promise<{ state: State; version: number }> {
     const before = this.cache.get(stream);
     const tail = await this.store.readStream(stream, (before?.version ?? 0) + 1);
     const actors = new Set([...(before?.actors ?? []), ...tail.map((e) => e.actor.accountId)]);
@@ -108,7 +135,7 @@ export class EventSourcedRepository {
       if (counts(event)) state = decider.evolve(state, event as unknown as Event);
       version = event.streamVersion;
     }
-    this.remember(stream, version, state, actors, fingerprint);
+    this.remember(stream, version, state, epoch, actors, fingerprint);
     return { state, version };
   }
 
@@ -133,7 +160,8 @@ export class EventSourcedRepository {
     meta: AppendMetadata,
   ): Promise<AppendResult | null> {
     for (let attempt = 1; ; attempt++) {
-      const { state, version } = await this.load(stream, decider);
+      const epoch = this.freshness?.epoch ?? 0;
+      const { state, version } = await this.loadIn(stream, decider, epoch);
       const events = decide(state);
       if (events.length === 0) return null;
       try {
@@ -143,7 +171,7 @@ export class EventSourcedRepository {
         for (const event of result.events) next = decider.evolve(next, event as unknown as Event);
         const cached = this.cache.get(stream);
         if (!result.replayed && (cached?.version ?? 0) === version) {
-          this.remember(stream, result.nextVersion, next, cached?.actors && new Set([...cached.actors, meta.actor.accountId]), cached?.fingerprint);
+          this.remember(stream, result.nextVersion, next, epoch, cached?.actors && new Set([...cached.actors, meta.actor.accountId]), cached?.fingerprint);
         }
         return result;
       } catch (error) {
@@ -153,9 +181,9 @@ export class EventSourcedRepository {
     }
   }
 
-  private remember(stream: string, version: number, state: unknown, actors?: ReadonlySet<string>, fingerprint?: string): void {
+  private remember(stream: string, version: number, state: unknown, epoch: number, actors?: ReadonlySet<string>, fingerprint?: string): void {
     this.cache.delete(stream);
-    this.cache.set(stream, { version, state, actors, fingerprint });
+    this.cache.set(stream, { version, state, epoch, actors, fingerprint });
     if (this.cache.size > MAX_CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value as string);
   }
 }

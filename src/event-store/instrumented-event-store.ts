@@ -3,11 +3,15 @@ import { AppendMetadata, NewEvent, StoredEvent } from './envelope';
 import { AppendResult, BatchHandler, EventStore, ExpectedVersion, LogQuery, ReadAllOptions, SubscribeOptions, Subscription } from './event-store.port';
 import { Position } from './position';
 
-/** Counts and times appends for /metrics; everything else passes straight through. */
+/**
+ * Counts and times appends for /metrics, and tells `onAppended` (StreamFreshness) what this
+ * process wrote before the writer hears back; everything else passes straight through.
+ */
 export class InstrumentedEventStore implements EventStore {
   constructor(
     readonly inner: EventStore,
     private readonly metrics: Metrics,
+    private readonly onAppended?: (events: readonly StoredEvent[]) => void,
   ) {}
 
   get kind(): EventStore['kind'] {
@@ -19,6 +23,7 @@ export class InstrumentedEventStore implements EventStore {
     try {
       const result = await this.inner.append(stream, expected, events, meta);
       stop({ outcome: result.replayed ? 'replayed' : 'written' });
+      this.onAppended?.(result.events);
       if (!result.replayed) this.metrics.eventsAppended.inc({ store: this.kind }, result.events.length);
       return result;
     } catch (error) {

@@ -9,6 +9,7 @@ import { EventSourcedRepository } from '../event-store/event-sourced-repository'
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { InstrumentedEventStore } from '../event-store/instrumented-event-store';
 import { openEventStore } from '../event-store/open-event-store';
+import { StreamFreshness } from '../event-store/stream-freshness';
 import { UpcasterRegistry } from '../event-store/upcasting';
 import { Metrics } from '../operations/metrics';
 
@@ -17,6 +18,12 @@ export interface InfrastructureOptions {
   readonly clock?: Clock;
 }
 
+/**
+ * How long a write of another process may take to reach this one's cached account and school
+ * states on reads, beyond the poll interval (docs/architecture.md, "Freshness of reads").
+ */
+export const FRESHNESS_MARGIN_MS = 250;
+
 /** Starts the views after every module is ready and stops them before the database closes. */
 @Injectable()
 class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -24,16 +31,19 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, On
 
   constructor(
     private readonly runner: ProjectionRunner,
+    private readonly freshness: StreamFreshness,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(DATABASE) private readonly database: Database,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.runner.start();
+    this.freshness.start();
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.logger.log({ signal }, 'shutting down: finishing the batch of views in hand');
+    await this.freshness.stop();
     await this.runner.stop();
   }
 
@@ -76,9 +86,22 @@ export class InfrastructureModule {
             openEventStore(config, database, clock, upcasters),
         },
         {
+          provide: StreamFreshness,
+          inject: ['RAW_EVENT_STORE'],
+          useFactory: (store: EventStore) => {
+            const logger = new Logger('freshness');
+            return new StreamFreshness(store, {
+              pollIntervalMs: config.PROJECTION_POLL_MS,
+              windowMs: config.PROJECTION_POLL_MS + FRESHNESS_MARGIN_MS,
+              onError: (error) => logger.error({ err: error }, 'following the log for fresh reads failed; reads re-read streams until it is back'),
+            });
+          },
+        },
+        {
           provide: EVENT_STORE,
-          inject: ['RAW_EVENT_STORE', Metrics],
-          useFactory: (store: EventStore, metrics: Metrics) => new InstrumentedEventStore(store, metrics),
+          inject: ['RAW_EVENT_STORE', Metrics, StreamFreshness],
+          useFactory: (store: EventStore, metrics: Metrics, freshness: StreamFreshness) =>
+            new InstrumentedEventStore(store, metrics, (events) => freshness.observe(events)),
         },
         {
           provide: ProjectionRunner,
@@ -95,7 +118,7 @@ export class InfrastructureModule {
         EntityIndex,
         Lifecycle,
       ],
-      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, ProjectionRunner, Metrics, UpcasterRegistry, EventSourcedRepository, EntityIndex],
+      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, ProjectionRunner, Metrics, UpcasterRegistry, EventSourcedRepository, EntityIndex, StreamFreshness],
     };
   }
 }

@@ -2,16 +2,16 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import canonicalize from 'canonicalize';
 import { DiaryWeekDoc, diary, diaryKey, mondayOf } from '../../projections/diary/diary.projector';
-import { ViewDocument } from '../../projections/entities';
+import { ProjectionRunner } from '../../projections/projection-runner';
 import { gridKey, journalGrid, JournalGridDoc } from '../../projections/journal-grid/journal-grid.projector';
 import { foldDocuments } from '../../projections/projector';
-import { ProjectionRunner } from '../../projections/projection-runner';
-import { foldLedger, VoidingLedger } from '../security/domain/voiding';
+import { foldLedger, isVoid, VoidingLedger } from '../security/domain/voiding';
 import { notFound } from '../common/domain-error';
 import { Database, DATABASE } from '../database/database';
 import { StoredEvent } from '../event-store/envelope';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
-import { comparePositions } from '../event-store/position';
+import { comparePositions, formatPosition } from '../event-store/position';
+import { JsonBody } from '../common/json-body';
 import { classesOfStudent, groupRoster, SchoolState } from '../school/domain/school.decider';
 import { addDays } from './domain/deadlines';
 import { dailyAbsencesStream } from './domain/daily-absences.decider';
@@ -23,34 +23,136 @@ import { suggestFinalMark } from './domain/final-mark-suggestion';
  * projections' documents. `asOf`: folded from the log up to that moment with the same pure
  * projectors — a view "exactly as it stood then" that no stored row has to remember.
  */
+type Grid = ReturnType<JournalViews['buildGrid']>;
+type Diary = ReturnType<JournalViews['buildDiary']>;
+
+/** A built view, and the stored document and school state it was built from. */
+interface Built<View> {
+  /** Position of the stored document ('none' when there is none). */
+  position: string;
+  school: SchoolState;
+  /** The runner's position when the document was last checked: unchanged, no document has moved. */
+  checkedAt: string;
+  /** The stored document the view was built from (to rebuild when only the school moved). */
+  doc: unknown;
+  view: View;
+  body?: JsonBody;
+}
+
+/** Built views kept per process; the oldest go first. A grid is ~200 KB of JSON, a diary week ~5 KB. */
+class BuiltViews<View> {
+  private readonly entries = new Map<string, Built<View>>();
+  constructor(private readonly capacity: number) {}
+  get(key: string): Built<View> | undefined {
+    return this.entries.get(key);
+  }
+  set(key: string, entry: Built<View>): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+  }
+}
+
+/**
+ * The journal grid, the diary week and final-mark suggestions, as API.md shapes them. Now: from the
+ * projections' documents. `asOf`: folded from the log up to that moment with the same pure
+ * projectors — a view "exactly as it stood then" that no stored row has to remember.
+ */
 @Injectable()
 export class JournalViews {
   /**
-   * Built grids, reused while neither the stored document (its position) nor the school's structure
-   * (its state object: evolve never changes one in place) has moved. A grid is ~200 KB of JSON:
-   * parsing and shaping it again for every read was most of a request's cost.
+   * Built views (and their JSON), reused while neither the stored document (its position) nor the
+   * school's structure (its state object: evolve never changes one in place) has moved. While the
+   * runner's position stands still no document can have moved, so then not even the document's
+   * position is read: a repeated GET costs no round trip.
    */
-  private readonly grids = new Map<string, { position: string; school: SchoolState; grid: Awaited<ReturnType<JournalViews['buildGrid']>> }>();
+  private readonly grids = new BuiltViews<Grid>(100);
+  private readonly diaries = new BuiltViews<Diary>(2000);
+  private readonly logged: LoggedStreams;
+  /** asOf grids by the exact prefix of the journal's stream they show. */
+  private readonly gridsAsOf = new BuiltViews<Grid>(20);
+  private readonly snapshots = new GridSnapshots(50);
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly runner: ProjectionRunner,
-  ) {}
+  ) {
+    this.logged = new LoggedStreams(store);
+  }
 
-  async grid(school: SchoolState, groupId: string, periodId: string, asOf?: Date) {
+  async grid(school: SchoolState, groupId: string, periodId: string, asOf?: Date): Promise<Grid> {
     if (!school.groups[groupId]) throw notFound('group');
     if (!school.periods[periodId]) throw notFound('period');
     const key = gridKey(groupId, periodId);
-    if (asOf) return this.buildGrid(school, groupId, periodId, foldDocuments(journalGrid, await this.eventsUpTo([journalStream(groupId, periodId)], asOf), undefined, this.ledgerAsOf(asOf)).get(key));
-    const { rows } = await this.database.pool.query<{ position: string }>(`SELECT position FROM view_document WHERE projection = 'journal-grid' AND key = $1`, [key]);
+    if (asOf) return (await this.gridAsOf(school, groupId, periodId, asOf)).view;
+    return (await this.current(this.grids, 'journal-grid', key, school, (doc: JournalGridDoc | undefined) => this.buildGrid(school, groupId, periodId, doc))).view;
+  }
+
+  /** The grid as the JSON API.md gives, serialised once per built grid. */
+  async gridBody(school: SchoolState, groupId: string, periodId: string, asOf?: Date): Promise<JsonBody> {
+    if (!school.groups[groupId]) throw notFound('group');
+    if (!school.periods[periodId]) throw notFound('period');
+    if (asOf) return bodyOf(await this.gridAsOf(school, groupId, periodId, asOf));
+    await this.grid(school, groupId, periodId);
+    return bodyOf(this.grids.get(gridKey(groupId, periodId))!);
+  }
+
+  /**
+   * The grid as it stood at the moment: the journal's stream folded up to it. The fold starts from
+   * the nearest kept snapshot (every SNAPSHOT_EVERY events of the stream), so it folds at most that
+   * many events; and the built grid is kept for the exact set of events it shows (a later request
+   * whose moment falls between the same two events gets it as is).
+   */
+  private async gridAsOf(school: SchoolState, groupId: string, periodId: string, asOf: Date): Promise<Built<Grid>> {
+    const stream = journalStream(groupId, periodId);
+    const key = gridKey(groupId, periodId);
+    const moment = asOf.toISOString();
+    const all = await this.logged.read(stream);
+    let included = 0;
+    while (included < all.length && all[included].recordedAt <= moment) included++;
+    // Recorded times follow stream order unless two processes' clocks disagree: then fold the exact set, no snapshots.
+    const prefix = all.slice(included).every((event) => event.recordedAt > moment);
+    // Snapshots fold every event; with voids known at the moment among them, fold the exact set under that ledger.
+    const ledger = this.ledgerAsOf(asOf);
+    const voids = all.slice(0, included).some((event) => isVoid(ledger, event));
+    if (!prefix || voids) {
+      const doc = foldDocuments(journalGrid, all.filter((event) => event.recordedAt <= moment), undefined, ledger).get(key);
+      return { position: '', school, checkedAt: '', doc, view: this.buildGrid(school, groupId, periodId, doc) };
+    }
+    const memoKey = `${stream}@${included}`;
+    const kept = this.gridsAsOf.get(memoKey);
+    if (kept && kept.school === school) return kept;
+    const doc = this.snapshots.fold(stream, all, included).get(key);
+    const entry = { position: memoKey, school, checkedAt: '', doc, view: this.buildGrid(school, groupId, periodId, doc) };
+    this.gridsAsOf.set(memoKey, entry);
+    return entry;
+  }
+
+  /**
+   * The view built from the current stored document: the kept one while the runner has not moved
+   * since it was checked, or while the document's position and the school's state are unchanged.
+   */
+  private async current<Doc, View>(kept: BuiltViews<View>, projection: string, key: string, school: SchoolState, build: (doc: Doc | undefined) => View): Promise<Built<View>> {
+    const checkedAt = formatPosition(this.runner.position());
+    const cached = kept.get(key);
+    if (cached && cached.school === school && cached.checkedAt === checkedAt) return cached;
+    // One round trip; the document itself only comes back when its position moved.
+    const { rows } = await this.database.pool.query<{ position: string; doc: Doc | null }>(
+      `SELECT position, CASE WHEN position = $3 THEN NULL ELSE doc END AS doc FROM view_document WHERE projection = $1 AND key = $2`,
+      [projection, key, cached?.position ?? ''],
+    );
     const position = rows[0]?.position ?? 'none';
-    const cached = this.grids.get(key);
-    if (cached && cached.position === position && cached.school === school) return cached.grid;
-    const grid = this.buildGrid(school, groupId, periodId, await this.stored<JournalGridDoc>('journal-grid', key));
-    if (this.grids.size >= 500) this.grids.delete(this.grids.keys().next().value as string);
-    this.grids.set(key, { position, school, grid });
-    return grid;
+    const unchanged = cached !== undefined && cached.position === position;
+    const entry: Built<View> =
+      unchanged && cached.school === school
+        ? { ...cached, checkedAt }
+        : (() => {
+            const doc = unchanged ? (cached.doc as Doc | undefined) : (rows[0]?.doc ?? undefined);
+            return { position, school, checkedAt, doc, view: build(doc) };
+          })();
+    kept.set(key, entry);
+    return entry;
   }
 
   private buildGrid(school: SchoolState, groupId: string, periodId: string, doc: JournalGridDoc | undefined) {
@@ -90,12 +192,25 @@ export class JournalViews {
     };
   }
 
-  async diary(school: SchoolState, studentId: string, weekOf: string, asOf?: Date) {
-    const student = school.students[studentId];
-    if (!student) throw notFound('student');
+  async diary(school: SchoolState, studentId: string, weekOf: string, asOf?: Date): Promise<Diary> {
+    return (await this.diaryEntry(school, studentId, weekOf, asOf)).view;
+  }
+
+  /** The diary week as the JSON API.md gives, serialised once per built week. */
+  async diaryBody(school: SchoolState, studentId: string, weekOf: string, asOf?: Date): Promise<JsonBody> {
+    return bodyOf(await this.diaryEntry(school, studentId, weekOf, asOf));
+  }
+
+  private async diaryEntry(school: SchoolState, studentId: string, weekOf: string, asOf?: Date): Promise<Pick<Built<Diary>, 'view' | 'body'>> {
+    if (!school.students[studentId]) throw notFound('student');
     const monday = mondayOf(weekOf);
     const key = diaryKey(studentId, monday);
-    const doc = asOf ? foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf), undefined, this.ledgerAsOf(asOf)).get(key) : await this.stored<DiaryWeekDoc>('diary', key);
+    if (asOf) return { view: this.buildDiary(school, studentId, monday, foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf), undefined, this.ledgerAsOf(asOf)).get(key)) };
+    return this.current(this.diaries, 'diary', key, school, (doc: DiaryWeekDoc | undefined) => this.buildDiary(school, studentId, monday, doc));
+  }
+
+  private buildDiary(school: SchoolState, studentId: string, monday: string, doc: DiaryWeekDoc | undefined) {
+    const student = school.students[studentId];
     const lessons = Object.values(doc?.lessons ?? {}).sort((a, b) => a.date.localeCompare(b.date) || a.slot - b.slot);
     const dates = Array.from({ length: 7 }, (_, i) => addDays(monday, i)).filter((date, i) => i < 6 || lessons.some((l) => l.date === date));
     const days = dates.map((date) => ({
@@ -121,11 +236,6 @@ export class JournalViews {
     };
   }
 
-  private async stored<Doc>(projection: string, key: string): Promise<Doc | undefined> {
-    const row = await this.database.dataSource.getRepository(ViewDocument).findOneBy({ projection, key });
-    return row?.doc as Doc | undefined;
-  }
-
   /** Every stream a week of a student's diary can draw on: the journals of their classes' groups, and day absences. */
   private diaryStreams(school: SchoolState, studentId: string, monday: string): string[] {
     const sunday = addDays(monday, 6);
@@ -148,9 +258,78 @@ export class JournalViews {
   /** The events of these streams recorded at or before the moment, in global order. */
   private async eventsUpTo(streams: string[], asOf: Date): Promise<StoredEvent[]> {
     const moment = asOf.toISOString();
-    const events = (await Promise.all(streams.map((stream) => this.store.readStream(stream)))).flat().filter((e) => e.recordedAt <= moment);
+    const events = (await Promise.all(streams.map((stream) => this.logged.read(stream)))).flat().filter((e) => e.recordedAt <= moment);
     return events.sort((a, b) => comparePositions(a.position, b.position));
   }
+}
+
+/** How many events of a journal stream lie between two kept snapshots of its grid. */
+export const SNAPSHOT_EVERY = 64;
+
+/**
+ * Grid documents folded over the first n × SNAPSHOT_EVERY events of a journal stream, kept in
+ * memory. Evolve never changes a document in place, so a snapshot shares all but what the events
+ * after it replaced with the next one: keeping them costs little. Events never change, so a
+ * snapshot of a prefix stays true for as long as the stream exists.
+ */
+export class GridSnapshots {
+  private readonly streams = new Map<string, Map<number, Map<string, JournalGridDoc>>>();
+  constructor(private readonly capacity: number) {}
+
+  /** The documents after the first `count` events of the stream. */
+  fold(stream: string, events: readonly StoredEvent[], count: number): Map<string, JournalGridDoc> {
+    const kept = this.streams.get(stream) ?? new Map<number, Map<string, JournalGridDoc>>();
+    this.streams.delete(stream);
+    this.streams.set(stream, kept);
+    if (this.streams.size > this.capacity) this.streams.delete(this.streams.keys().next().value as string);
+    let at = Math.floor(count / SNAPSHOT_EVERY) * SNAPSHOT_EVERY;
+    while (at > 0 && !kept.has(at)) at -= SNAPSHOT_EVERY;
+    let docs = kept.get(at) ?? new Map<string, JournalGridDoc>();
+    for (let next = at + SNAPSHOT_EVERY; next <= count; next += SNAPSHOT_EVERY) {
+      docs = foldDocuments(journalGrid, events.slice(next - SNAPSHOT_EVERY, next), docs);
+      kept.set(next, docs);
+      at = next;
+    }
+    return at === count ? docs : foldDocuments(journalGrid, events.slice(at, count), docs);
+  }
+}
+
+/**
+ * Streams read for asOf folds, kept in memory: the log is append-only and events never change, so a
+ * stream read once needs only its tail (one indexed query that usually returns nothing) after that.
+ * At most `maxEvents` events in all; the streams read least recently go first.
+ */
+export class LoggedStreams {
+  private readonly streams = new Map<string, readonly StoredEvent[]>();
+  private total = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly maxEvents = 50_000,
+  ) {}
+
+  async read(stream: string): Promise<readonly StoredEvent[]> {
+    const before = this.streams.get(stream) ?? [];
+    const tail = await this.store.readStream(stream, before.length + 1);
+    // Another read may have grown (or dropped) the kept stream meanwhile: start from the longer one.
+    const latest = this.streams.get(stream) ?? [];
+    const base = latest.length >= before.length ? latest : before;
+    const events = tail.length > 0 && tail[tail.length - 1].streamVersion > base.length ? [...base, ...tail.filter((event) => event.streamVersion > base.length)] : base;
+    this.total += events.length - latest.length;
+    this.streams.delete(stream);
+    this.streams.set(stream, events);
+    while (this.total > this.maxEvents && this.streams.size > 1) {
+      const [oldest, dropped] = this.streams.entries().next().value as [string, readonly StoredEvent[]];
+      this.streams.delete(oldest);
+      this.total -= dropped.length;
+    }
+    return events;
+  }
+}
+
+/** Serialised once per built view (a Buffer with its ETag), kept with it. */
+function bodyOf(entry: Pick<Built<unknown>, 'view' | 'body'>): JsonBody {
+  return (entry.body ??= JsonBody.of(entry.view));
 }
 
 /** One collator: `localeCompare(x, 'ru')` builds a new one on every call. */

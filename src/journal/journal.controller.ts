@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
 import { validationFailed } from '../common/app-error';
@@ -163,13 +163,14 @@ export class JournalController {
 
   @Get('groups/:groupId/journal')
   @Allow('journal.read', groupTarget)
-  journal(@Param('groupId') groupId: string, @Query() query: PeriodViewQueryDto, @CurrentAccess() { school }: Authorized) {
-    return this.views.grid(school!, groupId, query.periodId, asDate(query.asOf));
+  async journal(@Param('groupId') groupId: string, @Query() query: PeriodViewQueryDto, @CurrentAccess() { school }: Authorized, @Res() response: Response) {
+    // Sent as built once (JsonBody): a grid is ~200 KB of JSON, serialising it was a large part of a read.
+    (await this.views.gridBody(school!, groupId, query.periodId, asDate(query.asOf))).send(response);
   }
 
   @Get('students/:studentId/diary')
   @Allow('diary.read', (request) => ({ studentId: str(request.params.studentId) }))
-  diary(@Param('studentId') studentId: string, @Query() query: DiaryQueryDto, @CurrentAccess() { school }: Authorized) {
-    return this.views.diary(school!, studentId, query.weekOf, asDate(query.asOf));
+  async diary(@Param('studentId') studentId: string, @Query() query: DiaryQueryDto, @CurrentAccess() { school }: Authorized, @Res() response: Response) {
+    (await this.views.diaryBody(school!, studentId, query.weekOf, asDate(query.asOf))).send(response);
   }
 }
