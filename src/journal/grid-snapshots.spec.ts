@@ -30,7 +30,7 @@ function history(steps: { kind: 'lesson' | 'mark' | 'correct'; n: number; value:
       type = 'MarkCorrected';
       data = { groupId: G, periodId: P, markId: mark.id, studentId: mark.studentId, after: step.value, before: null, reason: 'r' };
     }
-    return { type, data, stream: `journal-${G}-${P}`, streamVersion: i + 1, recordedAt: new Date(Date.UTC(2026, 8, 1, 0, 0, i)).toISOString() } as unknown as StoredEvent;
+    return { type, data, stream: `journal-${G}-${P}`, streamVersion: i + 1, actor: { accountId: 'teacher', role: 'teacher', generation: 1 }, recordedAt: new Date(Date.UTC(2026, 8, 1, 0, 0, i)).toISOString() } as unknown as StoredEvent;
   });
 }
 

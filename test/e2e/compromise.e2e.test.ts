@@ -29,6 +29,7 @@ describe(`credential compromise over HTTP (${TEST_DATABASE_KIND})`, () => {
     incident: '',
     moment: '',
     beforeReport: '',
+    reportedAt: '',
   };
 
   const ok = async (response: { status: number; body: { id: string; position: string; eventIds: string[] } }, what: string) => {
@@ -95,6 +96,7 @@ describe(`credential compromise over HTTP (${TEST_DATABASE_KIND})`, () => {
     const report = await client.post(`${s}/incidents`, world.tokens.securityOfficer, { accountId: world.accounts.assignedTeacher, effectiveFrom: ids.moment, note: 'пароль на стикере' }).expect(201);
     position = report.body.position;
     ids.incident = report.body.id;
+    ids.reportedAt = report.body.recordedAt;
     expect(report.body.voidedCount).toBe(4);
     await client.get('/auth/me', teacher).expect(401);
     const login = await client.post('/auth/login', null, { login: 'a-teacher', password: PASSWORD }).expect(403);
@@ -118,8 +120,11 @@ describe(`credential compromise over HTTP (${TEST_DATABASE_KIND})`, () => {
     expect(suggestions.items.find((i: { studentId: string }) => i.studentId === world.studentId)).toMatchObject({ suggested: 'Н/А' });
   });
 
-  it('asOf before the report shows the journal as it stood then, voids not yet known', async () => {
+  it('asOf before the report shows the journal as it stood then, voids not yet known; asOf after it, with them', async () => {
     expect(marksOf(await grid(ids.beforeReport), world.studentId)).toEqual({ [ids.mark1]: 3, [ids.mark3]: 3 });
+    expect(marksOf(await grid(ids.reportedAt), world.studentId)).toEqual({ [ids.mark1]: 5 });
+    const diaryThen = (await client.get(`${s}/students/${world.studentId}/diary?weekOf=2026-09-07&asOf=${ids.reportedAt}`, world.tokens.deputy).expect(200)).body;
+    expect(diaryThen.days.flatMap((d: { lessons: { marks: unknown[] }[] }) => d.lessons.flatMap((l) => l.marks))).toEqual([{ id: ids.mark1, value: 5, workKind: 'classwork' }]);
   });
 
   it('the incident lists every voided operation and what cannot simply be undone', async () => {
