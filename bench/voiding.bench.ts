@@ -3,6 +3,7 @@ import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import canonicalize from 'canonicalize';
+import { Client } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { PROJECTORS } from '../projections';
 import { correctionsAudit } from '../projections/corrections-audit/corrections-audit.projector';
@@ -154,6 +155,7 @@ async function runOn(ctx: BenchContext, backend: Backend, total: number): Promis
           `query(account from moment) ${sample.phases.query.toFixed(0)} (${sample.queried.toLocaleString('en')} ev), sources+readStream×${sample.streams} ` +
           `${sample.phases.streams.toFixed(0)} (${sample.reread.toLocaleString('en')} ev), re-fold + commit ${sample.phases.commit.toFixed(0)}, notify ${sample.phases.notify.toFixed(0)}.`,
       );
+      ctx.note(`${backend} report ${i + 1} SQL (node-postgres calls: count, Σ ms from call to result; parallel calls overlap): ${sample.sql}`);
       if (sample.profile) ctx.note(`${backend} report 1 CPU profile (${sample.profile.file}), self time: ${sample.profile.top}`);
     }
     await runner.stop();
@@ -317,6 +319,7 @@ interface Sample {
   heapBefore: number;
   heapAfter: number;
   phases: { append: number; toQuery: number; query: number; streams: number; commit: number; notify: number };
+  sql: string;
   raw: { ms: number; rows: number };
   naiveMs: number;
   naiveDocs: number;
@@ -344,6 +347,8 @@ async function reportAndWait(
   let rssPeak = memBefore.rss;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 5);
   store.reset();
+  const sql = new SqlTimer();
+  sql.start();
   const incidentId = uuidv7();
   const officer = heavy.school.officer;
   const event: NewEvent = {
@@ -364,6 +369,7 @@ async function reportAndWait(
   });
   const reached = await runner.waitFor(written.position, 120_000);
   const t1 = performance.now();
+  sql.stop();
   clearInterval(sampler);
   setHook(undefined);
   const memAfter = process.memoryUsage();
@@ -421,6 +427,7 @@ async function reportAndWait(
     heapBefore: memBefore.heapUsed,
     heapAfter: memAfter.heapUsed,
     phases,
+    sql: sql.summary(),
     raw: { ms: rawMs, rows: a.length + b.length },
     naiveMs,
     naiveDocs,
@@ -531,6 +538,75 @@ class CountingStore implements EventStore {
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+/**
+ * Times every node-postgres query while on (PostgreSQL only): the pool's and TypeORM's go through
+ * Client.prototype.query, with a callback or a promise. Grouped by what the statement does.
+ */
+class SqlTimer {
+  private readonly original = Client.prototype.query;
+  private readonly groups = new Map<string, { calls: number; ms: number; rows: number }>();
+
+  start(): void {
+    const original = this.original as (...args: unknown[]) => unknown;
+    const add = (text: string, ms: number, rows: number | null | undefined) => {
+      const group = this.groups.get(kindOf(text)) ?? { calls: 0, ms: 0, rows: 0 };
+      group.calls++;
+      group.ms += ms;
+      group.rows += rows ?? 0;
+      this.groups.set(kindOf(text), group);
+    };
+    Client.prototype.query = function timed(this: Client, ...args: unknown[]) {
+      const first = args[0] as string | { text?: string } | undefined;
+      const text = typeof first === 'string' ? first : (first?.text ?? '');
+      const started = performance.now();
+      const last = args[args.length - 1];
+      if (typeof last === 'function') {
+        args[args.length - 1] = (error: unknown, result: { rowCount?: number | null } | undefined) => {
+          add(text, performance.now() - started, result?.rowCount);
+          (last as (e: unknown, r: unknown) => void)(error, result);
+        };
+        return original.apply(this, args);
+      }
+      const result = original.apply(this, args) as Promise<{ rowCount?: number | null }> | undefined;
+      if (result && typeof result.then === 'function') {
+        result.then(
+          (r) => add(text, performance.now() - started, r?.rowCount),
+          () => add(text, performance.now() - started, 0),
+        );
+      }
+      return result;
+    } as typeof Client.prototype.query;
+  }
+
+  stop(): void {
+    Client.prototype.query = this.original;
+  }
+
+  summary(): string {
+    if (this.groups.size === 0) return 'none seen (not node-postgres)';
+    return [...this.groups]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .map(([kind, g]) => `${kind} ×${g.calls} ${g.ms.toFixed(0)} ms (${g.rows.toLocaleString('en')} rows)`)
+      .join('; ');
+  }
+}
+
+function kindOf(text: string): string {
+  const sql = text.replace(/\s+/g, ' ').trim();
+  if (/FROM event_log WHERE stream_id/.test(sql)) return 'readStream';
+  if (/actor_account_id = /.test(sql)) return 'query(account, from)';
+  if (/pg_snapshot_xmin/.test(sql) && /LIMIT/.test(sql)) return 'readAll';
+  if (/^SELECT sources FROM view_document/.test(sql)) return 'plan: sources of affected docs';
+  if (/^SELECT key, sources FROM view_document/.test(sql)) return 'commit: sources of re-folded docs';
+  if (/^SELECT .*FROM "view_document"/.test(sql)) return 'commit: load docs';
+  if (/^INSERT INTO "view_document"/.test(sql)) return 'commit: upsert docs';
+  if (/^DELETE FROM "view_document"/.test(sql)) return 'commit: delete docs';
+  if (/projection_checkpoint/.test(sql)) return 'checkpoints';
+  if (/^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK)/i.test(sql)) return sql.split(' ')[0].toUpperCase();
+  if (/^INSERT INTO event_log/.test(sql)) return 'append';
+  return sql.slice(0, 40);
 }
 
 // --- CPU profile of one report (BENCH_VOIDING_PROFILE=1) ---------------------------------------
