@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { appendSection } from './append.bench';
+import { voidingSection } from './voiding.bench';
 import { catchUpSection } from './catch-up.bench';
 import { httpReadsSection } from './http-reads.bench';
 import { BenchEnvironment, DEFAULT_SERVER_URL, describeError, redact, Section } from './context';
@@ -10,10 +11,11 @@ import { formatSection, Row } from './report';
 
 /**
  * `npm run bench [-- section…]`: runs the sections in this order, or only those named.
- * Progress bars go to stderr; the tables to stdout; everything to bench/results/latest.json.
+ * Progress bars go to stderr; the tables to stdout; everything to bench/results/latest.json
+ * (or `<section>.json` when only some sections run).
  * Add a section by writing `{ name, run(ctx) }` and listing it here.
  */
-const SECTIONS: readonly Section[] = [appendSection, catchUpSection, httpReadsSection];
+const SECTIONS: readonly Section[] = [appendSection, catchUpSection, httpReadsSection, voidingSection];
 
 const RESULTS_DIR = resolve(__dirname, '..', '..', 'bench', 'results');
 
@@ -83,7 +85,8 @@ async function main(): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   console.log(`\ntotal ${seconds.toFixed(1)} s`);
   await mkdir(RESULTS_DIR, { recursive: true });
-  const file = join(RESULTS_DIR, 'latest.json');
+  // A run of some sections only must not clobber the full run's results: it gets its own file.
+  const file = join(RESULTS_DIR, chosen.length === SECTIONS.length ? 'latest.json' : `${chosen.map((s) => s.name).join('+')}.json`);
   const report = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),

@@ -286,13 +286,23 @@ export class ProjectionRunner {
     plan: BatchPlan,
   ): Promise<void> {
     const keys = keysOfBatch(projector, events);
+    // Documents only a voiding fact touches are folded again from their sources (projectBatch's
+    // refold never reads the stored body): load their sources, not their bodies.
+    const refoldOnly = new Set<string>();
     for (const fact of events) {
       const changed = plan.changed.get(fact.eventId);
-      if (changed) for (const key of keysOfBatch(projector, changed)) keys.add(key);
+      if (changed) for (const key of keysOfBatch(projector, changed)) if (!keys.has(key)) refoldOnly.add(key);
     }
-    if (keys.size === 0) return;
-    const loaded = await manager.find(ViewDocument, { where: { projection: projector.name, key: In([...keys]) } });
+    if (keys.size === 0 && refoldOnly.size === 0) return;
+    const loaded = keys.size === 0 ? [] : await manager.find(ViewDocument, { where: { projection: projector.name, key: In([...keys]) } });
     const docs = new Map<string, DocEntry>(loaded.map((row) => [row.key, { doc: row.doc, sources: new Set(row.sources), changedAt: null }]));
+    if (refoldOnly.size > 0) {
+      const rows: { key: string; sources: string[] }[] = await manager.query(
+        `SELECT key, sources FROM view_document WHERE projection = $1 AND key = ANY($2::text[])`,
+        [projector.name, [...refoldOnly]],
+      );
+      for (const row of rows) docs.set(row.key, { doc: null, sources: new Set(row.sources), changedAt: null });
+    }
     projectBatch(projector, docs, events, ledger, plan);
     const upserts: ViewDocument[] = [];
     const deletes: string[] = [];
