@@ -481,10 +481,12 @@ async function verify(store: PostgresEventStore, pool: SqlPool, runner: Projecti
     [3, 20],
   ] as const) {
     const period = Math.floor(week / 9);
-    const key = diaryKey(school.students[c][0], weekStart(week).toISOString().slice(0, 10));
-    await check(diary as DocumentProjector, key, school.groups[c].map((g) => journalStream(g, school.periods[period])));
+    for (const group of school.groups[c].slice(0, 2)) {
+      const key = diaryKey(school.students[c][0], weekStart(week).toISOString().slice(0, 10), group);
+      await check(diary as DocumentProjector, key, [journalStream(group, school.periods[period])]);
+    }
   }
-  return problems.length === 0 ? `${grids}; 8 docs == foldDocuments(sources, ledger)` : `FAIL: differ from the fold: ${problems.join(', ')}`;
+  return problems.length === 0 ? `${grids}; 10 docs == foldDocuments(sources, ledger)` : `FAIL: differ from the fold: ${problems.join(', ')}`;
 }
 
 /** The event store the runner is handed: the real one, with the reads a re-fold makes counted. */

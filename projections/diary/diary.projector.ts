@@ -3,7 +3,12 @@ import type { JournalEvent } from '../../src/journal/domain/journal.decider';
 import { DocumentProjector } from '../projector';
 import { JOURNAL_EVENT_TYPES } from '../journal-grid/journal-grid.projector';
 
-/** One student's diary for one week (Monday first), keyed `studentId:monday`. */
+/**
+ * One student's diary for one week (Monday first) as one group's journal (or the class teacher's
+ * day marks) shows it, keyed `studentId:monday:part`; the week is the merge of its parts
+ * (`mergeDiaryWeek`). Kept apart so that voiding one teacher folds again only that teacher's
+ * groups' parts, from their own journals, not every subject of the week.
+ */
 export interface DiaryWeekDoc {
   studentId: string;
   weekOf: string;
@@ -26,15 +31,36 @@ export interface DiaryWeekDoc {
   dailyAbsences: Record<string, string>;
 }
 
-/** Monday of the week a date falls in. */
+const mondays = new Map<string, string>();
+
+/** Monday of the week a date falls in (remembered: every diary event asks, re-folds ask thousands of times). */
 export function mondayOf(date: string): string {
+  const known = mondays.get(date);
+  if (known) return known;
   const [y, m, d] = date.split('-').map(Number);
   const day = new Date(Date.UTC(y, m - 1, d));
   const shift = (day.getUTCDay() + 6) % 7;
-  return new Date(Date.UTC(y, m - 1, d - shift)).toISOString().slice(0, 10);
+  const monday = new Date(Date.UTC(y, m - 1, d - shift)).toISOString().slice(0, 10);
+  if (mondays.size > 10_000) mondays.clear();
+  mondays.set(date, monday);
+  return monday;
 }
 
-export const diaryKey = (studentId: string, date: string) => `${studentId}:${mondayOf(date)}`;
+/** The part of a week one group's journal gives (`part` = groupId), or the day marks of a class (`dayPart`). */
+export const diaryKey = (studentId: string, date: string, part: string) => `${studentId}:${mondayOf(date)}:${part}`;
+export const dayPart = (classId: string) => `day-${classId}`;
+
+/** A week as the diary shows it: its parts together. */
+export function mergeDiaryWeek(studentId: string, weekOf: string, parts: readonly (DiaryWeekDoc | undefined)[]): DiaryWeekDoc | undefined {
+  const present = parts.filter((p): p is DiaryWeekDoc => !!p);
+  if (present.length === 0) return undefined;
+  return {
+    studentId,
+    weekOf,
+    lessons: Object.assign({}, ...present.map((p) => p.lessons)),
+    dailyAbsences: Object.assign({}, ...present.map((p) => p.dailyAbsences)),
+  };
+}
 
 export interface DailyAbsenceRecorded {
   type: 'DailyAbsenceRecorded';
@@ -45,16 +71,15 @@ function keysOf(stored: StoredEvent): string[] {
   const event = stored as unknown as JournalEvent | DailyAbsenceRecorded;
   switch (event.type) {
     case 'LessonRecorded':
-      return event.data.studentIds.map((id) => diaryKey(id, event.data.date));
     case 'LessonCorrected':
-      return event.data.studentIds.map((id) => diaryKey(id, event.data.date));
+      return event.data.studentIds.map((id) => diaryKey(id, event.data.date, event.data.groupId));
     case 'MarkRecorded':
     case 'MarkCorrected':
     case 'AttendanceRecorded':
     case 'AttendanceCorrected':
-      return [diaryKey(event.data.studentId, event.data.lessonDate)];
+      return [diaryKey(event.data.studentId, event.data.lessonDate, event.data.groupId)];
     case 'DailyAbsenceRecorded':
-      return [diaryKey(event.data.studentId, event.data.date)];
+      return [diaryKey(event.data.studentId, event.data.date, dayPart(event.data.classId))];
     default:
       return [];
   }
@@ -104,7 +129,8 @@ export function evolveDiary(current: DiaryWeekDoc | null, stored: StoredEvent, k
 
 export const diary: DocumentProjector<DiaryWeekDoc> = {
   name: 'diary',
-  version: 1,
+  // 2: a week kept in parts, one per group (and one for day marks).
+  version: 2,
   handles: [...JOURNAL_EVENT_TYPES, 'DailyAbsenceRecorded'],
   keys: keysOf,
   evolve: evolveDiary,

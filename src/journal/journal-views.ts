@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import canonicalize from 'canonicalize';
-import { DiaryWeekDoc, diary, diaryKey, mondayOf } from '../../projections/diary/diary.projector';
+import { dayPart, DiaryWeekDoc, diary, diaryKey, mergeDiaryWeek, mondayOf } from '../../projections/diary/diary.projector';
 import { ProjectionRunner } from '../../projections/projection-runner';
 import { gridKey, journalGrid, JournalGridDoc } from '../../projections/journal-grid/journal-grid.projector';
 import { foldDocuments } from '../../projections/projector';
@@ -86,7 +86,7 @@ export class JournalViews {
     if (!school.periods[periodId]) throw notFound('period');
     const key = gridKey(groupId, periodId);
     if (asOf) return (await this.gridAsOf(school, groupId, periodId, asOf)).view;
-    return (await this.current(this.grids, 'journal-grid', key, school, (doc: JournalGridDoc | undefined) => this.buildGrid(school, groupId, periodId, doc))).view;
+    return (await this.current(this.grids, 'journal-grid', key, [key], school, ([doc]: (JournalGridDoc | undefined)[]) => this.buildGrid(school, groupId, periodId, doc))).view;
   }
 
   /** The grid as the JSON API.md gives, serialised once per built grid. */
@@ -130,28 +130,42 @@ export class JournalViews {
   }
 
   /**
-   * The view built from the current stored document: the kept one while the runner has not moved
-   * since it was checked, or while the document's position and the school's state are unchanged.
+   * The view built from the current stored documents: the kept one while the runner has not moved
+   * since it was checked, or while the documents' positions and the school's state are unchanged.
+   * One round trip; a document itself only comes back when its position moved.
    */
-  private async current<Doc, View>(kept: BuiltViews<View>, projection: string, key: string, school: SchoolState, build: (doc: Doc | undefined) => View): Promise<Built<View>> {
+  private async current<Doc, View>(
+    kept: BuiltViews<View>,
+    projection: string,
+    cacheKey: string,
+    keys: readonly string[],
+    school: SchoolState,
+    build: (docs: (Doc | undefined)[]) => View,
+  ): Promise<Built<View>> {
     const checkedAt = formatPosition(this.runner.position());
-    const cached = kept.get(key);
+    const cached = kept.get(cacheKey);
     if (cached && cached.school === school && cached.checkedAt === checkedAt) return cached;
-    // One round trip; the document itself only comes back when its position moved.
-    const { rows } = await this.database.pool.query<{ position: string; doc: Doc | null }>(
-      `SELECT position, CASE WHEN position = $3 THEN NULL ELSE doc END AS doc FROM view_document WHERE projection = $1 AND key = $2`,
-      [projection, key, cached?.position ?? ''],
+    const cachedDocs = (cached?.doc ?? {}) as Record<string, { position: string; doc: Doc }>;
+    const { rows } = await this.database.pool.query<{ key: string; position: string; doc: Doc | null }>(
+      `SELECT v.key, v.position, CASE WHEN v.position = c.position THEN NULL ELSE v.doc END AS doc
+         FROM view_document v LEFT JOIN unnest($2::text[], $3::text[]) AS c(key, position) ON c.key = v.key
+        WHERE v.projection = $1 AND v.key = ANY($2::text[])`,
+      [projection, keys, keys.map((key) => cachedDocs[key]?.position ?? '')],
     );
-    const position = rows[0]?.position ?? 'none';
-    const unchanged = cached !== undefined && cached.position === position;
-    const entry: Built<View> =
-      unchanged && cached.school === school
-        ? { ...cached, checkedAt }
-        : (() => {
-            const doc = unchanged ? (cached.doc as Doc | undefined) : (rows[0]?.doc ?? undefined);
-            return { position, school, checkedAt, doc, view: build(doc) };
-          })();
-    kept.set(key, entry);
+    const byKey = new Map(rows.map((row) => [row.key, row]));
+    const position = keys.map((key) => byKey.get(key)?.position ?? 'none').join(',');
+    if (cached && cached.position === position) {
+      const entry = cached.school === school ? { ...cached, checkedAt } : { ...cached, school, checkedAt, body: undefined, view: build(keys.map((key) => cachedDocs[key]?.doc)) };
+      kept.set(cacheKey, entry);
+      return entry;
+    }
+    const docs: Record<string, { position: string; doc: Doc }> = {};
+    for (const key of keys) {
+      const row = byKey.get(key);
+      if (row) docs[key] = { position: row.position, doc: row.doc ?? cachedDocs[key].doc };
+    }
+    const entry: Built<View> = { position, school, checkedAt, doc: docs, view: build(keys.map((key) => docs[key]?.doc)) };
+    kept.set(cacheKey, entry);
     return entry;
   }
 
@@ -204,9 +218,13 @@ export class JournalViews {
   private async diaryEntry(school: SchoolState, studentId: string, weekOf: string, asOf?: Date): Promise<Pick<Built<Diary>, 'view' | 'body'>> {
     if (!school.students[studentId]) throw notFound('student');
     const monday = mondayOf(weekOf);
-    const key = diaryKey(studentId, monday);
-    if (asOf) return { view: this.buildDiary(school, studentId, monday, foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf), undefined, this.ledgerAsOf(asOf)).get(key)) };
-    return this.current(this.diaries, 'diary', key, school, (doc: DiaryWeekDoc | undefined) => this.buildDiary(school, studentId, monday, doc));
+    const keys = this.diaryParts(school, studentId).map((part) => diaryKey(studentId, monday, part));
+    const week = (parts: (DiaryWeekDoc | undefined)[]) => this.buildDiary(school, studentId, monday, mergeDiaryWeek(studentId, monday, parts));
+    if (asOf) {
+      const docs = foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf), undefined, this.ledgerAsOf(asOf));
+      return { view: week(keys.map((key) => docs.get(key))) };
+    }
+    return this.current(this.diaries, 'diary', `${studentId}:${monday}`, keys, school, week);
   }
 
   private buildDiary(school: SchoolState, studentId: string, monday: string, doc: DiaryWeekDoc | undefined) {
@@ -234,6 +252,13 @@ export class JournalViews {
       days,
       version: diaryVersion(days),
     };
+  }
+
+  /** The parts a student's diary week is kept in: their classes' groups (and fixed groups they are in), and their classes' day marks. */
+  private diaryParts(school: SchoolState, studentId: string): string[] {
+    const classes = classesOfStudent(school, studentId);
+    const groups = Object.values(school.groups).filter((g) => classes.includes(g.classId) || g.studentIds?.includes(studentId));
+    return [...groups.map((g) => g.groupId), ...classes.map(dayPart)];
   }
 
   /** Every stream a week of a student's diary can draw on: the journals of their classes' groups, and day absences. */
