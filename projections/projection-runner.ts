@@ -54,6 +54,12 @@ export class ProjectionRunner {
     return this.seenFacts;
   }
 
+  /** The voids known at a moment: the facts recorded by then (API.md `asOf`: later voids not applied). */
+  ledgerAsOf(moment: Date): VoidingLedger {
+    const upTo = moment.toISOString();
+    return foldLedger(this.seenFacts.filter((fact) => fact.recordedAt <= upTo));
+  }
+
   /** What is void as far as the views have read the log. */
   ledger(): VoidingLedger {
     return foldLedger(this.seenFacts);

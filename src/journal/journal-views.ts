@@ -5,7 +5,7 @@ import { dayPart, DiaryWeekDoc, diary, diaryKey, mergeDiaryWeek, mondayOf } from
 import { ProjectionRunner } from '../../projections/projection-runner';
 import { gridKey, journalGrid, JournalGridDoc } from '../../projections/journal-grid/journal-grid.projector';
 import { foldDocuments } from '../../projections/projector';
-import { foldLedger, isVoid, VoidingLedger } from '../security/domain/voiding';
+import { isVoid } from '../security/domain/voiding';
 import { notFound } from '../common/domain-error';
 import { Database, DATABASE } from '../database/database';
 import { StoredEvent } from '../event-store/envelope';
@@ -114,7 +114,7 @@ export class JournalViews {
     // Recorded times follow stream order unless two processes' clocks disagree: then fold the exact set, no snapshots.
     const prefix = all.slice(included).every((event) => event.recordedAt > moment);
     // Snapshots fold every event; with voids known at the moment among them, fold the exact set under that ledger.
-    const ledger = this.ledgerAsOf(asOf);
+    const ledger = this.runner.ledgerAsOf(asOf);
     const voids = all.slice(0, included).some((event) => isVoid(ledger, event));
     if (!prefix || voids) {
       const doc = foldDocuments(journalGrid, all.filter((event) => event.recordedAt <= moment), undefined, ledger).get(key);
@@ -221,7 +221,7 @@ export class JournalViews {
     const keys = this.diaryParts(school, studentId).map((part) => diaryKey(studentId, monday, part));
     const week = (parts: (DiaryWeekDoc | undefined)[]) => this.buildDiary(school, studentId, monday, mergeDiaryWeek(studentId, monday, parts));
     if (asOf) {
-      const docs = foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf), undefined, this.ledgerAsOf(asOf));
+      const docs = foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf), undefined, this.runner.ledgerAsOf(asOf));
       return { view: week(keys.map((key) => docs.get(key))) };
     }
     return this.current(this.diaries, 'diary', `${studentId}:${monday}`, keys, school, week);
@@ -274,11 +274,6 @@ export class JournalViews {
     return streams;
   }
 
-  /** The voids known at the moment: the voiding facts recorded by then (API.md `asOf`). */
-  private ledgerAsOf(asOf: Date): VoidingLedger {
-    const moment = asOf.toISOString();
-    return foldLedger(this.runner.facts().filter((fact) => fact.recordedAt <= moment));
-  }
 
   /** The events of these streams recorded at or before the moment, in global order. */
   private async eventsUpTo(streams: string[], asOf: Date): Promise<StoredEvent[]> {

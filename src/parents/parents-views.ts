@@ -16,7 +16,7 @@ import { diaryVersion, JournalViews } from '../journal/journal-views';
 import { classOn, classRoster, SchoolState } from '../school/domain/school.decider';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
 import { accountDecider, accountStream } from '../accounts/domain/account.decider';
-import { foldLedger, ledgerOfAccounts, voidedBy, VoidingLedger } from '../security/domain/voiding';
+import { ledgerOfAccounts, voidedBy, VoidingLedger } from '../security/domain/voiding';
 import { acknowledgementsStream } from './domain/acknowledgement.decider';
 import { ConsentEnvelope, consentDecider, consentStream } from './domain/consent.decider';
 
@@ -123,7 +123,7 @@ export class ParentsViews {
   private async acknowledgementDocs(studentIds: string[], asOf?: Date): Promise<Map<string, AcknowledgementsDoc>> {
     if (asOf) {
       const events = upTo((await Promise.all(studentIds.map((id) => this.store.readStream(acknowledgementsStream(id))))).flat(), asOf);
-      return foldDocuments(acknowledgements, events.sort((a, b) => comparePositions(a.position, b.position)), new Map(), this.ledgerAt(asOf));
+      return foldDocuments(acknowledgements, events.sort((a, b) => comparePositions(a.position, b.position)), new Map(), this.runner.ledgerAsOf(asOf));
     }
     if (studentIds.length === 0) return new Map();
     const rows = await this.database.dataSource.getRepository(ViewDocument).findBy({ projection: acknowledgements.name, key: In(studentIds) });
@@ -137,7 +137,7 @@ export class ParentsViews {
    */
   private async consentOf(parentId: string, studentId: string, asOf?: Date) {
     const events = upTo(await this.store.readStream(consentStream(parentId, studentId)), asOf);
-    const ledger = asOf ? this.ledgerAt(asOf) : await this.ledgerOf([...new Set(events.map((e) => e.actor.accountId))]);
+    const ledger = asOf ? this.runner.ledgerAsOf(asOf) : await this.ledgerOf([...new Set(events.map((e) => e.actor.accountId))]);
     const counting = events.filter((event) => voidedBy(ledger, event) === null);
     const state = counting.reduce((folded, event) => consentDecider.evolve(folded, event as unknown as ConsentEnvelope), consentDecider.initialState());
     const history = events.map((e) => ({ eventId: e.eventId, type: e.type, form: (e.data as { form: string }).form, at: e.recordedAt, by: e.actor.accountId, void: !counting.includes(e) }));
@@ -150,11 +150,6 @@ export class ParentsViews {
     return ledgerOfAccounts(accounts);
   }
 
-  /** The voids known at the moment: the voiding facts recorded by then (as JournalViews does). */
-  private ledgerAt(asOf: Date): VoidingLedger {
-    const moment = asOf.toISOString();
-    return foldLedger(this.runner.facts().filter((fact) => fact.recordedAt <= moment));
-  }
 
   /**
    * The paper extract (выписка, seed 000) for one student and a date range: what a printout

@@ -19,7 +19,7 @@ import { comparePositions, formatPosition, parsePosition } from '../event-store/
 import { journalStream } from '../journal/domain/journal.decider';
 import { SchoolState } from '../school/domain/school.decider';
 import { reviewOf, voidedOperations } from './domain/incident-review';
-import { foldLedger, isVoidingEvent, ledgerOfAccounts, voidedBy, VOIDING_EVENT_TYPES, VoidingLedger } from './domain/voiding';
+import { isVoidingEvent, ledgerOfAccounts, voidedBy, VOIDING_EVENT_TYPES, VoidingLedger } from './domain/voiding';
 
 export interface Page {
   limit?: number;
@@ -114,7 +114,7 @@ export class SecurityViews {
     if (asOf) {
       const events = (await Promise.all(journals.map((j) => this.store.readStream(journalStream(j.groupId, j.periodId))))).flat().filter(upTo(asOf));
       events.sort((a, b) => comparePositions(a.position, b.position));
-      docs = [...foldDocuments(correctionsAudit, events, undefined, this.ledgerAsOf(asOf)).values()];
+      docs = [...foldDocuments(correctionsAudit, events, undefined, this.runner.ledgerAsOf(asOf)).values()];
     } else {
       const keys = journals.map((j) => gridKey(j.groupId, j.periodId));
       const rows = keys.length === 0 ? [] : await this.database.dataSource.getRepository(ViewDocument).findBy({ projection: 'corrections-audit', key: In(keys) });
@@ -176,7 +176,7 @@ export class SecurityViews {
       after,
       limit: limit + 1,
     });
-    const ledger = asOf ? this.ledgerAsOf(asOf) : this.runner.ledger();
+    const ledger = asOf ? this.runner.ledgerAsOf(asOf) : this.runner.ledger();
     const items = await Promise.all(found.slice(0, limit).map((e) => this.logItem(e, ledger, true)));
     const nextCursor = found.length > limit ? Buffer.from(formatPosition(found[limit - 1].position)).toString('base64url') : null;
     return { items, nextCursor };
@@ -190,10 +190,6 @@ export class SecurityViews {
     return raw ? { ...common, stream: e.stream, position: e.globalPosition } : common;
   }
 
-  /** The voids known at a moment: the facts recorded by then (API.md `asOf`). */
-  private ledgerAsOf(asOf: Date): VoidingLedger {
-    return foldLedger(this.runner.facts().filter(upTo(asOf)));
-  }
 
 
   private async accountAsOf(accountId: string, asOf: Date | undefined): Promise<AccountState> {
