@@ -49,11 +49,6 @@ export class ProjectionRunner {
     if (names.size !== this.projectors.length) throw new Error('two projectors share a name');
   }
 
-  /** The voiding facts the views have read, in log order. */
-  facts(): readonly StoredFact[] {
-    return this.seenFacts;
-  }
-
   /** The voids known at a moment: the facts recorded by then (API.md `asOf`: later voids not applied). */
   ledgerAsOf(moment: Date): VoidingLedger {
     const upTo = moment.toISOString();

@@ -67,7 +67,7 @@ export function projectBatch(
   return ledger;
 }
 
-/** Keys an event, per batch, names in every document — computed once per stream. */
+/** The keys of the documents these events touch, for one projector. */
 export function keysOfBatch(projector: DocumentProjector, events: readonly StoredEvent[]): Set<string> {
   const keys = new Set<string>();
   for (const event of events) if (handlesEvent(projector, event.type)) for (const key of projector.keys(event)) keys.add(key);

@@ -14,9 +14,8 @@ import { comparePositions } from '../event-store/position';
 import { addDays } from '../journal/domain/deadlines';
 import { diaryVersion, JournalViews } from '../journal/journal-views';
 import { classOn, classRoster, SchoolState } from '../school/domain/school.decider';
-import { EventSourcedRepository } from '../event-store/event-sourced-repository';
-import { accountDecider, accountStream } from '../accounts/domain/account.decider';
-import { ledgerOfAccounts, voidedBy, VoidingLedger } from '../security/domain/voiding';
+import { voidedBy } from '../security/domain/voiding';
+import { VoidingFilter } from '../security/voiding-filter';
 import { acknowledgementsStream } from './domain/acknowledgement.decider';
 import { ConsentEnvelope, consentDecider, consentStream } from './domain/consent.decider';
 
@@ -37,7 +36,7 @@ export class ParentsViews {
     private readonly journal: JournalViews,
     private readonly accounts: AccountDirectory,
     private readonly runner: ProjectionRunner,
-    private readonly repository: EventSourcedRepository,
+    private readonly voiding: VoidingFilter,
   ) {}
 
   /** Students of the class on `date` with their names, in name order. */
@@ -137,18 +136,13 @@ export class ParentsViews {
    */
   private async consentOf(parentId: string, studentId: string, asOf?: Date) {
     const events = upTo(await this.store.readStream(consentStream(parentId, studentId)), asOf);
-    const ledger = asOf ? this.runner.ledgerAsOf(asOf) : await this.ledgerOf([...new Set(events.map((e) => e.actor.accountId))]);
+    const ledger = asOf ? this.runner.ledgerAsOf(asOf) : await this.voiding.ledgerOf([...new Set(events.map((e) => e.actor.accountId))]);
     const counting = events.filter((event) => voidedBy(ledger, event) === null);
     const state = counting.reduce((folded, event) => consentDecider.evolve(folded, event as unknown as ConsentEnvelope), consentDecider.initialState());
     const history = events.map((e) => ({ eventId: e.eventId, type: e.type, form: (e.data as { form: string }).form, at: e.recordedAt, by: e.actor.accountId, void: !counting.includes(e) }));
     return { status: state.status, form: state.form, history };
   }
 
-  /** The incidents of these accounts, from their own streams (never behind a report). */
-  private async ledgerOf(accountIds: string[]): Promise<VoidingLedger> {
-    const accounts = await Promise.all(accountIds.map(async (id) => ({ ...(await this.repository.load(accountStream(id), accountDecider)).state, accountId: id })));
-    return ledgerOfAccounts(accounts);
-  }
 
 
   /**

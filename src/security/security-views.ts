@@ -19,7 +19,7 @@ import { comparePositions, formatPosition, parsePosition } from '../event-store/
 import { journalStream } from '../journal/domain/journal.decider';
 import { SchoolState } from '../school/domain/school.decider';
 import { reviewOf, voidedOperations } from './domain/incident-review';
-import { isVoidingEvent, ledgerOfAccounts, voidedBy, VOIDING_EVENT_TYPES, VoidingLedger } from './domain/voiding';
+import { heldBy, ledgerOfAccounts, VOIDING_EVENT_TYPES, VoidingLedger } from './domain/voiding';
 
 export interface Page {
   limit?: number;
@@ -151,7 +151,7 @@ export class SecurityViews {
     const ledger = ledgerOfAccounts(accounts);
     const ownIds = new Set(own.map((e) => e.eventId));
     // The incidents' own events that concern these operations: the report that voids them, the reinstatements.
-    const incidentIds = new Set(own.map((e) => voidedBy({ ...ledger, reinstated: {} }, e)).filter((id): id is string => id !== null));
+    const incidentIds = new Set(own.map((e) => heldBy(ledger, e)).filter((id): id is string => id !== null));
     const accountEvents = (await Promise.all(accounts.filter((a) => Object.keys(a.incidents).length > 0).map((a) => this.store.readStream(accountStream(a.accountId))))).flat().filter(upTo(asOf));
     const related = accountEvents.filter((e) => {
       const d = e.data as { incidentId?: string; eventId?: string };
@@ -183,7 +183,7 @@ export class SecurityViews {
   }
 
   private async logItem(e: StoredEvent, ledger: VoidingLedger, raw: boolean) {
-    const incident = isVoidingEvent(e.type) ? null : voidedBy({ ...ledger, reinstated: {} }, e);
+    const incident = heldBy(ledger, e);
     const reinstated = incident !== null && ledger.reinstated[e.eventId] !== undefined;
     const actor = { accountId: e.actor.accountId, fullName: await this.fullName(e.actor.accountId), role: e.actor.role };
     const common = { eventId: e.eventId, type: e.type, recordedAt: e.recordedAt, actor, data: e.data, void: incident !== null && !reinstated, voidedBy: incident, reinstated };

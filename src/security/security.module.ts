@@ -10,5 +10,6 @@ import { VoidingFilter } from './voiding-filter';
   imports: [AccountsModule],
   controllers: [SecurityController],
   providers: [SecurityViews, VoidingFilter, ...SECURITY_HANDLERS],
+  exports: [VoidingFilter],
 })
 export class SecurityModule {}

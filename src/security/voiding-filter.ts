@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { accountDecider, accountStream } from '../accounts/domain/account.decider';
 import { EventSourcedRepository, OperationFilter } from '../event-store/event-sourced-repository';
-import { isVoid, ledgerOfAccounts } from './domain/voiding';
+import { isVoid, ledgerOfAccounts, VoidingLedger } from './domain/voiding';
 
 /**
  * Decisions see the journal as the views do: without void operations (a void lock does not keep a
@@ -16,9 +16,14 @@ export class VoidingFilter implements OperationFilter, OnModuleInit {
     this.repository.useFilter(this);
   }
 
-  async countsFor(accountIds: readonly string[]) {
+  /** The incidents of these accounts, from their own streams: never behind a report. */
+  async ledgerOf(accountIds: readonly string[]): Promise<VoidingLedger> {
     const accounts = await Promise.all(accountIds.map(async (id) => (await this.repository.load(accountStream(id), accountDecider)).state));
-    const ledger = ledgerOfAccounts(accounts.map((a, i) => ({ ...a, accountId: accountIds[i] })));
+    return ledgerOfAccounts(accounts.map((a, i) => ({ ...a, accountId: accountIds[i] })));
+  }
+
+  async countsFor(accountIds: readonly string[]) {
+    const ledger = await this.ledgerOf(accountIds);
     return { fingerprint: JSON.stringify(ledger), counts: (event: Parameters<typeof isVoid>[1]) => !isVoid(ledger, event) };
   }
 }

@@ -84,6 +84,9 @@ export function windowsHolding(ledger: VoidingLedger, event: Voidable): Incident
   return windows.filter((w) => w.from <= event.recordedAt && (w.closedAt === null || event.recordedAt < w.closedAt));
 }
 
+/** The incident whose window holds the event, reinstated or not (provenance and audits show both). */
+export const heldBy = (ledger: VoidingLedger, event: Voidable): string | null => windowsHolding(ledger, event)[0]?.incidentId ?? null;
+
 /** The incident that voids the event, or null when it counts. */
 export function voidedBy(ledger: VoidingLedger, event: Voidable): string | null {
   const windows = windowsHolding(ledger, event);
