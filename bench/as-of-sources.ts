@@ -1,4 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import canonicalize from 'canonicalize';
 import { evolveGrid, gridKey, journalGrid, JournalGridDoc } from '../projections/journal-grid/journal-grid.projector';
 import { foldDocuments } from '../projections/projector';
@@ -143,7 +143,7 @@ async function measure(seconds: number, workers: number, moments: readonly Date[
   return { calls: latencies.length, perSecond: latencies.length / seconds, ...latencySummary(latencies) };
 }
 
-export async function compareAsOfSources(app: NestExpressApplication, ids: { schoolId: string; groupId: string; periodId: string }, moments: readonly Date[], seconds: number, note: (message: string) => void): Promise<Row[]> {
+export async function compareAsOfSources(app: NestFastifyApplication, ids: { schoolId: string; groupId: string; periodId: string }, moments: readonly Date[], seconds: number, note: (message: string) => void): Promise<Row[]> {
   const database = app.get<Database>(DATABASE);
   const store = app.get<EventStore>(EVENT_STORE);
   const views = app.get(JournalViews);

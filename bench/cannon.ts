@@ -10,6 +10,8 @@ interface CannonArgs {
   origin: string;
   paths: string[];
   token: string;
+  /** More request headers (e.g. a browser's Accept-Encoding). */
+  headers?: Record<string, string>;
   connections: number;
   seconds: number;
 }
@@ -20,7 +22,7 @@ autocannon(
     url: args.origin,
     connections: args.connections,
     duration: args.seconds,
-    headers: { authorization: `Bearer ${args.token}` },
+    headers: { authorization: `Bearer ${args.token}`, ...args.headers },
     requests: args.paths.map((path) => ({ method: 'GET' as const, path })),
   },
   (error, result) => {

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { constants, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config/app-config';
 import { BenchContext, Section } from './context';
@@ -23,10 +26,10 @@ interface Cannon {
 }
 
 /** autocannon in its own process (bench/cannon.ts), so it does not take the server's core; each connection goes through `paths` in turn. */
-function cannon(origin: string, paths: string[], token: string, seconds: number): Promise<Cannon> {
+function cannon(origin: string, paths: string[], token: string, seconds: number, headers: Record<string, string>): Promise<Cannon> {
   const script = join(__dirname, 'cannon.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, JSON.stringify({ origin, paths, token, connections: CONNECTIONS, seconds })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script, JSON.stringify({ origin, paths, token, headers, connections: CONNECTIONS, seconds })], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.on('error', reject);
@@ -55,6 +58,18 @@ async function call(base: string, method: string, path: string, token: string | 
   const json = (await response.json()) as Answer;
   if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
   return json;
+}
+
+/** A bare node:http server answering every request with the grid's gzipped bytes: the client's own floor. */
+async function bareServer(base: string, grid: string, token: string): Promise<{ server: Server; origin: string }> {
+  const response = await fetch(`${base}${grid}`, { headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'identity' } });
+  const body = gzipSync(Buffer.from(await response.arrayBuffer()), { level: constants.Z_BEST_SPEED });
+  const server = createServer((_request, reply) => {
+    reply.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-encoding': 'gzip', 'content-length': body.length });
+    reply.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 /** A class of 30 with a 60-lesson maths journal, every student marked on every lesson. */
@@ -108,7 +123,7 @@ export const httpReadsSection: Section = {
       return [];
     }
     const target = await ctx.createPostgresDatabase();
-    let app: NestExpressApplication | undefined;
+    let app: NestFastifyApplication | undefined;
     try {
       app = await createApp(loadConfig({ DATABASE_URL: target.url, ADMIN_PASSWORD, LOG_LEVEL: 'silent', DB_POOL_SIZE: '10' }));
       await app.listen(0, '127.0.0.1');
@@ -117,37 +132,48 @@ export const httpReadsSection: Section = {
       await call(base, 'GET', `${j.s}/groups/${j.group}/journal?periodId=${j.period}&atLeast=${j.position}`, j.teacher.token);
       const asOf = new Date().toISOString();
       const grid = `/api/v1${j.s}/groups/${j.group}/journal?periodId=${j.period}`;
-      const runs: [string, string[], string, number | null][] = [
-        ['GET /auth/me (reference: auth + one account read)', ['/api/v1/auth/me'], j.teacher.token, null],
-        [`GET journal ${STUDENTS} students × ${LESSONS} lessons`, [grid], j.teacher.token, 20],
-        ['GET diary (one student, one week)', [`/api/v1${j.s}/students/${j.student}/diary?weekOf=2026-09-07`], j.deputy.token, 10],
-        ['GET journal ?asOf, one moment (after the last mark)', [`${grid}&asOf=${asOf}`], j.teacher.token, null],
-        [`GET journal ?asOf, ${j.moments.length} moments in turn`, j.moments.map((moment) => `${grid}&asOf=${moment}`), j.teacher.token, null],
+      // What a browser sends: the built views go gzipped, compressed once per view version (src/common/json-body.ts).
+      const browser = { 'accept-encoding': 'gzip, deflate, br' };
+      const identity = { 'accept-encoding': 'identity' };
+      const floor = await bareServer(base, grid, j.teacher.token);
+      const runs: [string, string, string[], string, Record<string, string>, number | null][] = [
+        ['GET /auth/me (reference: auth + one account read)', base, ['/api/v1/auth/me'], j.teacher.token, identity, null],
+        [`GET journal ${STUDENTS} students × ${LESSONS} lessons, as a browser asks (gzip)`, base, [grid], j.teacher.token, browser, 20],
+        [`GET journal ${STUDENTS} students × ${LESSONS} lessons, uncompressed`, base, [grid], j.teacher.token, identity, null],
+        [`reference: the same gzipped grid bytes from bare node:http (no framework, no auth, no view)`, floor.origin, [grid], j.teacher.token, browser, null],
+        ['GET diary (one student, one week)', base, [`/api/v1${j.s}/students/${j.student}/diary?weekOf=2026-09-07`], j.deputy.token, browser, 10],
+        ['GET journal ?asOf, one moment (after the last mark)', base, [`${grid}&asOf=${asOf}`], j.teacher.token, browser, null],
+        [`GET journal ?asOf, ${j.moments.length} moments in turn`, base, j.moments.map((moment) => `${grid}&asOf=${moment}`), j.teacher.token, browser, null],
       ];
       const rows: Row[] = [];
       let reference: Cannon | undefined;
-      for (const [what, paths, token, goal] of runs) {
-        const seconds = what.includes('asOf') || what.includes('reference') ? Math.max(5, SECONDS / 2) : SECONDS;
-        const r = await cannon(base, paths, token, seconds);
-        reference ??= r;
-        const isReference = r === reference;
-        rows.push({
-          request: what,
-          connections: CONNECTIONS,
-          seconds,
-          requests: r.requests,
-          'req/s': Math.round(r.rps),
-          'p50 ms': r.p50,
-          'p99 ms': r.p99,
-          'req/s vs /auth/me': isReference ? '' : formatRatio(ratio(r.rps, reference.rps)),
-          'p99 vs /auth/me': isReference ? '' : formatRatio(ratio(r.p99, reference.p99)),
-          goal: goal === null ? '' : `p99 < ${goal} ms`,
-          met: goal === null ? '' : r.p99 < goal ? 'yes' : 'no',
-          'non-2xx': r.non2xx,
-        });
+      try {
+        for (const [what, origin, paths, token, headers, goal] of runs) {
+          const seconds = what.includes('asOf') || what.includes('reference') ? Math.max(5, SECONDS / 2) : SECONDS;
+          const r = await cannon(origin, paths, token, seconds, headers);
+          reference ??= r;
+          const isReference = r === reference;
+          rows.push({
+            request: what,
+            connections: CONNECTIONS,
+            seconds,
+            requests: r.requests,
+            'req/s': Math.round(r.rps),
+            'p50 ms': r.p50,
+            'p99 ms': r.p99,
+            'req/s vs /auth/me': isReference ? '' : formatRatio(ratio(r.rps, reference.rps)),
+            'p99 vs /auth/me': isReference ? '' : formatRatio(ratio(r.p99, reference.p99)),
+            goal: goal === null ? '' : `p99 < ${goal} ms`,
+            met: goal === null ? '' : r.p99 < goal ? 'yes' : 'no',
+            'non-2xx': r.non2xx,
+          });
+        }
+      } finally {
+        await new Promise((resolve) => floor.server.close(resolve));
       }
       rows.push(...(await compareAsOfSources(app, { schoolId: j.school, groupId: j.group, periodId: j.period }, j.moments.map((m) => new Date(m)), Math.max(5, SECONDS / 2), (m) => ctx.note(m))));
       ctx.note('reads: server and autocannon share this 2-core machine; autocannon runs in its own process (bench/cannon.ts). Other engineers may be using the machine too: see the interference line.');
+      ctx.note('reads: the bare node:http row sends the grid\'s gzipped bytes with no work at all: what autocannon itself can take in on this machine, the floor for the grid rows.');
       ctx.note('reads: account and school states come from the in-process cache while known fresh (docs/architecture.md, "Freshness of reads"); grid and diary bodies are sent as serialised once while the views have not moved; no writes run during the measurement.');
       return rows;
     } finally {

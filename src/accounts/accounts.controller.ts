@@ -5,7 +5,7 @@ import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import type { Request } from 'express';
+import type { HttpRequest as Request } from '../common/http';
 import { Allow, Authorized, CurrentAccess, Public, str } from '../auth/access';
 import { Principal, TokenClaims } from '../auth/principal';
 import { TOKEN_TTL_SECONDS } from '../auth/strategies';
@@ -16,6 +16,7 @@ import { CorrelationId, WriteAnswer } from '../common/write-answer';
 import { AccountDirectory } from './account-directory';
 import { CreateAccount, CreateSchool, GrantInspector, ReissueCredentials } from './accounts.commands';
 import { CreateAccountDto, CreateSchoolDto, InspectorGrantDto, LoginDto, ReissueCredentialsDto } from './dto/accounts.dto';
+import { WriteRoute } from '../operations/write-route';
 
 /** A malformed login body is a 400 and never counts as a wrong password: checked before passport. */
 @Injectable()
@@ -67,12 +68,14 @@ export class AccountsController {
   }
 
   @Post('schools')
+  @WriteRoute()
   @Allow('school.create')
   createSchool(@Body() body: CreateSchoolDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string): Promise<WriteAnswer> {
     return this.commands.execute(new CreateSchool(issued(access, correlationId, null), body.name, body.timezone ?? 'Europe/Moscow'));
   }
 
   @Post('schools/:schoolId/accounts')
+  @WriteRoute()
   @Allow('account.create', (request) => ({ roles: Array.isArray(request.body?.roles) ? request.body.roles : undefined }))
   createAccount(
     @Param('schoolId') schoolId: string,
@@ -84,6 +87,7 @@ export class AccountsController {
   }
 
   @Post('schools/:schoolId/inspector-grants')
+  @WriteRoute()
   @Allow('inspector.grant')
   grantInspector(@Param('schoolId') schoolId: string, @Body() body: InspectorGrantDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     return this.commands.execute(new GrantInspector(issued(access, correlationId, schoolId), body.accountId));
@@ -98,6 +102,7 @@ export class AccountsController {
   }
 
   @Post('schools/:schoolId/accounts/:accountId/credentials')
+  @WriteRoute()
   @Allow('account.reissue')
   reissue(
     @Param('schoolId') schoolId: string,

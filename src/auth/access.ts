@@ -1,7 +1,7 @@
 import { CallHandler, createParamDecorator, ExecutionContext, Inject, Injectable, Logger, NestInterceptor, SetMetadata } from '@nestjs/common';
 import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
 import { DomainError } from '../common/domain-error';
-import type { Request } from 'express';
+import { HttpRequest as Request, pathOf, routeOf } from '../common/http';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError } from '../common/app-error';
 import { Actor } from '../event-store/envelope';
@@ -90,7 +90,7 @@ export class AccessService {
   }
 
   async recordDenial(request: Request, principal: Principal, action: Action | string, reason: string, targetSchoolId: string | undefined): Promise<void> {
-    const route = `${request.method} ${(request.route as { path?: string } | undefined)?.path ?? request.path}`;
+    const route = `${request.method} ${routeOf(request) ?? pathOf(request)}`;
     this.logger.warn({ accountId: principal.accountId, action, route, reason }, 'access denied');
     try {
       await this.store.append(

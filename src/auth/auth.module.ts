@@ -1,10 +1,10 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database, DATABASE } from '../database/database';
-import { AccessService, DomainDenialRecorder } from './access';
+import { AccessService } from './access';
 import { CredentialVault } from './credential-vault';
 import { AccessGuard, TokenGuard } from './guards';
 import { LoginThrottle } from './login-throttle';
@@ -44,7 +44,6 @@ class SigningKeyModule {}
     LocalStrategy,
     { provide: APP_GUARD, useClass: TokenGuard },
     { provide: APP_GUARD, useClass: AccessGuard },
-    { provide: APP_INTERCEPTOR, useClass: DomainDenialRecorder },
   ],
   exports: [CredentialVault, AccessService, JwtModule, SigningKeyModule],
 })

@@ -1,24 +1,33 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import type { Request } from 'express';
+import { HttpRequest, pathOf } from '../common/http';
 import { AppError, validationFailed } from '../common/app-error';
 import { ACCESS_RULE, AccessRule, AccessService, PUBLIC_ROUTE } from './access';
+import { Principal } from './principal';
+import { JwtStrategy } from './strategies';
 
 const unauthenticated = () => new AppError(401, 'UNAUTHENTICATED', 'Sign in first: the token is missing, expired, or no longer valid.');
 
 /** Every /api/v1 route needs a valid token unless marked @Public(); the root (health, docs) does not. */
 @Injectable()
 export class TokenGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly strategy: JwtStrategy,
+  ) {
     super();
   }
 
-  override canActivate(context: ExecutionContext) {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]);
-    const request = context.switchToHttp().getRequest<Request>();
-    if (isPublic || !request.path.startsWith('/api/')) return true;
-    return super.canActivate(context);
+    const request = context.switchToHttp().getRequest<HttpRequest & { user?: Principal }>();
+    if (isPublic || !pathOf(request).startsWith('/api/')) return true;
+    // A token passport has verified before skips passport (see VerifiedTokens); the account is checked either way.
+    const claims = this.strategy.verifiedClaims(request);
+    if (!claims) return (await super.canActivate(context)) as boolean;
+    request.user = this.handleRequest(null, await this.strategy.principalFor(request, claims));
+    return true;
   }
 
   override handleRequest<T>(error: unknown, principal: T | false): T {
@@ -39,7 +48,7 @@ export class AccessGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Parameters<AccessService['check']>[0]>();
     const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]);
-    if (isPublic || !request.path.startsWith('/api/')) return true;
+    if (isPublic || !pathOf(request).startsWith('/api/')) return true;
     rejectMalformedIds(request.params ?? {});
     const rule = this.reflector.get<AccessRule | undefined>(ACCESS_RULE, context.getHandler());
     if (!rule) throw new AppError(403, 'FORBIDDEN', 'This route has no access rule, so nobody may use it.');
@@ -51,7 +60,7 @@ export class AccessGuard implements CanActivate {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Path ids are UUIDs (API.md): a malformed one is a 400, before any rule or lookup runs. */
-function rejectMalformedIds(params: Record<string, string | string[]>): void {
+function rejectMalformedIds(params: Record<string, string | undefined>): void {
   const bad = Object.entries(params).filter(([name, value]) => name.endsWith("Id") && (typeof value !== "string" || !UUID.test(value)));
   if (bad.length > 0) throw validationFailed(bad.map(([name]) => ({ field: name, reason: 'must be a UUID' })), 'An id in the path is not valid.');
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { HttpRequest as Request } from '../common/http';
 import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy as JwtPassportStrategy } from 'passport-jwt';
 import { Strategy as LocalPassportStrategy } from 'passport-local';
@@ -11,12 +11,16 @@ import { EventSourcedRepository } from '../event-store/event-sourced-repository'
 import { CredentialVault } from './credential-vault';
 import { LoginThrottle } from './login-throttle';
 import { Principal, TokenClaims } from './principal';
+import { VerifiedTokens } from './verified-tokens';
 
 export const SIGNING_KEY = Symbol('SIGNING_KEY');
 export const TOKEN_TTL_SECONDS = 3600;
 
 /** A GET (or HEAD) without `atLeast`: the only requests that may use a known-fresh cached state. */
 export const isPlainRead = (request: Request): boolean => (request.method === 'GET' || request.method === 'HEAD') && request.query?.atLeast === undefined;
+
+/** passport-jwt's own extractor (so the cache and passport agree on the token); typed for Express, it reads only headers. */
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken() as unknown as (request: Request) => string | null;
 
 export const principalOf = (account: AccountState): Principal => ({
   accountId: account.accountId,
@@ -36,6 +40,9 @@ export const principalOf = (account: AccountState): Principal => ({
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(JwtPassportStrategy, 'jwt') {
+  /** Tokens passport-jwt has verified; TokenGuard answers from it without passport. */
+  readonly verified = new VerifiedTokens();
+
   constructor(
     @Inject(SIGNING_KEY) signingKey: string,
     private readonly repository: EventSourcedRepository,
@@ -51,7 +58,21 @@ export class JwtStrategy extends PassportStrategy(JwtPassportStrategy, 'jwt') {
     });
   }
 
+  /** Called by passport-jwt once the token's signature and expiry are good. */
   async validate(request: Request, claims: TokenClaims): Promise<Principal | false> {
+    const token = bearerToken(request);
+    if (token) this.verified.remember(token, claims);
+    return this.principalFor(request, claims);
+  }
+
+  /** A token verified before, if it is one and has not expired: its claims, without passport. */
+  verifiedClaims(request: Request): TokenClaims | undefined {
+    const token = bearerToken(request);
+    return token ? this.verified.claimsOf(token, Math.floor(Date.now() / 1000)) : undefined;
+  }
+
+  /** The account behind verified claims, if it may still act: active, same credential generation. */
+  async principalFor(request: Request, claims: TokenClaims): Promise<Principal | false> {
     if (typeof claims?.sub !== 'string' || typeof claims.gen !== 'number') return false;
     const stream = accountStream(claims.sub);
     const { state } = isPlainRead(request) ? await this.repository.read(stream, accountDecider) : await this.repository.load(stream, accountDecider);

@@ -1,9 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { HttpReply as Response } from './http';
 import { ConcurrencyError } from '../event-store/event-store.errors';
 import { AppError } from './app-error';
 import { DomainError } from './domain-error';
 import { IdempotentReplay } from '../operations/idempotency.interceptor';
+import { bodyRefusal } from './body-errors';
 
 interface ErrorBody {
   statusCode: number;
@@ -32,15 +33,14 @@ export class ErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     if (exception instanceof IdempotentReplay) {
-      response.status(200).json(exception.response);
+      void response.status(200).send(exception.response);
       return;
     }
     const { body, headers } = this.toAnswer(exception);
     if (body.statusCode >= 500 && body.code === 'INTERNAL') {
       this.logger.error({ err: exception }, 'request failed inside the service');
     }
-    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
-    response.status(body.statusCode).json(body);
+    void response.headers(headers).status(body.statusCode).send(body);
   }
 
   private toAnswer(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
@@ -62,6 +62,8 @@ export class ErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      const refusal = bodyRefusal(status);
+      if (refusal) return this.toAnswer(refusal);
       const code = HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'ERROR');
       const message = status === 404 ? 'There is no such resource.' : exception.message;
       return { body: { statusCode: status, code, message, details: [] }, headers: {} };

@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest as Request } from './http';
 import { v7 as uuidv7 } from 'uuid';
 import { AppendResult } from '../event-store/event-store.port';
 import { formatPosition } from '../event-store/position';

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply as Response, HttpRequest as Request } from '../common/http';
 import { v7 as uuidv7 } from 'uuid';
 import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
 import { validationFailed } from '../common/app-error';
@@ -24,6 +24,7 @@ import {
 } from './dto/journal.dto';
 import { JournalTarget, RecordDailyAbsence, WriteJournal } from './journal.commands';
 import { JournalViews } from './journal-views';
+import { WriteRoute } from '../operations/write-route';
 
 const groupTarget = (request: Request) => ({ groupId: str(request.params.groupId) });
 const asDate = (moment?: string) => (moment ? new Date(moment) : undefined);
@@ -58,6 +59,7 @@ export class JournalController {
   }
 
   @Post('groups/:groupId/lessons')
+  @WriteRoute()
   @Allow('lesson.record', groupTarget)
   recordLesson(@Param('schoolId') schoolId: string, @Param('groupId') groupId: string, @Body() body: RecordLessonDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     const lessonId = uuidv7();
@@ -75,6 +77,7 @@ export class JournalController {
   }
 
   @Post('lessons/:lessonId/corrections')
+  @WriteRoute()
   @Allow('journal.write')
   correctLesson(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: CorrectLessonDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     const command: JournalCommand = { type: 'CorrectLesson', lessonId, field: body.field, value: lessonValue(body.field, body.value), reason: body.reason };
@@ -82,6 +85,7 @@ export class JournalController {
   }
 
   @Post('lessons/:lessonId/marks')
+  @WriteRoute()
   @Allow('journal.write')
   recordMark(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: RecordMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     const markId = uuidv7();
@@ -90,12 +94,14 @@ export class JournalController {
   }
 
   @Post('marks/:markId/corrections')
+  @WriteRoute()
   @Allow('journal.write')
   correctMark(@Param('schoolId') schoolId: string, @Param('markId') markId: string, @Body() body: CorrectMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     return this.write(access, schoolId, correlationId, { entityId: markId }, { type: 'CorrectMark', markId, value: body.value, reason: body.reason }, null, markId);
   }
 
   @Post('lessons/:lessonId/attendance')
+  @WriteRoute()
   @Allow('journal.write')
   recordAttendance(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: RecordAttendanceDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     const attendanceId = uuidv7();
@@ -104,6 +110,7 @@ export class JournalController {
   }
 
   @Post('attendance/:attendanceId/corrections')
+  @WriteRoute()
   @Allow('journal.write')
   correctAttendance(
     @Param('schoolId') schoolId: string,
@@ -116,12 +123,14 @@ export class JournalController {
   }
 
   @Post('classes/:classId/daily-absences')
+  @WriteRoute()
   @Allow('daily-absence.record', (request) => ({ classId: str(request.params.classId) }))
   dailyAbsence(@Param('schoolId') schoolId: string, @Param('classId') classId: string, @Body() body: DailyAbsenceDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     return this.commands.execute(new RecordDailyAbsence(access, schoolId, correlationId, classId, body.date, body.studentId, body.code));
   }
 
   @Post('groups/:groupId/final-marks')
+  @WriteRoute()
   @Allow('final-mark.set', groupTarget)
   finalMark(@Param('schoolId') schoolId: string, @Param('groupId') groupId: string, @Body() body: FinalMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     const command: JournalCommand = { type: 'SetFinalMark', studentId: body.studentId, value: body.value, reason: body.reason ?? null };
@@ -135,6 +144,7 @@ export class JournalController {
   }
 
   @Post('groups/:groupId/periods/:periodId/lock')
+  @WriteRoute()
   @HttpCode(201)
   @Allow('period.lock', groupTarget)
   lock(
@@ -149,6 +159,7 @@ export class JournalController {
   }
 
   @Post('groups/:groupId/periods/:periodId/unlock')
+  @WriteRoute()
   @Allow('period.unlock', groupTarget)
   unlock(
     @Param('schoolId') schoolId: string,
@@ -163,14 +174,14 @@ export class JournalController {
 
   @Get('groups/:groupId/journal')
   @Allow('journal.read', groupTarget)
-  async journal(@Param('groupId') groupId: string, @Query() query: PeriodViewQueryDto, @CurrentAccess() { school }: Authorized, @Res() response: Response) {
+  async journal(@Param('groupId') groupId: string, @Query() query: PeriodViewQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: Request, @Res() response: Response) {
     // Sent as built once (JsonBody): a grid is ~200 KB of JSON, serialising it was a large part of a read.
-    (await this.views.gridBody(school!, groupId, query.periodId, asDate(query.asOf))).send(response);
+    (await this.views.gridBody(school!, groupId, query.periodId, asDate(query.asOf))).send(request, response);
   }
 
   @Get('students/:studentId/diary')
   @Allow('diary.read', (request) => ({ studentId: str(request.params.studentId) }))
-  async diary(@Param('studentId') studentId: string, @Query() query: DiaryQueryDto, @CurrentAccess() { school }: Authorized, @Res() response: Response) {
-    (await this.views.diaryBody(school!, studentId, query.weekOf, asDate(query.asOf))).send(response);
+  async diary(@Param('studentId') studentId: string, @Query() query: DiaryQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: Request, @Res() response: Response) {
+    (await this.views.diaryBody(school!, studentId, query.weekOf, asDate(query.asOf))).send(request, response);
   }
 }

@@ -1,6 +1,6 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
 import canonicalize from 'canonicalize';
-import type { Request } from 'express';
+import type { HttpRequest as Request } from '../common/http';
 import { createHmac } from 'node:crypto';
 import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
 import { AppError, validationFailed } from '../common/app-error';
@@ -40,7 +40,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     const accountId = request.user.accountId;
     // Keyed: a body may hold a password, and a bare digest of it could be guessed offline.
-    const hash = createHmac('sha256', this.signingKey).update(`${request.method} ${request.originalUrl}\n${canonicalize(request.body ?? null) ?? ''}`).digest('hex');
+    const hash = createHmac('sha256', this.signingKey).update(`${request.method} ${request.url}\n${canonicalize(request.body ?? null) ?? ''}`).digest('hex');
     return from(this.claim(accountId, key, hash)).pipe(
       mergeMap(() => next.handle()),
       mergeMap((response) => from(this.finish(accountId, key, response)).pipe(mergeMap(() => [response]))),

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, Controller, ExceptionFilter, Get, Header, Inject, ServiceUnavailableException, UseFilters } from '@nestjs/common';
-import type { Response } from 'express';
+import type { HttpReply as Response } from '../common/http';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ProjectionRunner } from '../../projections/projection-runner';
@@ -14,7 +14,7 @@ const MAX_HEALTHY_LAG_SECONDS = 30;
 @Catch(ServiceUnavailableException)
 class HealthReportFilter implements ExceptionFilter {
   catch(exception: ServiceUnavailableException, host: ArgumentsHost): void {
-    host.switchToHttp().getResponse<Response>().status(exception.getStatus()).json(exception.getResponse());
+    void host.switchToHttp().getResponse<Response>().status(exception.getStatus()).send(exception.getResponse());
   }
 }
 

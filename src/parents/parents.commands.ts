@@ -10,7 +10,7 @@ import { dateIn } from '../common/time-zone';
 import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
-import { AT_LEAST_WAIT_MS } from '../operations/read-your-writes.interceptor';
+import { AT_LEAST_WAIT_MS } from '../operations/read-your-writes.guard';
 import { JournalViews } from '../journal/journal-views';
 import { acknowledgementsDecider, acknowledgementsStream, AcknowledgementForm, decideAcknowledgement } from './domain/acknowledgement.decider';
 import { ConsentForm, consentDecider, consentStream, decideConsent } from './domain/consent.decider';

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { HttpRequest as Request } from '../common/http';
 import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
 import { CLOCK, Clock } from '../common/clock';
 import { dateIn } from '../common/time-zone';
@@ -10,6 +10,7 @@ import { CorrelationId, WriteAnswer } from '../common/write-answer';
 import { AcknowledgeDiaryDto, AcknowledgementsQueryDto, ExtractQueryDto, RecordConsentDto } from './dto/parents.dto';
 import { AcknowledgeDiary, RecordConsent } from './parents.commands';
 import { ParentsViews } from './parents-views';
+import { WriteRoute } from '../operations/write-route';
 
 const classTarget = (request: Request) => ({ classId: str(request.params.classId) });
 const studentTarget = (request: Request) => ({ studentId: str(request.params.studentId) });
@@ -26,12 +27,14 @@ export class ParentsController {
   ) {}
 
   @Post('consents')
+  @WriteRoute()
   @Allow('consent.record', (request) => ({ studentId: str(request.body?.studentId), parentId: str(request.body?.parentId) }))
   recordConsent(@Param('schoolId') schoolId: string, @Body() body: RecordConsentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string): Promise<WriteAnswer> {
     return this.commands.execute(new RecordConsent(access, schoolId, correlationId, body.parentId, body.studentId, body.granted, body.form));
   }
 
   @Post('students/:studentId/diary/acknowledgements')
+  @WriteRoute()
   @Allow('diary.acknowledge', studentTarget)
   acknowledge(
     @Param('schoolId') schoolId: string,

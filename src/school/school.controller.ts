@@ -11,6 +11,7 @@ import { CorrelationId, WriteAnswer } from '../common/write-answer';
 import { classRoster, SchoolCommand } from './domain/school.decider';
 import { AdmitStudentDto, AssignTeacherDto, CreateClassDto, CreateGroupDto, CreateSubjectDto, CreateYearDto, LinkParentDto, SchoolSettingsDto, TransferStudentDto } from './dto/school.dto';
 import { ChangeSchoolStructure, newYear } from './school.commands';
+import { WriteRoute } from '../operations/write-route';
 
 @ApiTags('school year')
 @ApiBearerAuth()
@@ -28,12 +29,14 @@ export class SchoolController {
 
   /** Extension of API.md (docs/api-extensions.md): the school's own rules, e.g. the Н/А threshold. */
   @Post('settings')
+  @WriteRoute()
   @Allow('settings.change')
   async changeSettings(@Param('schoolId') schoolId: string, @Body() body: SchoolSettingsDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     return this.change(schoolId, access, correlationId, { type: 'ChangeSettings', settings: { ...body } }, schoolId);
   }
 
   @Post('years')
+  @WriteRoute()
   @Allow('year.create')
   async createYear(@Param('schoolId') schoolId: string, @Body() body: CreateYearDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     const command = newYear(body.name, body.startsOn, body.endsOn, body.periods, body.holidays ?? []);
@@ -42,6 +45,7 @@ export class SchoolController {
   }
 
   @Post('subjects')
+  @WriteRoute()
   @Allow('subject.create')
   createSubject(@Param('schoolId') schoolId: string, @Body() body: CreateSubjectDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     const subjectId = uuidv7();
@@ -49,6 +53,7 @@ export class SchoolController {
   }
 
   @Post('classes')
+  @WriteRoute()
   @Allow('class.create')
   createClass(@Param('schoolId') schoolId: string, @Body() body: CreateClassDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     const classId = uuidv7();
@@ -57,6 +62,7 @@ export class SchoolController {
   }
 
   @Post('students')
+  @WriteRoute()
   @Allow('student.admit', (request) => ({ classId: str(request.body?.classId) }))
   admitStudent(@Param('schoolId') schoolId: string, @Body() body: AdmitStudentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     const studentId = uuidv7();
@@ -73,6 +79,7 @@ export class SchoolController {
   }
 
   @Post('students/:studentId/transfers')
+  @WriteRoute()
   @Allow('student.transfer')
   transfer(
     @Param('schoolId') schoolId: string,
@@ -85,6 +92,7 @@ export class SchoolController {
   }
 
   @Post('groups')
+  @WriteRoute()
   @Allow('group.create')
   createGroup(@Param('schoolId') schoolId: string, @Body() body: CreateGroupDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     const groupId = uuidv7();
@@ -93,12 +101,14 @@ export class SchoolController {
   }
 
   @Post('assignments')
+  @WriteRoute()
   @Allow('assignment.create')
   assign(@Param('schoolId') schoolId: string, @Body() body: AssignTeacherDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     return this.change(schoolId, access, correlationId, { type: 'AssignTeacher', groupId: body.groupId, teacherId: body.teacherId, teacher: null }, body.groupId);
   }
 
   @Post('parent-links')
+  @WriteRoute()
   @Allow('parent.link', (request) => ({ studentId: str(request.body?.studentId) }))
   linkParent(@Param('schoolId') schoolId: string, @Body() body: LinkParentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     return this.change(schoolId, access, correlationId, { type: 'LinkParent', studentId: body.studentId, parentId: body.parentId, parent: null }, body.studentId);

@@ -9,6 +9,7 @@ import { CorrelationId } from '../common/write-answer';
 import { CorrectionsAuditQueryDto, EventsAuditQueryDto, ListQueryDto, ReinstateDto, ReportIncidentDto } from './dto/security.dto';
 import { ReinstateOperation, ReportCompromise } from './security.commands';
 import { SecurityViews } from './security-views';
+import { WriteRoute } from '../operations/write-route';
 
 const asDate = (moment?: string) => (moment ? new Date(moment) : undefined);
 
@@ -22,6 +23,7 @@ export class SecurityController {
   ) {}
 
   @Post('incidents')
+  @WriteRoute()
   @Allow('incident.report')
   report(@Param('schoolId') schoolId: string, @Body() body: ReportIncidentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
     return this.commands.execute(new ReportCompromise(access, schoolId, correlationId, body.accountId, body.effectiveFrom, body.suspectedSince, body.note));
@@ -40,6 +42,7 @@ export class SecurityController {
   }
 
   @Post('incidents/:incidentId/reinstatements')
+  @WriteRoute()
   @Allow('incident.reinstate')
   reinstate(
     @Param('schoolId') schoolId: string,

@@ -1,4 +1,9 @@
+import { RequestMethod } from '@nestjs/common';
+import { INTERCEPTORS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { ModulesContainer } from '@nestjs/core';
 import request from 'supertest';
+import { DomainDenialRecorder } from '../../src/auth/access';
+import { IdempotencyInterceptor } from '../../src/operations/idempotency.interceptor';
 import { v7 as uuidv7 } from 'uuid';
 import { SYSTEM_ACTOR } from '../../src/event-store/envelope';
 import { EVENT_STORE, EventStore } from '../../src/event-store/event-store.port';
@@ -46,6 +51,30 @@ describe(`operations endpoints and HTTP conventions (${TEST_DATABASE_KIND})`, ()
     expect(response.text).toContain('zhurnal_append_duration_seconds_bucket');
     expect(response.text).toMatch(/zhurnal_projection_lag_seconds \d/);
     expect(response.text).toContain('zhurnal_http_request_duration_seconds_bucket{le="0.001",method="GET",route="/health",status="200"}');
+  });
+
+  it('puts the write interceptors (Idempotency-Key, domain denials) on every write but sign-in, and none on reads', () => {
+    const routes = [...subject.app.get(ModulesContainer).values()].flatMap((module) =>
+      [...module.controllers.values()].flatMap(({ metatype }) => {
+        const prototype = (metatype as { prototype: Record<string, unknown> }).prototype;
+        return Object.getOwnPropertyNames(prototype)
+          .map((name) => prototype[name])
+          .filter((handler): handler is object => typeof handler === 'function' && Reflect.hasMetadata(METHOD_METADATA, handler))
+          .map((handler) => ({
+            route: `${RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number]} ${Reflect.getMetadata(PATH_METADATA, handler) as string}`,
+            interceptors: (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) as unknown[] | undefined) ?? [],
+          }));
+      }),
+    );
+    const writes = routes.filter(({ route }) => !route.startsWith('GET ') && route !== 'POST auth/login');
+    expect(writes.length).toBeGreaterThanOrEqual(27);
+    for (const write of writes) expect({ route: write.route, interceptors: write.interceptors }).toEqual({ route: write.route, interceptors: [IdempotencyInterceptor, DomainDenialRecorder] });
+    for (const read of routes.filter(({ route }) => route.startsWith('GET '))) expect({ route: read.route, interceptors: read.interceptors }).toEqual({ route: read.route, interceptors: [] });
+  });
+
+  it('checks the token before it looks at atLeast: no token is 401 however malformed atLeast is', async () => {
+    const response = await request(subject.server).get('/api/v1/auth/me?atLeast=nonsense').expect(401);
+    expect(response.body.code).toBe('UNAUTHENTICATED');
   });
 
   it('answers an unknown route with 404 in the error shape', async () => {

@@ -1,13 +1,13 @@
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app';
 import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/app-config';
 import { testDatabaseEnv } from './database';
 
 export interface TestApp {
-  readonly app: NestExpressApplication;
+  readonly app: NestFastifyApplication;
   // The Node server supertest talks to.
-  readonly server: ReturnType<NestExpressApplication['getHttpServer']>;
+  readonly server: ReturnType<NestFastifyApplication['getHttpServer']>;
   close(): Promise<void>;
 }
 
@@ -17,6 +17,7 @@ export async function startTestApp(options: { env?: Record<string, string>; cloc
   const config = loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', PROJECTION_POLL_MS: '10', ...database.env, ...options.env });
   const app = await createApp(config, { clock: options.clock });
   await app.init();
+  await app.getHttpAdapter().getInstance().ready();
   return {
     app,
     server: app.getHttpServer(),
