@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createServer, Server } from 'node:http';
+import { createServer, get, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { constants, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../src/app';
@@ -60,16 +59,21 @@ async function call(base: string, method: string, path: string, token: string | 
   return json;
 }
 
-/** A bare node:http server answering every request with the grid's gzipped bytes: the client's own floor. */
-async function bareServer(base: string, grid: string, token: string): Promise<{ server: Server; origin: string }> {
-  const response = await fetch(`${base}${grid}`, { headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'identity' } });
-  const body = gzipSync(Buffer.from(await response.arrayBuffer()), { level: constants.Z_BEST_SPEED });
+/** A bare node:http server answering every request with the bytes the service sends a browser for the grid: the client's own floor. */
+async function bareServer(base: string, grid: string, token: string, headers: Record<string, string>): Promise<{ server: Server; origin: string; bytes: number }> {
+  const { body, encoding } = await new Promise<{ body: Buffer; encoding: string }>((resolve, reject) => {
+    get(`${base}${grid}`, { headers: { authorization: `Bearer ${token}`, ...headers } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ body: Buffer.concat(chunks), encoding: String(response.headers['content-encoding'] ?? 'identity') }));
+    }).on('error', reject);
+  });
   const server = createServer((_request, reply) => {
-    reply.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-encoding': 'gzip', 'content-length': body.length });
+    reply.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-encoding': encoding, 'content-length': body.length });
     reply.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bytes: body.length };
 }
 
 /** A class of 30 with a 60-lesson maths journal, every student marked on every lesson. */
@@ -132,15 +136,15 @@ export const httpReadsSection: Section = {
       await call(base, 'GET', `${j.s}/groups/${j.group}/journal?periodId=${j.period}&atLeast=${j.position}`, j.teacher.token);
       const asOf = new Date().toISOString();
       const grid = `/api/v1${j.s}/groups/${j.group}/journal?periodId=${j.period}`;
-      // What a browser sends: the built views go gzipped, compressed once per view version (src/common/json-body.ts).
+      // What a browser sends: the built views go compressed, once per view version (src/common/json-body.ts).
       const browser = { 'accept-encoding': 'gzip, deflate, br' };
       const identity = { 'accept-encoding': 'identity' };
-      const floor = await bareServer(base, grid, j.teacher.token);
+      const floor = await bareServer(base, grid, j.teacher.token, browser);
       const runs: [string, string, string[], string, Record<string, string>, number | null][] = [
         ['GET /auth/me (reference: auth + one account read)', base, ['/api/v1/auth/me'], j.teacher.token, identity, null],
-        [`GET journal ${STUDENTS} students × ${LESSONS} lessons, as a browser asks (gzip)`, base, [grid], j.teacher.token, browser, 20],
+        [`GET journal ${STUDENTS} students × ${LESSONS} lessons, as a browser asks (Accept-Encoding: gzip, deflate, br)`, base, [grid], j.teacher.token, browser, 20],
         [`GET journal ${STUDENTS} students × ${LESSONS} lessons, uncompressed`, base, [grid], j.teacher.token, identity, null],
-        [`reference: the same gzipped grid bytes from bare node:http (no framework, no auth, no view)`, floor.origin, [grid], j.teacher.token, browser, null],
+        [`reference: the grid's ${Math.round(floor.bytes / 1024)} KiB as sent to a browser, from bare node:http (no framework, auth or view)`, floor.origin, [grid], j.teacher.token, browser, null],
         ['GET diary (one student, one week)', base, [`/api/v1${j.s}/students/${j.student}/diary?weekOf=2026-09-07`], j.deputy.token, browser, 10],
         ['GET journal ?asOf, one moment (after the last mark)', base, [`${grid}&asOf=${asOf}`], j.teacher.token, browser, null],
         [`GET journal ?asOf, ${j.moments.length} moments in turn`, base, j.moments.map((moment) => `${grid}&asOf=${moment}`), j.teacher.token, browser, null],
@@ -173,7 +177,7 @@ export const httpReadsSection: Section = {
       }
       rows.push(...(await compareAsOfSources(app, { schoolId: j.school, groupId: j.group, periodId: j.period }, j.moments.map((m) => new Date(m)), Math.max(5, SECONDS / 2), (m) => ctx.note(m))));
       ctx.note('reads: server and autocannon share this 2-core machine; autocannon runs in its own process (bench/cannon.ts). Other engineers may be using the machine too: see the interference line.');
-      ctx.note('reads: the bare node:http row sends the grid\'s gzipped bytes with no work at all: what autocannon itself can take in on this machine, the floor for the grid rows.');
+      ctx.note('reads: the bare node:http row sends the grid\'s compressed bytes with no work at all: what autocannon itself can take in on this machine, the floor for the grid rows. Grid JSON is 320 KB; brotli (quality 5) makes it ~25 KB.');
       ctx.note('reads: account and school states come from the in-process cache while known fresh (docs/architecture.md, "Freshness of reads"); grid and diary bodies are sent as serialised once while the views have not moved; no writes run during the measurement.');
       return rows;
     } finally {

@@ -176,12 +176,12 @@ export class JournalController {
   @Allow('journal.read', groupTarget)
   async journal(@Param('groupId') groupId: string, @Query() query: PeriodViewQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: Request, @Res() response: Response) {
     // Sent as built once (JsonBody): a grid is ~200 KB of JSON, serialising it was a large part of a read.
-    (await this.views.gridBody(school!, groupId, query.periodId, asDate(query.asOf))).send(request, response);
+    await (await this.views.gridBody(school!, groupId, query.periodId, asDate(query.asOf))).send(request, response);
   }
 
   @Get('students/:studentId/diary')
   @Allow('diary.read', (request) => ({ studentId: str(request.params.studentId) }))
   async diary(@Param('studentId') studentId: string, @Query() query: DiaryQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: Request, @Res() response: Response) {
-    (await this.views.diaryBody(school!, studentId, query.weekOf, asDate(query.asOf))).send(request, response);
+    await (await this.views.diaryBody(school!, studentId, query.weekOf, asDate(query.asOf))).send(request, response);
   }
 }
