@@ -13,7 +13,8 @@ const notJson = () => new AppError(400, 'VALIDATION_FAILED', 'The request body i
  */
 export function useJsonBodies(fastify: FastifyInstance): void {
   const secureParse = fastify.getDefaultJsonParser('error', 'error');
-  fastify.removeContentTypeParser('application/json');
+  // JSON only: any other body is 415 (a text/plain one would reach validation as a bare string).
+  fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
     const text = (body as string).trim();
     if (text === '') return done(null, {});

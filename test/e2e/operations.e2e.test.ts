@@ -82,6 +82,17 @@ describe(`operations endpoints and HTTP conventions (${TEST_DATABASE_KIND})`, ()
     expect(response.body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'There is no such resource.', details: [] });
   });
 
+  it('refuses a body that is not JSON with 415, and takes an empty JSON body as no fields', async () => {
+    for (const [type, body] of [['text/plain', 'hello'], ['application/xml', '<a/>'], ['application/x-www-form-urlencoded', 'login=a&password=b']]) {
+      const refused = await request(subject.server).post('/api/v1/auth/login').set('Content-Type', type).send(body).expect(415);
+      expect(refused.body).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+    }
+    const empty = await request(subject.server).post('/api/v1/auth/login').set('Content-Type', 'application/json').send('').expect(400);
+    expect(empty.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'login' }), expect.objectContaining({ field: 'password' })]));
+    const scalar = await request(subject.server).post('/api/v1/auth/login').set('Content-Type', 'application/json').send('"a string"').expect(400);
+    expect(scalar.body.details).toEqual([{ field: 'body', reason: 'must be valid JSON' }]);
+  });
+
   it('refuses malformed JSON with 400 naming the body, and a body over 256 KiB with 413', async () => {
     const malformed = await request(subject.server).post('/api/v1/anything').set('Content-Type', 'application/json').send('{"a":').expect(400);
     expect(malformed.body).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'body', reason: 'must be valid JSON' }] });
