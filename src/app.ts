@@ -5,7 +5,7 @@ import { Logger } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
-import { BODY_LIMIT_BYTES, useJsonBodies } from './common/body-errors';
+import { BODY_LIMIT_BYTES, useJsonBodies } from './common/json-bodies';
 import { Clock } from './common/clock';
 import { validationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';

@@ -4,7 +4,7 @@ import { ConcurrencyError } from '../event-store/event-store.errors';
 import { AppError } from './app-error';
 import { DomainError } from './domain-error';
 import { IdempotentReplay } from '../operations/idempotency.interceptor';
-import { bodyRefusal } from './body-errors';
+import { bodyRefusal } from './json-bodies';
 
 interface ErrorBody {
   statusCode: number;

@@ -13,12 +13,14 @@ type Encoding = 'br' | 'gzip';
  * in ~9 ms and 31 KB in ~4 ms, once per built view, on libuv's pool rather than the event loop.
  * Higher qualities save little more at many times the time (brotli 9: 23.6 KB in 42 ms).
  */
+const brotli = promisify(brotliCompress);
+const gzipped = promisify(gzip);
 const compressors: Record<Encoding, (bytes: Buffer) => Promise<Buffer>> = {
   br: (bytes) =>
-    promisify(brotliCompress)(bytes, {
+    brotli(bytes, {
       params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT },
     }),
-  gzip: (bytes) => promisify(gzip)(bytes),
+  gzip: (bytes) => gzipped(bytes),
 };
 
 /**
