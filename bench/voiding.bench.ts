@@ -15,8 +15,9 @@ import { DocumentProjector, foldDocuments } from '../projections/projector';
 import { streamCatalog } from '../projections/stream-catalog/stream-catalog.projector';
 import { accountStream } from '../src/accounts/domain/account.decider';
 import type { AppendMetadata, NewEvent, StoredEvent } from '../src/event-store/envelope';
-import type { AppendResult, BatchHandler, EventStore, ExpectedVersion, LogQuery, ReadAllOptions, SubscribeOptions, Subscription } from '../src/event-store/event-store.port';
+import type { AppendResult, LogQuery } from '../src/event-store/event-store.port';
 import { PostgresEventStore } from '../src/event-store/postgres/postgres-event-store';
+import { ForwardingEventStore } from '../src/event-store/forwarding-event-store';
 import { comparePositions, formatPosition, Position } from '../src/event-store/position';
 import { journalStream } from '../src/journal/domain/journal.decider';
 import type { SqlPool } from '../src/database/sql-pool';
@@ -490,9 +491,8 @@ async function verify(store: PostgresEventStore, pool: SqlPool, runner: Projecti
 }
 
 /** The event store the runner is handed: the real one, with the reads a re-fold makes counted. */
-class CountingStore implements EventStore {
+class CountingStore extends ForwardingEventStore<PostgresEventStore> {
   counters = CountingStore.fresh();
-  constructor(readonly inner: PostgresEventStore) {}
 
   static fresh() {
     return { queryEvents: 0, queryStart: 0, queryEnd: 0, streamEvents: 0, streamsEnd: 0, streamNames: new Set<string>() };
@@ -502,15 +502,7 @@ class CountingStore implements EventStore {
     this.counters = CountingStore.fresh();
   }
 
-  get kind() {
-    return this.inner.kind;
-  }
-
-  append(stream: string, expected: ExpectedVersion, events: readonly NewEvent[], meta: AppendMetadata): Promise<AppendResult> {
-    return this.inner.append(stream, expected, events, meta);
-  }
-
-  async readStream(stream: string, fromVersion?: number): Promise<StoredEvent[]> {
+  override async readStream(stream: string, fromVersion?: number): Promise<StoredEvent[]> {
     const events = await this.inner.readStream(stream, fromVersion);
     this.counters.streamEvents += events.length;
     this.counters.streamNames.add(stream);
@@ -518,33 +510,13 @@ class CountingStore implements EventStore {
     return events;
   }
 
-  readAll(after: Position, options?: ReadAllOptions): Promise<StoredEvent[]> {
-    return this.inner.readAll(after, options);
-  }
-
-  async query(filter: LogQuery): Promise<StoredEvent[]> {
+  override async query(filter: LogQuery): Promise<StoredEvent[]> {
     const started = performance.now();
     const events = await this.inner.query(filter);
     if (!this.counters.queryStart) this.counters.queryStart = started;
     this.counters.queryEnd = performance.now();
     this.counters.queryEvents += events.length;
     return events;
-  }
-
-  subscribe(after: Position, handler: BatchHandler, options?: SubscribeOptions): Subscription {
-    return this.inner.subscribe(after, handler, options);
-  }
-
-  head(): Promise<Position> {
-    return this.inner.head();
-  }
-
-  ping(): Promise<void> {
-    return this.inner.ping();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

@@ -1,0 +1,44 @@
+import { AppendMetadata, NewEvent, StoredEvent } from './envelope';
+import { AppendResult, BatchHandler, EventStore, ExpectedVersion, LogQuery, ReadAllOptions, SubscribeOptions, Subscription } from './event-store.port';
+import { Position } from './position';
+
+/** An EventStore that hands every call to `inner`: a decorator overrides only the calls it watches. */
+export abstract class ForwardingEventStore<Inner extends EventStore = EventStore> implements EventStore {
+  constructor(readonly inner: Inner) {}
+
+  get kind(): EventStore['kind'] {
+    return this.inner.kind;
+  }
+
+  append(stream: string, expected: ExpectedVersion, events: readonly NewEvent[], meta: AppendMetadata): Promise<AppendResult> {
+    return this.inner.append(stream, expected, events, meta);
+  }
+
+  readStream(stream: string, fromVersion?: number): Promise<StoredEvent[]> {
+    return this.inner.readStream(stream, fromVersion);
+  }
+
+  readAll(after: Position, options?: ReadAllOptions): Promise<StoredEvent[]> {
+    return this.inner.readAll(after, options);
+  }
+
+  query(filter: LogQuery): Promise<StoredEvent[]> {
+    return this.inner.query(filter);
+  }
+
+  subscribe(after: Position, handler: BatchHandler, options?: SubscribeOptions): Subscription {
+    return this.inner.subscribe(after, handler, options);
+  }
+
+  head(): Promise<Position> {
+    return this.inner.head();
+  }
+
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
