@@ -462,7 +462,7 @@ async function verify(store: PostgresEventStore, pool: SqlPool, runner: Projecti
   if (grids.startsWith('FAIL')) return grids;
   const school = heavy.school;
   const ledger = runner.ledger();
-  if (!ledger.byAccount[heavy.accountId]?.some((w) => w.incidentId === sample.incidentId)) return 'FAIL: the runner\'s ledger lacks the incident';
+  if (!ledger.windows(heavy.accountId).some((w) => w.incidentId === sample.incidentId)) return 'FAIL: the runner\'s ledger lacks the incident';
   const problems: string[] = [];
   const check = async (projector: DocumentProjector, key: string, streams: string[]) => {
     const events = (await Promise.all(streams.map((s) => store.readStream(s)))).flat().sort((x, y) => comparePositions(x.position, y.position));

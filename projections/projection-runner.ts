@@ -4,10 +4,10 @@ import type { StoredEvent } from '../src/event-store/envelope';
 import type { EventStore, Subscription } from '../src/event-store/event-store.port';
 import { comparePositions, formatPosition, parsePosition, Position, START } from '../src/event-store/position';
 import { ProjectionCheckpoint, ViewDocument } from './entities';
-import { affectedBy, changedBy, evolveLedger, foldLedger, isVoidingFact, VoidingLedger } from '../src/security/domain/voiding';
+import { changedBy, isVoidingFact, VoidingFacts, VoidingLedger } from '../src/security/domain/voiding';
 import { DocEntry, keysOfBatch, projectBatch, StepInput, StreamsNeeded } from './projection-step';
 import { DocumentProjector, handlesEvent } from './projector';
-import { factOf, factPosition, StoredFact, VOIDING_FACTS, voidingFacts, VoidingFactsDoc } from './voiding-facts/voiding-facts.projector';
+import { factPosition, VOIDING_FACTS, voidingFacts, VoidingFactsDoc } from './voiding-facts/voiding-facts.projector';
 
 export interface RunnerLogger {
   info(object: object, message: string): void;
@@ -32,8 +32,8 @@ export class ProjectionRunner {
   private readonly progress = new EventEmitter();
   private subscription?: Subscription;
   private failure?: Error;
-  /** Every voiding fact the views have seen, in log order (the `voiding-facts` view, in memory). */
-  private seenFacts: readonly StoredFact[] = [];
+  /** Every voiding fact the views have read, in log order, indexed (the `voiding-facts` view, in memory). */
+  private facts = new VoidingFacts();
   /** The views, the voiding facts first: every other view's voids are read from them. */
   readonly projectors: readonly DocumentProjector[];
 
@@ -51,13 +51,12 @@ export class ProjectionRunner {
 
   /** The voids known at a moment: the facts recorded by then (API.md `asOf`: later voids not applied). */
   ledgerAsOf(moment: Date): VoidingLedger {
-    const upTo = moment.toISOString();
-    return foldLedger(this.seenFacts.filter((fact) => fact.recordedAt <= upTo));
+    return this.facts.asOf(moment.toISOString());
   }
 
   /** What is void as far as the views have read the log. */
   ledger(): VoidingLedger {
-    return foldLedger(this.seenFacts);
+    return this.facts.all();
   }
 
   /** Loads checkpoints (rebuilding any projector whose version changed) and follows the log. */
@@ -120,7 +119,7 @@ export class ProjectionRunner {
       for (const projector of chosen) await this.resetOne(manager, projector);
     });
     for (const projector of chosen) this.positions.set(projector.name, START);
-    if (all) this.seenFacts = [];
+    if (all) this.facts = new VoidingFacts();
   }
 
   /** Applies everything up to the head of the log now, then returns (rebuilds, tests, CLI). */
@@ -167,8 +166,9 @@ export class ProjectionRunner {
         await this.resetOne(manager, projector);
         this.positions.set(projector.name, START);
       }
-      const facts = await manager.findOneBy(ViewDocument, { projection: VOIDING_FACTS, key: 'all' });
-      this.seenFacts = (facts?.doc as VoidingFactsDoc | undefined)?.facts ?? [];
+      const known = await manager.findOneBy(ViewDocument, { projection: VOIDING_FACTS, key: 'all' });
+      this.facts = new VoidingFacts();
+      for (const fact of (known?.doc as VoidingFactsDoc | undefined)?.facts ?? []) this.facts.append(fact, factPosition(fact));
     });
   }
 
@@ -191,7 +191,6 @@ export class ProjectionRunner {
       const plan = await this.plan(events, extraStreams);
       try {
         await this.commit(events, reached, plan);
-        this.seenFacts = plan.facts;
         break;
       } catch (error) {
         if (!(error instanceof StreamsNeeded) || attempt >= 5) throw error;
@@ -204,23 +203,28 @@ export class ProjectionRunner {
 
   private async plan(events: readonly StoredEvent[], extraStreams: ReadonlySet<string>): Promise<BatchPlan> {
     const batchFacts = events.filter(isVoidingFact);
-    const known = new Set(this.seenFacts.map((f) => f.eventId));
-    const facts = [...this.seenFacts, ...batchFacts.filter((e) => !known.has(e.eventId)).map(factOf)];
+    // Facts are facts of the log: known once read, whether or not this batch commits (a retry reads the same).
+    for (const fact of batchFacts) this.facts.append(fact, fact.position);
+    const ledgerAfter = (fact: StoredEvent) => this.facts.upTo(fact.position, true);
     const changed = new Map<string, StoredEvent[]>();
     const streams = new Map<string, readonly StoredEvent[]>();
-    if (batchFacts.length === 0 && extraStreams.size === 0) return { facts, changed, streams };
+    if (batchFacts.length === 0 && extraStreams.size === 0) return { changed, streams, ledgerAfter };
 
-    const byAccount = new Map<string, Promise<StoredEvent[]>>();
+    const queries = new Map<string, Promise<StoredEvent[]>>();
+    const ask = (key: string, query: () => Promise<StoredEvent[]>) => {
+      if (!queries.has(key)) queries.set(key, query());
+      return queries.get(key)!;
+    };
     for (const fact of batchFacts) {
-      const before = ledgerAt(facts, fact.position, false);
-      const affected = affectedBy(before, fact);
+      const affected = this.facts.affectedBy(fact.eventId);
       if (!affected) continue;
-      const cacheKey = `${affected.accountId} ${affected.recordedFrom}`;
-      if (!byAccount.has(cacheKey)) byAccount.set(cacheKey, this.store.query({ accountId: affected.accountId, recordedFrom: affected.recordedFrom }));
-      const candidates = (await byAccount.get(cacheKey)!).filter(
-        (e) => comparePositions(e.position, fact.position) < 0 && (affected.eventId === undefined || e.eventId === affected.eventId),
-      );
-      changed.set(fact.eventId, changedBy(before, evolveLedger(before, fact), candidates));
+      const found = await Promise.all([
+        ...affected.accounts.map(({ accountId, recordedFrom }) => ask(`${accountId} ${recordedFrom}`, () => this.store.query({ accountId, recordedFrom }))),
+        ...(affected.eventIds.length > 0 ? [ask(`ids ${affected.eventIds.join(',')}`, () => this.store.query({ eventIds: affected.eventIds }))] : []),
+      ]);
+      const candidates = new Map<string, StoredEvent>();
+      for (const e of found.flat()) if (comparePositions(e.position, fact.position) < 0) candidates.set(e.eventId, e);
+      changed.set(fact.eventId, changedBy(this.facts.upTo(fact.position, false), ledgerAfter(fact), [...candidates.values()]));
     }
 
     // The documents those events touch, per view, and every stream they were or will be folded from.
@@ -238,7 +242,7 @@ export class ProjectionRunner {
       for (const row of rows) for (const stream of row.sources) needed.add(stream);
     }
     await Promise.all([...needed].map(async (stream) => streams.set(stream, await this.store.readStream(stream))));
-    return { facts, changed, streams };
+    return { changed, streams, ledgerAfter };
   }
 
   private async commit(events: readonly StoredEvent[], reached: Position, plan: BatchPlan): Promise<void> {
@@ -252,9 +256,6 @@ export class ProjectionRunner {
       );
       const from = new Map(checkpoints.map((c) => [c.name, parsePosition(c.position) ?? START]));
       const reachedPositions = new Map<string, Position>();
-      // Most views stand past every fact: they share one fold of the ledger.
-      const last = plan.facts.at(-1);
-      const full = foldLedger(plan.facts);
       for (const projector of this.projectors) {
         const start = from.get(projector.name) ?? START;
         if (comparePositions(start, reached) >= 0) {
@@ -262,7 +263,7 @@ export class ProjectionRunner {
           continue;
         }
         const fresh = events.filter((e) => comparePositions(e.position, start) > 0);
-        const ledger = !last || comparePositions(factPosition(last), start) <= 0 ? full : ledgerAt(plan.facts, start, true);
+        const ledger = this.facts.upTo(start, true);
         await this.applyToProjector(manager, projector, fresh, ledger, plan);
         reachedPositions.set(projector.name, reached);
       }
@@ -327,18 +328,5 @@ SELECT $1, m.key, m.doc::jsonb, ARRAY(SELECT jsonb_array_elements_text(m.sources
   FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS m(key, doc, sources, position)
 ON CONFLICT (projection, key) DO UPDATE SET doc = EXCLUDED.doc, sources = EXCLUDED.sources, position = EXCLUDED.position`;
 
-interface BatchPlan extends StepInput {
-  /** Every voiding fact up to the batch's end, in log order. */
-  readonly facts: readonly StoredFact[];
-  readonly changed: Map<string, StoredEvent[]>;
-}
-
-/** The ledger of the facts at or before (`inclusive`) or strictly before a position. */
-function ledgerAt(facts: readonly StoredFact[], position: Position, inclusive: boolean): VoidingLedger {
-  return foldLedger(
-    facts.filter((fact) => {
-      const order = comparePositions(factPosition(fact), position);
-      return inclusive ? order <= 0 : order < 0;
-    }),
-  );
-}
+/** What a batch needs besides its events, read before its transaction. */
+type BatchPlan = StepInput;

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../src/event-store/envelope';
 import { comparePositions, Position } from '../src/event-store/position';
-import { evolveLedger, isVoidingFact, voidedBy, VoidingLedger } from '../src/security/domain/voiding';
+import { isVoidingFact, voidedBy, VoidingLedger } from '../src/security/domain/voiding';
 import { DocumentProjector, handlesEvent } from './projector';
 
 /** One document as the runner holds it during a batch. */
@@ -18,6 +18,8 @@ export interface StepInput {
   readonly changed: ReadonlyMap<string, readonly StoredEvent[]>;
   /** Whole streams, read for re-folds. */
   readonly streams: ReadonlyMap<string, readonly StoredEvent[]>;
+  /** The ledger once a fact of the batch has joined it (every fact up to and including it, in log order). */
+  readonly ledgerAfter: (fact: StoredEvent) => VoidingLedger;
 }
 
 /** A re-fold needs streams the runner did not read: it reads them and runs the batch again. */
@@ -48,7 +50,7 @@ export function projectBatch(
   const index = new StreamIndex(projector, input.streams);
   for (const event of events) {
     if (isVoidingFact(event)) {
-      ledger = evolveLedger(ledger, event);
+      ledger = input.ledgerAfter(event);
       const changed = (input.changed.get(event.eventId) ?? []).filter((e) => handlesEvent(projector, e.type));
       const extra = new Map<string, Set<string>>();
       for (const e of changed) for (const key of projector.keys(e)) (extra.get(key) ?? extra.set(key, new Set()).get(key)!).add(e.stream);

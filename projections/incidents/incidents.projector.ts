@@ -12,6 +12,9 @@ export interface IncidentRow {
   status: 'open' | 'closed';
   closedAt: string | null;
   reinstatedCount: number;
+  /** Filed through a compromised account: it voids nothing (the incident that voids it). */
+  void: boolean;
+  voidedBy: string | null;
 }
 
 /** A school's incidents (the list route), keyed by school. */
@@ -21,14 +24,12 @@ export interface SchoolIncidentsDoc {
 
 export const incidents: DocumentProjector<SchoolIncidentsDoc> = {
   name: 'incidents',
-  version: 1,
+  // 2: reports filed through a compromised account are listed, marked void; any valid reissue closes the account's open incident.
+  version: 2,
   handles: ['CredentialCompromiseReported', 'CredentialsReissued', 'OperationReinstated'],
-  keys: (event: StoredEvent) => {
-    const data = event.data as { closesIncidentId?: string | null };
-    if (!event.schoolId) return [];
-    return event.type === 'CredentialsReissued' && !data.closesIncidentId ? [] : [event.schoolId];
-  },
-  evolve(doc, event) {
+  seesVoid: true,
+  keys: (event: StoredEvent) => (event.schoolId ? [event.schoolId] : []),
+  evolve(doc, event, _key, voidedBy) {
     const list = { ...(doc?.incidents ?? {}) };
     if (event.type === 'CredentialCompromiseReported') {
       const d = event.data as { incidentId: string; accountId: string; effectiveFrom: string; suspectedSince: string | null; reportedBy: string; note: string | null };
@@ -43,10 +44,16 @@ export const incidents: DocumentProjector<SchoolIncidentsDoc> = {
         status: 'open',
         closedAt: null,
         reinstatedCount: 0,
+        void: voidedBy !== null,
+        voidedBy,
       };
-    } else if (event.type === 'CredentialsReissued') {
-      const id = (event.data as { closesIncidentId: string }).closesIncidentId;
-      if (list[id]) list[id] = { ...list[id], status: 'closed', closedAt: event.recordedAt };
+      return { incidents: list };
+    }
+    // What a compromised account reissued or reinstated counts for nothing.
+    if (voidedBy !== null) return doc;
+    if (event.type === 'CredentialsReissued') {
+      const { accountId } = event.data as { accountId: string };
+      for (const row of Object.values(list)) if (row.accountId === accountId && row.status === 'open') list[row.id] = { ...row, status: 'closed', closedAt: event.recordedAt };
     } else {
       const id = (event.data as { incidentId: string }).incidentId;
       if (list[id]) list[id] = { ...list[id], reinstatedCount: list[id].reinstatedCount + 1 };

@@ -21,9 +21,11 @@ export const VOIDING_FACTS = 'voiding-facts';
  */
 export const voidingFacts: DocumentProjector<VoidingFactsDoc> = {
   name: VOIDING_FACTS,
-  version: 1,
+  // 2: every reissue is kept (any may close a window once an earlier one is found void), with its actor.
+  version: 2,
   handles: VOIDING_EVENT_TYPES,
-  // A reissue that ends no incident changes nothing: passwords change far more often than they leak.
+  // A fact may itself be void (filed through a compromised account): it is kept all the same.
+  seesVoid: true,
   keys: (event) => (isVoidingFact(event) ? ['all'] : []),
   evolve: (doc, event) => ({ facts: [...(doc?.facts ?? []), factOf(event)] }),
 };
@@ -32,6 +34,7 @@ export const factOf = (event: StoredEvent): StoredFact => ({
   eventId: event.eventId,
   type: event.type,
   recordedAt: event.recordedAt,
+  actor: { accountId: event.actor.accountId },
   data: event.data,
   position: formatPosition(event.position),
 });

@@ -106,7 +106,8 @@ export class LocalStrategy extends PassportStrategy(LocalPassportStrategy, 'loca
     const { state } = await this.repository.load(accountStream(accountIdForLogin(key)), accountDecider);
     // A blocked account is refused whatever the password, and its attempts do not count (API.md).
     if (state.exists && state.status === 'blocked') {
-      throw new AppError(403, 'ACCOUNT_BLOCKED', 'This account is blocked after a credential-compromise report. Ask the system administrator for new credentials.');
+      const why = state.blockedBecause === 'void-operation' ? 'it was created or changed through an account whose credentials leaked' : 'of a credential-compromise report';
+      throw new AppError(403, 'ACCOUNT_BLOCKED', `This account is blocked because ${why}. Ask the system administrator for new credentials.`);
     }
     const valid = state.exists ? await this.vault.verify(state.accountId, state.credentialId, password) : (await this.vault.burnTime(password), false);
     if (!valid) {

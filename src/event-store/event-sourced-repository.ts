@@ -14,15 +14,18 @@ export interface Decider<State, Event extends DomainEvent> {
   evolve(state: State, event: Event): State;
   /** Its streams hold people's operations, which a credential-compromise report can void (SPEC §4). */
   readonly voidable?: boolean;
+  /** What a void event leaves on the state (an account it created stays, blocked); without it, void events are skipped. */
+  evolveVoid?(state: State, event: Event): State;
 }
 
 /**
  * Which events of a voidable stream count now, given the accounts that wrote them. The fingerprint
  * names that answer: while it holds, a cached state stays good; when it changes (a report, a
- * reinstatement, a reissue) the stream is folded again without the void events.
+ * reinstatement, a reissue) the stream is folded again without the void events. `fresh`: a plain
+ * read, which may answer from states known fresh (no round trip) as `read` does.
  */
 export interface OperationFilter {
-  countsFor(accountIds: readonly string[]): Promise<{ fingerprint: string; counts(event: StoredEvent): boolean }>;
+  countsFor(accountIds: readonly string[], options?: { fresh?: boolean }): Promise<{ fingerprint: string; counts(event: StoredEvent): boolean }>;
 }
 
 interface Cached {
@@ -71,6 +74,9 @@ export class EventSourcedRepository {
   private readonly cache = new Map<string, Cached>();
   private readonly locks = new StreamLocks();
   private filter?: OperationFilter;
+  /** One stream may be folded by several deciders (an account's state, its voiding facts): cached apart. */
+  private readonly deciderIds = new WeakMap<object, number>();
+  private nextDeciderId = 0;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -84,9 +90,20 @@ export class EventSourcedRepository {
    * stream always goes through `load`: what is void may have changed without its own stream moving.
    */
   async read<State, Event extends DomainEvent>(stream: string, decider: Decider<State, Event>): Promise<{ state: State; version: number }> {
-    const cached = this.cache.get(stream);
-    if (!decider.voidable && cached && this.freshness?.isFresh(stream, cached.version, cached.epoch)) return { state: cached.state as State, version: cached.version };
+    const cached = this.cache.get(this.keyOf(stream, decider));
+    if (cached && this.freshness?.isFresh(stream, cached.version, cached.epoch)) {
+      if (!decider.voidable || !this.filter) return { state: cached.state as State, version: cached.version };
+      // What is void may have changed without this stream moving: the writers' facts must be unchanged too.
+      const { fingerprint } = await this.filter.countsFor([...(cached.actors ?? [])], { fresh: true });
+      if (fingerprint === cached.fingerprint) return { state: cached.state as State, version: cached.version };
+    }
     return this.load(stream, decider);
+  }
+
+  private keyOf(stream: string, decider: object): string {
+    let id = this.deciderIds.get(decider);
+    if (id === undefined) this.deciderIds.set(decider, (id = this.nextDeciderId++));
+    return `${id} ${stream}`;
   }
 
   /** Decisions on voidable streams see only the operations that count (set by the security module). */
@@ -100,10 +117,11 @@ export class EventSourcedRepository {
 
   private async loadIn<State, Event extends DomainEvent>(stream: string, decider: Decider<State, Event>, epoch: number): Promise<{ state: State; version: number }> {
     if (decider.voidable && this.filter) return this.loadCounting(stream, decider, this.filter, epoch);
-    const before = this.cache.get(stream);
+    const key = this.keyOf(stream, decider);
+    const before = this.cache.get(key);
     const tail = await this.store.readStream(stream, (before?.version ?? 0) + 1);
     // Another load may have moved the cache on while we read: start from whichever is newer.
-    const latest = this.cache.get(stream);
+    const latest = this.cache.get(key);
     let version = latest?.version ?? 0;
     let state = (latest?.state as State | undefined) ?? decider.initialState();
     for (const event of tail) {
@@ -111,7 +129,7 @@ export class EventSourcedRepository {
       state = decider.evolve(state, event as unknown as Event);
       version = event.streamVersion;
     }
-    this.remember(stream, version, state, epoch);
+    this.remember(key, version, state, epoch);
     return { state, version };
   }
 
@@ -122,7 +140,8 @@ export class EventSourcedRepository {
     filter: OperationFilter,
     epoch: number,
   ): Promise<{ state: State; version: number }> {
-    const before = this.cache.get(stream);
+    const key = this.keyOf(stream, decider);
+    const before = this.cache.get(key);
     const tail = await this.store.readStream(stream, (before?.version ?? 0) + 1);
     const actors = new Set([...(before?.actors ?? []), ...tail.map((e) => e.actor.accountId)]);
     const { fingerprint, counts } = await filter.countsFor([...actors]);
@@ -133,9 +152,10 @@ export class EventSourcedRepository {
     for (const event of events) {
       if (event.streamVersion !== version + 1) continue;
       if (counts(event)) state = decider.evolve(state, event as unknown as Event);
+      else if (decider.evolveVoid) state = decider.evolveVoid(state, event as unknown as Event);
       version = event.streamVersion;
     }
-    this.remember(stream, version, state, epoch, actors, fingerprint);
+    this.remember(key, version, state, epoch, actors, fingerprint);
     return { state, version };
   }
 
@@ -169,9 +189,10 @@ export class EventSourcedRepository {
         // Evolve with what was stored: envelopes carry the actor and time some states keep.
         let next = state;
         for (const event of result.events) next = decider.evolve(next, event as unknown as Event);
-        const cached = this.cache.get(stream);
+        const key = this.keyOf(stream, decider);
+        const cached = this.cache.get(key);
         if (!result.replayed && (cached?.version ?? 0) === version) {
-          this.remember(stream, result.nextVersion, next, epoch, cached?.actors && new Set([...cached.actors, meta.actor.accountId]), cached?.fingerprint);
+          this.remember(key, result.nextVersion, next, epoch, cached?.actors && new Set([...cached.actors, meta.actor.accountId]), cached?.fingerprint);
         }
         return result;
       } catch (error) {
@@ -181,9 +202,9 @@ export class EventSourcedRepository {
     }
   }
 
-  private remember(stream: string, version: number, state: unknown, epoch: number, actors?: ReadonlySet<string>, fingerprint?: string): void {
-    this.cache.delete(stream);
-    this.cache.set(stream, { version, state, epoch, actors, fingerprint });
+  private remember(key: string, version: number, state: unknown, epoch: number, actors?: ReadonlySet<string>, fingerprint?: string): void {
+    this.cache.delete(key);
+    this.cache.set(key, { version, state, epoch, actors, fingerprint });
     if (this.cache.size > MAX_CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value as string);
   }
 }

@@ -18,8 +18,9 @@ import { EventSourcedRepository } from '../event-store/event-sourced-repository'
 import { comparePositions, formatPosition, parsePosition } from '../event-store/position';
 import { journalStream } from '../journal/domain/journal.decider';
 import { SchoolState } from '../school/domain/school.decider';
-import { reviewOf, voidedOperations } from './domain/incident-review';
-import { heldBy, ledgerOfAccounts, VOIDING_EVENT_TYPES, VoidingLedger } from './domain/voiding';
+import { reviewOf, structureReview, voidedOperations } from './domain/incident-review';
+import { heldBy, VOIDING_EVENT_TYPES, VoidingLedger } from './domain/voiding';
+import { VoidingFilter } from './voiding-filter';
 
 export interface Page {
   limit?: number;
@@ -53,6 +54,7 @@ export class SecurityViews {
     private readonly repository: EventSourcedRepository,
     private readonly index: EntityIndex,
     private readonly runner: ProjectionRunner,
+    private readonly voiding: VoidingFilter,
   ) {}
 
   async incident(school: SchoolState, incidentId: string, asOf?: Date) {
@@ -61,11 +63,16 @@ export class SecurityViews {
     const account = await this.accountAsOf(address.accountId, asOf);
     const incident = account.incidents[incidentId];
     if (!incident) throw notFound('incident');
-    const from = incident.suspectedSince ?? incident.effectiveFrom;
-    const window = { incidentId, accountId: account.accountId, from, closedAt: incident.closedAt };
-    const events = (await this.store.query({ accountId: account.accountId, recordedFrom: from, recordedBefore: incident.closedAt ?? undefined })).filter(upTo(asOf));
-    const voided = voidedOperations(window, new Set(Object.keys(incident.reinstated)), events, school);
-    const ledger = ledgerOfAccounts([account]);
+    const ledger = await this.voiding.ledgerOf([account.accountId], { asOf });
+    // The report itself may be void (filed through a compromised account): then it has no window and voids nothing.
+    const [report] = (await this.store.readStream(accountStream(account.accountId))).filter(
+      (e) => e.type === 'CredentialCompromiseReported' && (e.data as { incidentId: string }).incidentId === incidentId,
+    );
+    const voidedBy = report ? ledger.voidedBy(report) : null;
+    const window = ledger.windows(account.accountId).find((w) => w.incidentId === incidentId);
+    const closedAt = window ? window.closedAt : incident.closedAt;
+    const events = window ? (await this.store.query({ accountId: account.accountId, recordedFrom: window.from, recordedBefore: window.closedAt ?? undefined })).filter(upTo(asOf)) : [];
+    const voided = window ? voidedOperations(window, ledger, events, school) : [];
     const journals = [...new Set(events.filter((e) => e.stream.startsWith('journal-')).map((e) => e.stream))];
     const journalEvents = (await Promise.all(journals.map((stream) => this.store.readStream(stream)))).flat().filter(upTo(asOf));
     journalEvents.sort((a, b) => comparePositions(a.position, b.position));
@@ -74,13 +81,15 @@ export class SecurityViews {
       accountId: account.accountId,
       effectiveFrom: incident.effectiveFrom,
       suspectedSince: incident.suspectedSince,
-      status: incident.closedAt ? 'closed' : 'open',
+      status: closedAt ? 'closed' : 'open',
       reportedAt: incident.reportedAt,
       reportedBy: incident.reportedBy,
       note: incident.note,
-      closedAt: incident.closedAt,
+      closedAt,
+      void: voidedBy !== null,
+      voidedBy,
       voided,
-      review: reviewOf(incidentId, ledger, journalEvents, school),
+      review: window ? [...reviewOf(incidentId, ledger, journalEvents, school), ...structureReview(window, ledger, events, school)] : [],
     };
   }
 
@@ -88,7 +97,7 @@ export class SecurityViews {
     let doc: SchoolIncidentsDoc | undefined;
     if (asOf) {
       const events = (await this.store.query({ schoolId: school.schoolId, types: VOIDING_EVENT_TYPES })).filter(upTo(asOf));
-      doc = foldDocuments(incidentsProjector, events).get(school.schoolId);
+      doc = foldDocuments(incidentsProjector, events, undefined, this.runner.ledgerAsOf(asOf)).get(school.schoolId);
     } else {
       doc = await this.stored<SchoolIncidentsDoc>('incidents', school.schoolId);
     }
@@ -148,7 +157,7 @@ export class SecurityViews {
     if (!own.some((e) => e.type === 'MarkRecorded')) throw notFound('mark');
     const actors = [...new Set(own.map((e) => e.actor.accountId))];
     const accounts = await Promise.all(actors.map((id) => this.accountAsOf(id, asOf)));
-    const ledger = ledgerOfAccounts(accounts);
+    const ledger = await this.voiding.ledgerOf(actors, { asOf });
     const ownIds = new Set(own.map((e) => e.eventId));
     // The incidents' own events that concern these operations: the report that voids them, the reinstatements.
     const incidentIds = new Set(own.map((e) => heldBy(ledger, e)).filter((id): id is string => id !== null));
@@ -184,7 +193,7 @@ export class SecurityViews {
 
   private async logItem(e: StoredEvent, ledger: VoidingLedger, raw: boolean) {
     const incident = heldBy(ledger, e);
-    const reinstated = incident !== null && ledger.reinstated[e.eventId] !== undefined;
+    const reinstated = incident !== null && ledger.isReinstated(e.eventId);
     const actor = { accountId: e.actor.accountId, fullName: await this.fullName(e.actor.accountId), role: e.actor.role };
     const common = { eventId: e.eventId, type: e.type, recordedAt: e.recordedAt, actor, data: e.data, void: incident !== null && !reinstated, voidedBy: incident, reinstated };
     return raw ? { ...common, stream: e.stream, position: e.globalPosition } : common;

@@ -10,7 +10,7 @@ import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { EntityIndex, IncidentAddress } from '../event-store/entity-index';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
-import { isVoidingEvent } from './domain/voiding';
+import { VoidingFilter } from './voiding-filter';
 
 export class ReportCompromise {
   constructor(
@@ -73,8 +73,10 @@ export class ReportCompromiseHandler implements ICommandHandler<ReportCompromise
     decideAccount(command, (await this.repository.load(stream, accountDecider)).state);
     await this.index.register<IncidentAddress>(incidentId, { schoolId: c.schoolId, accountId: c.accountId }, meta);
     const result = await this.repository.handle(stream, accountDecider, (s) => decideAccount(command, s), meta);
+    // Every operation of the account in the window, of any type: reports, reissues and reinstatements it made too.
     const voided = await this.store.query({ accountId: c.accountId, recordedFrom: command.suspectedSince ?? command.effectiveFrom });
-    return { ...writeAnswer(incidentId, result!), voidedCount: voided.filter((e) => !isVoidingEvent(e.type)).length };
+    const own = new Set(result!.events.map((e) => e.eventId));
+    return { ...writeAnswer(incidentId, result!), voidedCount: voided.filter((e) => !own.has(e.eventId)).length };
   }
 }
 
@@ -92,16 +94,19 @@ export class ReinstateOperationHandler implements ICommandHandler<ReinstateOpera
   constructor(
     private readonly repository: EventSourcedRepository,
     private readonly index: EntityIndex,
+    private readonly voiding: VoidingFilter,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   async execute(c: ReinstateOperation): Promise<WriteAnswer> {
     const account = await incidentAccount(this.index, this.repository, c.schoolId, c.incidentId);
     const [event] = await this.store.query({ eventIds: [c.eventId] });
+    // The incident's window as the ledger resolves it: a report filed through a compromised account has none.
+    const window = (await this.voiding.ledgerOf([account.accountId])).windows(account.accountId).find((w) => w.incidentId === c.incidentId) ?? null;
     const result = await this.repository.handle(
       accountStream(account.accountId),
       accountDecider,
-      (s) => decideAccount({ type: 'ReinstateOperation', incidentId: c.incidentId, event: event ?? null, reason: c.reason, by: c.access.actor.accountId }, s),
+      (s) => decideAccount({ type: 'ReinstateOperation', incidentId: c.incidentId, event: event ?? null, window, reason: c.reason, by: c.access.actor.accountId }, s),
       { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId },
     );
     return writeAnswer(c.incidentId, result!);

@@ -12,7 +12,7 @@ import { Actor, StoredEvent } from '../../src/event-store/envelope';
 import { comparePositions, Position, START } from '../../src/event-store/position';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { decideJournal, evolveJournal, initialJournalState, JournalCommand, JournalContext, JournalState, journalStream } from '../../src/journal/domain/journal.decider';
-import { foldLedger, isVoid, isVoidingEvent, VoidingLedger } from '../../src/security/domain/voiding';
+import { foldLedger, isVoid, isVoidingEvent, VoidingLedger, windowHolds } from '../../src/security/domain/voiding';
 import { openTestDatabase, TEST_DATABASE_KIND, TestDatabase } from '../support/database';
 import { viewDocuments } from '../support/fixtures';
 
@@ -222,7 +222,7 @@ describe(`property: voiding — live views, rebuilds and the history without its
             const voided = events.filter((e) => isVoid(ledger, e));
             if (voided.length === 0) continue;
             const chosen = voided[o.pick % voided.length];
-            const window = ledger.byAccount[chosen.actor.accountId].find((w) => w.from <= chosen.recordedAt && (w.closedAt === null || chosen.recordedAt < w.closedAt))!;
+            const window = ledger.windows(chosen.actor.accountId).find((w) => windowHolds(w, chosen))!;
             await history.reinstate(chosen.eventId, window.incidentId, chosen.actor.accountId);
           } else await history.write(o);
         }

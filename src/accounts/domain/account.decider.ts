@@ -1,6 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import { conflict, DomainError, invalid, notFound } from '../../common/domain-error';
-import { Voidable, windowsHolding } from '../../security/domain/voiding';
+import { IncidentWindow, Voidable, windowHolds } from '../../security/domain/voiding';
 import { Role } from './roles';
 
 /**
@@ -36,8 +36,11 @@ export type AccountCommand =
   | { type: 'ReissueCredentials'; accountId: string; credentialId: string }
   | { type: 'BlockAccount'; accountId: string; reason: string; incidentId: string | null }
   | { type: 'ReportCompromise'; incidentId: string; effectiveFrom: string; suspectedSince: string | null; note: string | null; reportedBy: string; now: string }
-  /** `event`: the operation as the log has it (null: no such event). */
-  | { type: 'ReinstateOperation'; incidentId: string; event: Voidable | null; reason: string; by: string };
+  /**
+   * `event`: the operation as the log has it (null: no such event); `window`: the incident's window
+   * as the ledger resolves it (null: the report is itself void, so it voids nothing).
+   */
+  | { type: 'ReinstateOperation'; incidentId: string; event: Voidable | null; window: IncidentWindow | null; reason: string; by: string };
 
 export interface IncidentState {
   incidentId: string;
@@ -48,7 +51,16 @@ export interface IncidentState {
   note: string | null;
   closedAt: string | null;
   reinstated: Record<string, { reason: string; by: string; at: string }>;
+  /** Filed through a compromised account: it voids nothing and is not the account's open incident. */
+  void: boolean;
 }
+
+/**
+ * Why an account may not act: a compromise report (SPEC §4), an explicit block, or an operation on
+ * it made through a compromised account (its creation, a role grant, a reissue of its credentials:
+ * whoever holds those credentials may be the intruder). Only a valid reissue ends any of them.
+ */
+export type BlockCause = 'compromise' | 'blocked' | 'void-operation';
 
 export interface AccountState {
   exists: boolean;
@@ -60,6 +72,7 @@ export interface AccountState {
   generation: number;
   credentialId: string;
   status: 'active' | 'blocked';
+  blockedBecause: BlockCause | null;
   incidents: Record<string, IncidentState>;
   openIncidentId: string | null;
 }
@@ -74,6 +87,7 @@ export const initialAccountState = (): AccountState => ({
   generation: 0,
   credentialId: '',
   status: 'active',
+  blockedBecause: null,
   incidents: {},
   openIncidentId: null,
 });
@@ -138,10 +152,9 @@ function reportCompromise(command: Extract<AccountCommand, { type: 'ReportCompro
 function reinstateOperation(command: Extract<AccountCommand, { type: 'ReinstateOperation' }>, state: AccountState): AccountEvent[] {
   const incident = state.incidents[command.incidentId];
   if (!state.exists || !incident) throw notFound('incident');
-  const window = { incidentId: incident.incidentId, accountId: state.accountId, from: incident.suspectedSince ?? incident.effectiveFrom, closedAt: incident.closedAt };
-  const ledger = { byAccount: { [state.accountId]: [window] }, reinstated: {} };
-  if (!command.event || windowsHolding(ledger, command.event).length === 0) throw notFound('operation voided by this incident');
+  if (!command.event || !command.window || !windowHolds(command.window, command.event)) throw notFound('operation voided by this incident');
   const eventId = command.event.eventId;
+  // The repository folds without void events, so a reinstatement made through a compromised account does not count here.
   if (Object.values(state.incidents).some((i) => i.reinstated[eventId])) throw conflict('ALREADY_REINSTATED', 'This operation has already been reinstated.');
   return [{ type: 'OperationReinstated', data: { incidentId: incident.incidentId, accountId: state.accountId, eventId, reason: command.reason, by: command.by } }];
 }
@@ -152,19 +165,22 @@ type Recorded = AccountEvent & { recordedAt?: string };
 export function evolveAccount(state: AccountState, event: Recorded): AccountState {
   switch (event.type) {
     case 'AccountCreated':
-      return { ...state, ...event.data, exists: true, status: 'active' };
+      return { ...state, ...event.data, exists: true, status: 'active', blockedBecause: null };
     case 'RolesGranted':
       return { ...state, roles: [...new Set([...state.roles, ...event.data.roles])] };
     case 'RolesRevoked':
       return { ...state, roles: state.roles.filter((role) => !event.data.roles.includes(role)) };
     case 'CredentialsReissued': {
       // A reissue ends any block and the open incident: the leaked credential is dead, the new one is the account's.
-      const open = state.openIncidentId ? state.incidents[state.openIncidentId] : undefined;
-      const incidents = open ? { ...state.incidents, [open.incidentId]: { ...open, closedAt: event.recordedAt ?? '' } } : state.incidents;
-      return { ...state, generation: event.data.generation, credentialId: event.data.credentialId, status: 'active', incidents, openIncidentId: null };
+      // It ends the open incident, and the block of any void report (which opened none) still unended.
+      const incidents = { ...state.incidents };
+      for (const incident of Object.values(state.incidents)) {
+        if (incident.closedAt === null && (incident.incidentId === state.openIncidentId || incident.void)) incidents[incident.incidentId] = { ...incident, closedAt: event.recordedAt ?? '' };
+      }
+      return { ...state, generation: event.data.generation, credentialId: event.data.credentialId, status: 'active', blockedBecause: null, incidents, openIncidentId: null };
     }
     case 'AccountBlocked':
-      return { ...state, status: 'blocked' };
+      return { ...state, status: 'blocked', blockedBecause: state.blockedBecause ?? 'blocked' };
     case 'CredentialCompromiseReported': {
       const d = event.data;
       const incident: IncidentState = {
@@ -176,8 +192,9 @@ export function evolveAccount(state: AccountState, event: Recorded): AccountStat
         note: d.note,
         closedAt: null,
         reinstated: {},
+        void: false,
       };
-      return { ...state, status: 'blocked', openIncidentId: d.incidentId, incidents: { ...state.incidents, [d.incidentId]: incident } };
+      return { ...state, status: 'blocked', blockedBecause: 'compromise', openIncidentId: d.incidentId, incidents: { ...state.incidents, [d.incidentId]: incident } };
     }
     case 'OperationReinstated': {
       const incident = state.incidents[event.data.incidentId];
@@ -190,7 +207,50 @@ export function evolveAccount(state: AccountState, event: Recorded): AccountStat
   }
 }
 
-export const accountDecider = { initialState: initialAccountState, decide: decideAccount, evolve: evolveAccount };
+/**
+ * What an operation made through a compromised account leaves on the account it concerns (SPEC §4,
+ * issue 12): a creation, a role grant or a reissue of credentials leaves the account blocked until
+ * a valid reissue (the grant itself counts for nothing); a report still blocks — a voided report
+ * unblocks nothing by itself — but is no open incident and voids nothing; a revocation or a
+ * reinstatement counts for nothing.
+ */
+export function evolveVoidAccount(state: AccountState, event: Recorded): AccountState {
+  const blocked = (next: AccountState): AccountState => ({ ...next, status: 'blocked', blockedBecause: next.blockedBecause ?? 'void-operation' });
+  switch (event.type) {
+    case 'AccountCreated':
+      return { ...state, ...event.data, exists: true, status: 'blocked', blockedBecause: 'void-operation' };
+    case 'RolesGranted':
+      return blocked(state);
+    case 'CredentialsReissued':
+      // Tokens issued before it die as with any reissue; the incident it would end stays open.
+      return blocked({ ...state, generation: event.data.generation, credentialId: event.data.credentialId });
+    case 'AccountBlocked':
+      return evolveAccount(state, event);
+    case 'CredentialCompromiseReported': {
+      const d = event.data;
+      const incident: IncidentState = {
+        incidentId: d.incidentId,
+        effectiveFrom: d.effectiveFrom,
+        suspectedSince: d.suspectedSince,
+        reportedBy: d.reportedBy,
+        reportedAt: event.recordedAt ?? '',
+        note: d.note,
+        closedAt: null,
+        reinstated: {},
+        void: true,
+      };
+      return { ...state, status: 'blocked', blockedBecause: state.blockedBecause ?? 'compromise', incidents: { ...state.incidents, [d.incidentId]: incident } };
+    }
+    default:
+      return state;
+  }
+}
+
+/**
+ * Voidable: decisions, sign-in and every token check fold the account without the operations of
+ * compromised accounts (see evolveVoidAccount for what those leave behind).
+ */
+export const accountDecider = { initialState: initialAccountState, decide: decideAccount, evolve: evolveAccount, evolveVoid: evolveVoidAccount, voidable: true };
 
 /**
  * Account ids are derived from the login (UUIDv5), so the store's "stream must not exist yet"

@@ -347,7 +347,14 @@ export function decideJournal(command: JournalCommand, state: JournalState, ctx:
   }
 }
 
-/** Author of each entry comes from the envelope: evolve takes it as the event's actor. */
+/**
+ * Author of each entry comes from the envelope: evolve takes it as the event's actor.
+ *
+ * Total over any subsequence of the stream: decisions fold only the events that count, so a
+ * correction may arrive without the entry it corrects (the entry's author was reported and the
+ * correction was someone else's). Such a correction counts for nothing, as if the entry had never
+ * been (it stays in the log, and in the incident's review as a correction of a void entry).
+ */
 export type JournalEnvelope = JournalEvent & { actor?: { accountId: string } };
 
 export function evolveJournal(state: JournalState, event: JournalEnvelope): JournalState {
@@ -359,6 +366,7 @@ export function evolveJournal(state: JournalState, event: JournalEnvelope): Jour
     }
     case 'LessonCorrected': {
       const lesson = state.lessons[event.data.lessonId];
+      if (!lesson) return state;
       return { ...state, lessons: { ...state.lessons, [lesson.lessonId]: { ...lesson, [event.data.field]: event.data.after } } };
     }
     case 'MarkRecorded': {
@@ -367,6 +375,7 @@ export function evolveJournal(state: JournalState, event: JournalEnvelope): Jour
     }
     case 'MarkCorrected': {
       const mark = state.marks[event.data.markId];
+      if (!mark) return state;
       return { ...state, marks: { ...state.marks, [mark.markId]: { ...mark, value: event.data.after } } };
     }
     case 'AttendanceRecorded': {
@@ -375,6 +384,7 @@ export function evolveJournal(state: JournalState, event: JournalEnvelope): Jour
     }
     case 'AttendanceCorrected': {
       const entry = state.attendance[event.data.attendanceId];
+      if (!entry) return state;
       return { ...state, attendance: { ...state.attendance, [entry.attendanceId]: { ...entry, code: event.data.after } } };
     }
     case 'FinalMarkSet':

@@ -254,6 +254,7 @@ export function evolveSchool(state: SchoolState, event: SchoolEvent): SchoolStat
     }
     case 'StudentTransferred': {
       const student = state.students[event.data.studentId];
+      if (!student) return state;
       const placements = [...student.placements, { classId: event.data.toClassId, from: event.data.on }];
       return { ...state, students: { ...state.students, [student.studentId]: { ...student, placements } } };
     }
@@ -261,6 +262,7 @@ export function evolveSchool(state: SchoolState, event: SchoolEvent): SchoolStat
       return { ...state, groups: { ...state.groups, [event.data.groupId]: { ...event.data, teacherIds: [] } } };
     case 'TeacherAssigned': {
       const group = state.groups[event.data.groupId];
+      if (!group) return state;
       return { ...state, groups: { ...state.groups, [group.groupId]: { ...group, teacherIds: [...group.teacherIds, event.data.teacherId] } } };
     }
     case 'ParentLinked':
@@ -270,7 +272,19 @@ export function evolveSchool(state: SchoolState, event: SchoolEvent): SchoolStat
   }
 }
 
-export const schoolDecider = { initialState: initialSchoolState, decide: decideSchool, evolve: evolveSchool };
+/**
+ * The school's structure — years, subjects, classes, students, groups, transfers — stays even when
+ * it was set up through a compromised account (SPEC §4, issue 12): undoing a class would orphan its
+ * journals, so the incident's review lists it for a person to check. Everything else in the stream
+ * grants or changes someone's rights (an assignment, a parent link, an inspector grant, a setting…),
+ * and made through a compromised account it counts for nothing.
+ */
+export const STRUCTURE_EVENT_TYPES: readonly string[] = ['SchoolCreated', 'YearCreated', 'SubjectCreated', 'ClassCreated', 'StudentAdmitted', 'StudentTransferred', 'GroupCreated'];
+
+export const evolveVoidSchool = (state: SchoolState, event: SchoolEvent): SchoolState => (STRUCTURE_EVENT_TYPES.includes(event.type) ? evolveSchool(state, event) : state);
+
+/** Voidable: decisions, access checks and the views' names see only the grants that count. */
+export const schoolDecider = { initialState: initialSchoolState, decide: decideSchool, evolve: evolveSchool, evolveVoid: evolveVoidSchool, voidable: true };
 
 // Questions the rest of the service asks of a school's structure. Dates are YYYY-MM-DD.
 

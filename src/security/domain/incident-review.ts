@@ -1,5 +1,5 @@
-import type { SchoolState } from '../../school/domain/school.decider';
-import { isVoidingEvent, IncidentWindow, VoidingLedger, voidedBy } from './voiding';
+import { STRUCTURE_EVENT_TYPES, type SchoolState } from '../../school/domain/school.decider';
+import { IncidentWindow, VoidingLedger, voidedBy, windowHolds } from './voiding';
 
 /** An event as the review reads it. */
 export interface LoggedEvent {
@@ -19,7 +19,7 @@ export interface VoidedOperation {
   reinstated: boolean;
 }
 
-export type ReviewKind = 'final-mark-on-void-basis' | 'correction-of-void-entry' | 'notification-sent';
+export type ReviewKind = 'final-mark-on-void-basis' | 'correction-of-void-entry' | 'notification-sent' | 'structure-by-void-account';
 
 export interface ReviewItem {
   kind: ReviewKind;
@@ -27,12 +27,25 @@ export interface ReviewItem {
   summary: string;
 }
 
-/** The operations an incident's window holds: void, or reinstated after review. */
-export function voidedOperations(window: IncidentWindow, reinstated: ReadonlySet<string>, accountEvents: readonly LoggedEvent[], school: SchoolState | null): VoidedOperation[] {
+/**
+ * The operations an incident's window holds, of any type (SPEC §4: *every* operation of the
+ * account — the reports, reissues and reinstatements it made too): void, or reinstated after review.
+ */
+export function voidedOperations(window: IncidentWindow, ledger: VoidingLedger, accountEvents: readonly LoggedEvent[], school: SchoolState | null): VoidedOperation[] {
   return accountEvents
-    .filter((e) => e.actor.accountId === window.accountId && !isVoidingEvent(e.type))
-    .filter((e) => window.from <= e.recordedAt && (window.closedAt === null || e.recordedAt < window.closedAt))
-    .map((e) => ({ eventId: e.eventId, type: e.type, recordedAt: e.recordedAt, summary: summarize(e, school), reinstated: reinstated.has(e.eventId) }));
+    .filter((e) => windowHolds(window, e))
+    .map((e) => ({ eventId: e.eventId, type: e.type, recordedAt: e.recordedAt, summary: summarize(e, school), reinstated: ledger.isReinstated(e.eventId) }));
+}
+
+/**
+ * Structure set up through the compromised account stays (undoing a class would orphan its
+ * journals), so each piece is listed for a person to check: years, subjects, classes, students,
+ * groups, transfers.
+ */
+export function structureReview(window: IncidentWindow, ledger: VoidingLedger, accountEvents: readonly LoggedEvent[], school: SchoolState | null): ReviewItem[] {
+  return accountEvents
+    .filter((e) => STRUCTURE_EVENT_TYPES.includes(e.type) && windowHolds(window, e) && !ledger.isReinstated(e.eventId))
+    .map((e) => ({ kind: 'structure-by-void-account', eventId: e.eventId, summary: `${summarize(e, school)}: set up through the compromised account; it stays, check it` }));
 }
 
 interface EntryData {
@@ -116,6 +129,40 @@ export function summarize(event: LoggedEvent, school: SchoolState | null): strin
       return `Day absence ${shown(d.code)} for ${name(school, d.studentId)} on ${shown(d.date)}`;
     case 'AccessDenied':
       return `Refused attempt: ${shown(d.route)} («${shown(d.reason)}»)`;
+    case 'AccountCreated':
+      return `Account «${shown(d.login)}» (${shown(d.fullName)}) created with roles ${shown(d.roles)}`;
+    case 'RolesGranted':
+      return `Roles ${shown(d.roles)} granted to account ${shown(d.accountId)}`;
+    case 'RolesRevoked':
+      return `Roles ${shown(d.roles)} taken from account ${shown(d.accountId)}`;
+    case 'CredentialsReissued':
+      return `Credentials of account ${shown(d.accountId)} reissued`;
+    case 'CredentialCompromiseReported':
+      return `Compromise of account ${shown(d.accountId)} reported, effective from ${shown(d.suspectedSince ?? d.effectiveFrom)}`;
+    case 'OperationReinstated':
+      return `Operation ${shown(d.eventId)} of account ${shown(d.accountId)} reinstated («${shown(d.reason)}»)`;
+    case 'YearCreated':
+      return `School year «${shown(d.name)}» set up`;
+    case 'SubjectCreated':
+      return `Subject «${shown(d.name)}» created`;
+    case 'ClassCreated':
+      return `Class «${shown(d.name)}» created`;
+    case 'StudentAdmitted':
+      return `Student «${shown(d.fullName)}» admitted`;
+    case 'StudentTransferred':
+      return `${name(school, d.studentId)} transferred on ${shown(d.on)}`;
+    case 'GroupCreated':
+      return `Group «${shown(d.name)}» created`;
+    case 'TeacherAssigned':
+      return `Teacher ${shown(d.teacherId)} assigned to ${subjectOf(school, d.groupId)}`;
+    case 'ParentLinked':
+      return `Parent ${shown(d.parentId)} linked to ${name(school, d.studentId)}`;
+    case 'InspectorGranted':
+      return `Inspector ${shown(d.accountId)} granted access to the school`;
+    case 'ConsentGranted':
+    case 'ConsentRefused':
+    case 'ConsentWithdrawn':
+      return `${event.type.replace('Consent', 'Consent ').toLowerCase()} (${shown(d.form)}) for ${name(school, d.studentId)}`;
     default:
       return `${event.type} in ${event.stream}`;
   }
