@@ -11,7 +11,7 @@ import { DomainError } from '../../src/common/domain-error';
 import { Actor, StoredEvent } from '../../src/event-store/envelope';
 import { comparePositions, Position, START } from '../../src/event-store/position';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
-import { decideJournal, evolveJournal, initialJournalState, JournalCommand, JournalContext, JournalState, journalStream } from '../../src/journal/domain/journal.decider';
+import { decideJournal, evolveJournal, initialJournalState, JournalCommand, JournalContext, journalStream } from '../../src/journal/domain/journal.decider';
 import { foldLedger, isVoid, isVoidingEvent, VoidingLedger, windowHolds } from '../../src/security/domain/voiding';
 import { openTestDatabase, TEST_DATABASE_KIND, TestDatabase } from '../support/database';
 import { viewDocuments } from '../support/fixtures';
@@ -20,7 +20,10 @@ import { viewDocuments } from '../support/fixtures';
  * SPEC §4's invariants on generated histories of lessons, marks, corrections, attendance and final
  * marks by two teachers and a deputy, with credential-compromise reports (dated back to any earlier
  * moment), reinstatements and reissues arriving between them, and the views caught up at random
- * points (so reports land after the views moved on):
+ * points (so reports land after the views moved on). Any account may be reported — the security
+ * officers who file reports and reinstatements and the sysadmin who reissues too — so the facts
+ * themselves are voided (issue 12), and every command is decided, as in the service, on the journal
+ * folded from the events that count then (any subsequence: no command may throw):
  *  1. the live, incremental views equal the views rebuilt from scratch;
  *  2. they equal the views of the same history with the void events removed (reinstated ones kept);
  *  3. reporting, then reinstating everything it voided, gives back the original views.
@@ -38,12 +41,14 @@ type JournalOp =
   | { kind: 'final'; by: number; student: number; value: '2' | '3' | '4' | '5' | 'deferred' };
 type Op =
   | JournalOp
-  | { kind: 'report'; teacher: number; back: number }
-  | { kind: 'reinstate'; pick: number }
-  | { kind: 'reissue'; teacher: number }
+  | { kind: 'report'; teacher: number; back: number; by: number }
+  | { kind: 'reinstate'; pick: number; by: number }
+  | { kind: 'reissue'; teacher: number; by: number }
   | { kind: 'project'; batch: number };
 
 const value = fc.constantFrom<1 | 2 | 3 | 4 | 5>(1, 2, 3, 4, 5);
+/** Who may be reported: the two teachers, the deputy, the two security officers, the sysadmin. */
+const ACCOUNTS = 6;
 const by = fc.nat(2); // 0, 1: teachers; 2: the deputy
 const journalOp: fc.Arbitrary<JournalOp> = fc.oneof(
   fc.record({ kind: fc.constant('lesson' as const), by, day: fc.integer({ min: 1, max: 12 }), slot: fc.integer({ min: 1, max: 3 }) }),
@@ -54,9 +59,11 @@ const journalOp: fc.Arbitrary<JournalOp> = fc.oneof(
 );
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: journalOp },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('report' as const), teacher: fc.nat(1), back: fc.nat(12) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reinstate' as const), pick: fc.nat(50) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reissue' as const), teacher: fc.nat(1) }) },
+  // Any account may be reported — the security officers and the sysadmin too — by either officer,
+  // so reports, reissues and reinstatements are themselves voided (issue 12 point 3).
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('report' as const), teacher: fc.nat(ACCOUNTS - 1), back: fc.nat(12), by: fc.nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reinstate' as const), pick: fc.nat(50), by: fc.nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reissue' as const), teacher: fc.nat(ACCOUNTS - 1), by: fc.nat(2) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('project' as const), batch: fc.integer({ min: 1, max: 8 }) }) },
 );
 
@@ -70,8 +77,12 @@ class History {
     { accountId: uuidv7(), role: 'teacher', generation: 1 },
     { accountId: uuidv7(), role: 'deputy', generation: 1 },
   ];
-  private readonly security: Actor = { accountId: uuidv7(), role: 'security_officer', generation: 1 };
-  private state: JournalState = initialJournalState();
+  /** Two security officers (who report and reinstate) and a sysadmin (who reissues): any of them may be compromised. */
+  private readonly staff: Actor[] = [
+    { accountId: uuidv7(), role: 'security_officer', generation: 1 },
+    { accountId: uuidv7(), role: 'security_officer', generation: 1 },
+    { accountId: uuidv7(), role: 'sysadmin', generation: 1 },
+  ];
   private version = 0;
   private readonly lessons: string[] = [];
   private readonly marks: string[] = [];
@@ -107,6 +118,9 @@ class History {
       assignedTeacherIds: [this.actors[0].accountId, this.actors[1].accountId],
     };
     const pickLesson = (n: number) => this.lessons[n % this.lessons.length];
+    // Decisions fold the journal as the service does: only the events that count (any subsequence).
+    const { events: logged, ledger } = await this.log();
+    const state = logged.filter((e) => e.stream === this.stream && !isVoid(ledger, e)).reduce((st, e) => evolveJournal(st, e as never), initialJournalState());
     const command: JournalCommand | null =
       o.kind === 'lesson'
         ? { type: 'RecordLesson', lessonId: uuidv7(), date: `2026-09-${String(o.day).padStart(2, '0')}`, slot: o.slot, topic: 'Тема', workKinds: [], homework: null, substitutesFor: null }
@@ -122,7 +136,7 @@ class History {
     if (!command) return;
     let events;
     try {
-      events = decideJournal(command, this.state, ctx);
+      events = decideJournal(command, state, ctx);
     } catch (error) {
       if (error instanceof DomainError) return; // refused: nothing written
       throw error;
@@ -130,35 +144,40 @@ class History {
     const written = await this.store.append(this.stream, this.version, events, { schoolId: null, actor, correlationId: uuidv7() });
     this.version = written.nextVersion;
     this.last = written.position;
-    for (const event of written.events) this.state = evolveJournal(this.state, event as never);
     if (command.type === 'RecordLesson') this.lessons.push(command.lessonId);
     if (command.type === 'RecordMark') this.marks.push(command.markId);
     this.tick();
   }
 
-  /** A report dated `back` moments into the past (the information arrived then). */
-  async report(teacher: number, back: number): Promise<string | null> {
-    const account = this.actors[teacher].accountId;
+  private account(index: number): string {
+    return [...this.actors, ...this.staff][index].accountId;
+  }
+
+  /** A report by a security officer, dated `back` moments into the past (the information arrived then). */
+  async report(target: number, back: number, by = 0): Promise<string | null> {
+    const account = this.account(target);
     if (this.open.has(account)) return null;
     const incidentId = uuidv7();
     const effectiveFrom = this.moments[Math.max(0, this.moments.length - 1 - back)] ?? this.clock.now().toISOString();
-    await this.appendAccount(account, 'CredentialCompromiseReported', { incidentId, accountId: account, effectiveFrom, suspectedSince: null, reportedBy: this.security.accountId, note: null });
+    const reporter = this.staff[by];
+    await this.appendAccount(account, 'CredentialCompromiseReported', { incidentId, accountId: account, effectiveFrom, suspectedSince: null, reportedBy: reporter.accountId, note: null }, reporter);
     this.open.set(account, incidentId);
     return incidentId;
   }
 
-  async reinstate(eventId: string, incidentId: string, account: string): Promise<void> {
-    await this.appendAccount(account, 'OperationReinstated', { incidentId, accountId: account, eventId, reason: 'проверено', by: this.security.accountId });
+  async reinstate(eventId: string, incidentId: string, account: string, by = 0): Promise<void> {
+    const officer = this.staff[by];
+    await this.appendAccount(account, 'OperationReinstated', { incidentId, accountId: account, eventId, reason: 'проверено', by: officer.accountId }, officer);
   }
 
-  async reissue(teacher: number): Promise<void> {
-    const account = this.actors[teacher].accountId;
-    await this.appendAccount(account, 'CredentialsReissued', { accountId: account, generation: 2, credentialId: uuidv7(), closesIncidentId: this.open.get(account) ?? null });
+  async reissue(target: number, by = 2): Promise<void> {
+    const account = this.account(target);
+    await this.appendAccount(account, 'CredentialsReissued', { accountId: account, generation: 2, credentialId: uuidv7(), closesIncidentId: this.open.get(account) ?? null }, this.staff[by]);
     this.open.delete(account);
   }
 
-  private async appendAccount(account: string, type: string, data: object): Promise<void> {
-    this.last = (await this.store.append(accountStream(account), 'any', [{ type, data }], { schoolId: null, actor: this.security, correlationId: uuidv7() })).position;
+  private async appendAccount(account: string, type: string, data: object, actor: Actor): Promise<void> {
+    this.last = (await this.store.append(accountStream(account), 'any', [{ type, data }], { schoolId: null, actor, correlationId: uuidv7() })).position;
     this.tick();
   }
 
@@ -169,7 +188,7 @@ class History {
 
   /** Everything this history wrote, in log order, and the ledger of its voiding facts. */
   async log(): Promise<{ events: StoredEvent[]; ledger: VoidingLedger }> {
-    const streams = [this.stream, ...this.actors.map((a) => accountStream(a.accountId))];
+    const streams = [this.stream, ...[...this.actors, ...this.staff].map((a) => accountStream(a.accountId))];
     const events = (await Promise.all(streams.map((s) => this.store.readStream(s)))).flat();
     events.sort((a, b) => (a.position.major === b.position.major ? Number(a.position.minor - b.position.minor) : a.position.major < b.position.major ? -1 : 1));
     return { events, ledger: foldLedger(events.filter((e) => isVoidingEvent(e.type))) };
@@ -215,15 +234,16 @@ describe(`property: voiding — live views, rebuilds and the history without its
         history = new History(store, clock);
         for (const o of ops) {
           if (o.kind === 'project') await catchUp(o.batch);
-          else if (o.kind === 'report') await history.report(o.teacher, o.back);
-          else if (o.kind === 'reissue') await history.reissue(o.teacher);
+          else if (o.kind === 'report') await history.report(o.teacher, o.back, o.by);
+          else if (o.kind === 'reissue') await history.reissue(o.teacher, o.by);
           else if (o.kind === 'reinstate') {
             const { events, ledger } = await history.log();
             const voided = events.filter((e) => isVoid(ledger, e));
             if (voided.length === 0) continue;
             const chosen = voided[o.pick % voided.length];
-            const window = ledger.windows(chosen.actor.accountId).find((w) => windowHolds(w, chosen))!;
-            await history.reinstate(chosen.eventId, window.incidentId, chosen.actor.accountId);
+            const window = ledger.windows(chosen.actor.accountId).find((w) => windowHolds(w, chosen));
+            if (!window) continue;
+            await history.reinstate(chosen.eventId, window.incidentId, chosen.actor.accountId, o.by);
           } else await history.write(o);
         }
         await catchUp();
