@@ -1,4 +1,6 @@
 import { EsdbEventStore } from '../../src/event-store/esdb/esdb-event-store';
+import { IndexedQueryStore } from '../../src/event-store/indexed-query-store';
+import { openTestDatabase } from '../support/database';
 import { eventStoreContract } from './event-store.contract';
 
 // Runs only against a real server (e.g. `EVENTSTORE_CONNECTION_STRING=esdb://localhost:2113?tls=false`
@@ -9,6 +11,19 @@ if (connectionString) {
   eventStoreContract('eventstoredb', async (clock, upcasters) => {
     const store = new EsdbEventStore({ connectionString, clock, upcasters });
     return { store, clock, close: () => store.close() };
+  });
+  // As the service runs it: queries from the index kept in the views database (issue 14 point 5).
+  eventStoreContract('eventstoredb with the views-database index', async (clock, upcasters) => {
+    const views = await openTestDatabase();
+    const store = new IndexedQueryStore(new EsdbEventStore({ connectionString, clock, upcasters }), views.database.pool);
+    return {
+      store,
+      clock,
+      close: async () => {
+        await store.close();
+        await views.close();
+      },
+    };
   });
 } else {
   const reason = 'EVENTSTORE_CONNECTION_STRING is not set (no EventStoreDB server on this machine)';
