@@ -105,6 +105,7 @@ class History {
       holidays: [],
       rosterOn: () => this.students,
       assignedTeacherIds: [this.actors[0].accountId, this.actors[1].accountId],
+      substitutions: [],
     };
     const pickLesson = (n: number) => this.lessons[n % this.lessons.length];
     const command: JournalCommand | null =

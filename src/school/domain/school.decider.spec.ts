@@ -91,12 +91,12 @@ describe('school structure decider', () => {
     });
 
     it('assigns a teacher once, and links a parent account once', () => {
-      const assigned: SchoolEvent = { type: 'TeacherAssigned', data: { groupId: 'g1', teacherId: 't5' } };
-      spec.given([created, year, subject, class5a, ivanov, group]).when({ type: 'AssignTeacher', groupId: 'g1', teacherId: 't5', teacher }).then([assigned]);
-      spec.given([created, year, subject, class5a, ivanov, group, assigned]).when({ type: 'AssignTeacher', groupId: 'g1', teacherId: 't5', teacher }).thenRefuses('ALREADY_EXISTS');
+      const assigned: SchoolEvent = { type: 'TeacherAssigned', data: { groupId: 'g1', teacherId: 't5', assignmentId: 'a1' } };
+      spec.given([created, year, subject, class5a, ivanov, group]).when({ type: 'AssignTeacher', assignmentId: 'a1', groupId: 'g1', teacherId: 't5', teacher }).then([assigned]);
+      spec.given([created, year, subject, class5a, ivanov, group, assigned]).when({ type: 'AssignTeacher', assignmentId: 'a2', groupId: 'g1', teacherId: 't5', teacher }).thenRefuses('ALREADY_EXISTS');
       const parent = { schoolId: S, roles: ['parent' as const] };
-      spec.given([created, year, class5a, ivanov]).when({ type: 'LinkParent', studentId: 's1', parentId: 'p1', parent }).then([{ type: 'ParentLinked', data: { studentId: 's1', parentId: 'p1' } }]);
-      spec.given([created, year, class5a, ivanov]).when({ type: 'LinkParent', studentId: 's1', parentId: 't1', parent: teacher }).thenRefuses('VALIDATION_FAILED', 'parentId');
+      spec.given([created, year, class5a, ivanov]).when({ type: 'LinkParent', linkId: 'l1', studentId: 's1', parentId: 'p1', parent }).then([{ type: 'ParentLinked', data: { studentId: 's1', parentId: 'p1', linkId: 'l1' } }]);
+      spec.given([created, year, class5a, ivanov]).when({ type: 'LinkParent', linkId: 'l1', studentId: 's1', parentId: 't1', parent: teacher }).thenRefuses('VALIDATION_FAILED', 'parentId');
     });
   });
 
