@@ -96,19 +96,10 @@ export class ChangeRoles {
 /** In the account's stream, like a block: every token of the account acts with the new roles on its next request. */
 @CommandHandler(ChangeRoles)
 export class ChangeRolesHandler implements ICommandHandler<ChangeRoles, WriteAnswer> {
-  constructor(
-    private readonly repository: EventSourcedRepository,
-    private readonly accounts: AccountDirectory,
-  ) {}
+  constructor(private readonly repository: EventSourcedRepository) {}
   async execute(c: ChangeRoles): Promise<WriteAnswer> {
-    const account = await this.accounts.get(c.accountId);
-    if (!account || account.schoolId !== c.issued.schoolId) throw notFound('account');
-    const result = await this.repository.handle(
-      accountStream(c.accountId),
-      accountDecider,
-      (s) => decideAccount({ type: 'ChangeRoles', accountId: c.accountId, roles: c.roles, reason: c.reason }, s),
-      meta(c.issued),
-    );
+    const command = { type: 'ChangeRoles' as const, accountId: c.accountId, schoolId: c.issued.schoolId!, roles: c.roles, reason: c.reason };
+    const result = await this.repository.handle(accountStream(c.accountId), accountDecider, (s) => decideAccount(command, s), meta(c.issued));
     return writeAnswer(c.accountId, result!);
   }
 }

@@ -27,7 +27,7 @@ describe('account decider', () => {
   });
 
   it('given an account, when its roles change, then RolesGranted and RolesRevoked make them exactly the new ones (issue 12)', () => {
-    const change = { type: 'ChangeRoles' as const, accountId: 'a1', roles: ['deputy' as const, 'teacher' as const], reason: 'назначение' };
+    const change = { type: 'ChangeRoles' as const, accountId: 'a1', schoolId: 's1', roles: ['deputy' as const, 'teacher' as const], reason: 'назначение' };
     spec.given([created]).when(change).then([{ type: 'RolesGranted', data: { accountId: 'a1', roles: ['deputy'], reason: 'назначение' } }]);
     spec.given([created]).when({ ...change, roles: ['deputy'] }).then([
       { type: 'RolesGranted', data: { accountId: 'a1', roles: ['deputy'], reason: 'назначение' } },
@@ -38,6 +38,7 @@ describe('account decider', () => {
     spec.given([created]).when({ ...change, roles: ['teacher'] }).thenRefuses('VALIDATION_FAILED', 'roles');
     spec.given([created]).when({ ...change, roles: [] }).thenRefuses('VALIDATION_FAILED', 'roles');
     spec.given([]).when(change).thenRefuses('NOT_FOUND');
+    spec.given([created]).when({ ...change, schoolId: 'another-school' }).thenRefuses('NOT_FOUND');
   });
 
   it('derives one account id per login, whatever its case and spaces', () => {

@@ -35,8 +35,8 @@ export type AccountEvent =
 export type AccountCommand =
   | { type: 'CreateAccount'; accountId: string; schoolId: string | null; login: string; fullName: string; roles: Role[]; credentialId: string }
   | { type: 'ReissueCredentials'; accountId: string; credentialId: string }
-  /** The account's roles become exactly `roles`. */
-  | { type: 'ChangeRoles'; accountId: string; roles: Role[]; reason: string }
+  /** The account's roles become exactly `roles`; `schoolId`: the school the request is made in (another school's account is unknown there). */
+  | { type: 'ChangeRoles'; accountId: string; schoolId: string; roles: Role[]; reason: string }
   | { type: 'BlockAccount'; accountId: string; reason: string; incidentId: string | null }
   | { type: 'ReportCompromise'; incidentId: string; effectiveFrom: string; suspectedSince: string | null; note: string | null; reportedBy: string; now: string }
   /** `event`: the operation as the log has it (null: no such event). */
@@ -115,7 +115,7 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
         },
       ];
     case 'ChangeRoles': {
-      if (!state.exists) throw notFound('account');
+      if (!state.exists || state.schoolId !== command.schoolId) throw notFound('account');
       if (command.roles.length === 0) throw invalid('roles', 'must name at least one role');
       const granted = [...new Set(command.roles)].filter((role) => !state.roles.includes(role));
       const revoked = state.roles.filter((role) => !command.roles.includes(role));

@@ -18,32 +18,13 @@ import {
   SchoolState,
   teachersOfGroupOn,
 } from './school.decider';
+import { class5a, class5b, created, group, ivanov, S, subject, teacher, year as schoolYear } from './school.fixture';
 
 /** Issue 12: substitutions and access that can be withdrawn, as facts of the school's stream. */
 const spec = deciderSpec(schoolDecider);
-const S = 'school-1';
-const teacher: AccountFacts = { schoolId: S, roles: ['teacher'] };
 const parent: AccountFacts = { schoolId: S, roles: ['parent'] };
-const created: SchoolEvent = { type: 'SchoolCreated', data: { schoolId: S, name: 'Школа №1', timezone: 'Europe/Moscow' } };
-const year: SchoolEvent = {
-  type: 'YearCreated',
-  data: {
-    yearId: 'y1',
-    name: '2026/27',
-    startsOn: '2026-09-01',
-    endsOn: '2027-05-31',
-    periods: [
-      { periodId: 'q1', name: 'I четверть', startsOn: '2026-09-01', endsOn: '2026-10-25' },
-      { periodId: 'q2', name: 'II четверть', startsOn: '2026-11-05', endsOn: '2026-12-28' },
-    ],
-    holidays: [{ startsOn: '2026-10-01', endsOn: '2026-10-02' }],
-  },
-};
-const subject: SchoolEvent = { type: 'SubjectCreated', data: { subjectId: 'math', name: 'Математика' } };
-const class5a: SchoolEvent = { type: 'ClassCreated', data: { classId: '5a', yearId: 'y1', name: '5А', classTeacherId: 't1' } };
-const class5b: SchoolEvent = { type: 'ClassCreated', data: { classId: '5b', yearId: 'y1', name: '5Б', classTeacherId: 't2' } };
-const ivanov: SchoolEvent = { type: 'StudentAdmitted', data: { studentId: 's1', fullName: 'Иванов Иван', classId: '5a', birthDate: null, accountId: null } };
-const group: SchoolEvent = { type: 'GroupCreated', data: { groupId: 'g1', classId: '5a', subjectId: 'math', name: '5А Математика', studentIds: null } };
+/** The fixture's year with two days of holidays in October. */
+const year = { ...schoolYear, data: { ...(schoolYear.data as object), holidays: [{ startsOn: '2026-10-01', endsOn: '2026-10-02' }] } } as SchoolEvent;
 const assigned: SchoolEvent = { type: 'TeacherAssigned', data: { groupId: 'g1', teacherId: 't5', assignmentId: 'a1' } };
 const linked: SchoolEvent = { type: 'ParentLinked', data: { studentId: 's1', parentId: 'p1', linkId: 'l1' } };
 const granted: SchoolEvent = { type: 'InspectorGranted', data: { schoolId: S, accountId: 'i1', grantId: 'gr1' } };

@@ -194,6 +194,7 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
 
     case 'GrantInspector': {
       if (!command.account || !command.account.roles.includes('inspector')) throw invalid('accountId', 'must be an inspector account');
+      if (state.inspectorGrants[command.grantId]) throw conflict('ALREADY_EXISTS', 'A grant with this id exists already.');
       if (command.account.schoolId === state.schoolId || state.inspectors.includes(command.accountId)) {
         throw conflict('ALREADY_EXISTS', 'This inspector can read this school already.');
       }
@@ -294,6 +295,7 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
       const group = state.groups[command.groupId];
       if (!group) throw invalid('groupId', 'must be a group of this school');
       requireAccount(command.teacher, 'teacherId', state.schoolId, 'teacher', 'a teacher');
+      if (state.assignments[command.assignmentId]) throw conflict('ALREADY_EXISTS', 'An assignment with this id exists already.');
       if (assignmentsOfGroup(state, command.groupId).some((a) => a.teacherId === command.teacherId && a.endsOn === null)) {
         throw conflict('ALREADY_EXISTS', 'This teacher teaches that group already.');
       }
@@ -304,6 +306,7 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
       if (!state.students[command.studentId]) throw invalid('studentId', 'must be a student of this school');
       requireAccount(command.parent, 'parentId', state.schoolId, 'parent', 'a parent account');
       if ((state.parentLinks[command.studentId] ?? []).includes(command.parentId)) throw conflict('ALREADY_EXISTS', 'This parent is linked to that student already.');
+      if (state.parentLinksById[command.linkId]) throw conflict('ALREADY_EXISTS', 'A link with this id exists already.');
       return [{ type: 'ParentLinked', data: { studentId: command.studentId, parentId: command.parentId, linkId: command.linkId } }];
     }
 
@@ -317,7 +320,7 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
       const covered = Object.values(state.substitutions).some(
         (s) => s.groupId === command.groupId && s.teacherId === command.teacherId && s.date === command.date && (s.slot === null || s.slot === command.slot),
       );
-      if (covered) throw conflict('ALREADY_EXISTS', 'This substitution is registered already.');
+      if (covered || state.substitutions[command.substitutionId]) throw conflict('ALREADY_EXISTS', 'This substitution is registered already.');
       const { substitutionId, groupId, date, teacherId, slot, reason } = command;
       return [{ type: 'SubstitutionRegistered', data: { substitutionId, groupId, date, teacherId, slot, reason } }];
     }
@@ -370,6 +373,7 @@ export function evolveSchool(state: SchoolState, event: SchoolEvent): SchoolStat
       return { ...state, exists: true, ...event.data };
     case 'InspectorGranted': {
       const grantId = event.data.grantId ?? legacyGrantId(event.data.schoolId, event.data.accountId);
+      if (state.inspectorGrants[grantId]) return state;
       return withGrants(state, { ...state.inspectorGrants, [grantId]: { grantId, accountId: event.data.accountId, ended: false } });
     }
     case 'InspectorGrantEnded': {
@@ -411,6 +415,7 @@ export function evolveSchool(state: SchoolState, event: SchoolEvent): SchoolStat
       if (!group) return state;
       const { groupId, teacherId } = event.data;
       const assignmentId = event.data.assignmentId ?? legacyAssignmentId(groupId, teacherId);
+      if (state.assignments[assignmentId]) return state;
       const teacherIds = group.teacherIds.includes(teacherId) ? group.teacherIds : [...group.teacherIds, teacherId];
       return {
         ...state,
@@ -424,17 +429,27 @@ export function evolveSchool(state: SchoolState, event: SchoolEvent): SchoolStat
       return { ...state, assignments: { ...state.assignments, [assignment.assignmentId]: { ...assignment, endsOn: event.data.on } } };
     }
     case 'SubstitutionRegistered':
-      if (!state.groups[event.data.groupId]) return state;
+      if (!state.groups[event.data.groupId] || state.substitutions[event.data.substitutionId]) return state;
       return { ...state, substitutions: { ...state.substitutions, [event.data.substitutionId]: event.data } };
     case 'ParentLinked': {
       const { studentId, parentId } = event.data;
       const linkId = event.data.linkId ?? legacyLinkId(studentId, parentId);
-      return withLinks(state, studentId, { ...state.parentLinksById, [linkId]: { linkId, studentId, parentId, ended: false } });
+      if (state.parentLinksById[linkId]) return state;
+      const parents = state.parentLinks[studentId] ?? [];
+      return {
+        ...state,
+        parentLinksById: { ...state.parentLinksById, [linkId]: { linkId, studentId, parentId, ended: false } },
+        parentLinks: { ...state.parentLinks, [studentId]: parents.includes(parentId) ? parents : [...parents, parentId] },
+      };
     }
     case 'ParentLinkEnded': {
       const link = state.parentLinksById[event.data.linkId];
       if (!link || link.ended) return state;
-      return withLinks(state, link.studentId, { ...state.parentLinksById, [link.linkId]: { ...link, ended: true } });
+      const parentLinksById = { ...state.parentLinksById, [link.linkId]: { ...link, ended: true } };
+      // Still linked by another link of the pair (possible once an end between them is void)?
+      const stillLinked = Object.values(parentLinksById).some((l) => l.studentId === link.studentId && l.parentId === link.parentId && !l.ended);
+      const parents = (state.parentLinks[link.studentId] ?? []).filter((p) => stillLinked || p !== link.parentId);
+      return { ...state, parentLinksById, parentLinks: { ...state.parentLinks, [link.studentId]: parents } };
     }
     default:
       return state;
@@ -445,12 +460,6 @@ export function evolveSchool(state: SchoolState, event: SchoolEvent): SchoolStat
 function withGrants(state: SchoolState, inspectorGrants: SchoolState['inspectorGrants']): SchoolState {
   const inspectors = [...new Set(Object.values(inspectorGrants).filter((g) => !g.ended).map((g) => g.accountId))];
   return { ...state, inspectorGrants, inspectors };
-}
-
-/** The links, and the parents linked to that student now. */
-function withLinks(state: SchoolState, studentId: string, parentLinksById: SchoolState['parentLinksById']): SchoolState {
-  const parents = [...new Set(Object.values(parentLinksById).filter((l) => l.studentId === studentId && !l.ended).map((l) => l.parentId))];
-  return { ...state, parentLinksById, parentLinks: { ...state.parentLinks, [studentId]: parents } };
 }
 
 export const schoolDecider = { initialState: initialSchoolState, decide: decideSchool, evolve: evolveSchool };
