@@ -136,6 +136,11 @@ describe(`substitutions and access that can be withdrawn (${TEST_DATABASE_KIND})
       await created(await lesson(people.leaver.token, { date: '2026-09-10', slot: 1 }, groupId), 'lesson before the end');
       await grid(people.leaver.token, groupId).expect(200);
 
+      // The school's today, in its time zone (Moscow, UTC+3): 23:30 on the 10th still teaches, 00:30 on the 11th no more.
+      clock.set('2026-09-10T20:30:00.000Z');
+      await grid(people.leaver.token, groupId).expect(200);
+      clock.set('2026-09-10T21:30:00.000Z');
+      expect(refusal(await grid(people.leaver.token, groupId))).toMatchObject({ status: 403 });
       on('2026-09-11');
       expect(refusal(await lesson(people.leaver.token, { date: '2026-09-11', slot: 1 }, groupId))).toMatchObject({ status: 403 });
       expect(refusal(await lesson(people.leaver.token, { date: '2026-09-10', slot: 2 }, groupId))).toMatchObject({ status: 403 });
