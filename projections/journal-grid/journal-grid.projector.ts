@@ -8,7 +8,8 @@ export interface JournalGridDoc {
   periodId: string;
   subjectId: string | null;
   locked: boolean;
-  lessons: Record<string, { id: string; date: string; slot: number; topic: string; homework: string | null; workKinds: string[]; taughtBy: string; late: boolean }>;
+  /** `substitutesFor`: the assigned teacher a substitute replaced (issue 12), null for an ordinary lesson. */
+  lessons: Record<string, { id: string; date: string; slot: number; topic: string; homework: string | null; workKinds: string[]; taughtBy: string; substitutesFor: string | null; late: boolean }>;
   /**
    * By student, then by id: an event copies one student's entries, not the whole journal's, so a
    * fold over a full period stays linear (a flat map made asOf quadratic: 4 s for 1,860 events).
@@ -75,7 +76,7 @@ export function evolveGrid(current: JournalGridDoc | null, stored: StoredEvent):
       return {
         ...doc,
         subjectId: d.subjectId,
-        lessons: { ...doc.lessons, [d.lessonId]: { id: d.lessonId, date: d.date, slot: d.slot, topic: d.topic, homework: d.homework, workKinds: d.workKinds, taughtBy: d.taughtBy, late: d.late || d.homeworkLate } },
+        lessons: { ...doc.lessons, [d.lessonId]: { id: d.lessonId, date: d.date, slot: d.slot, topic: d.topic, homework: d.homework, workKinds: d.workKinds, taughtBy: d.taughtBy, substitutesFor: d.substitutesFor ?? null, late: d.late || d.homeworkLate } },
         studentIds: [...new Set([...doc.studentIds, ...d.studentIds])],
       };
     }
@@ -119,8 +120,8 @@ export function evolveGrid(current: JournalGridDoc | null, stored: StoredEvent):
 
 export const journalGrid: DocumentProjector<JournalGridDoc> = {
   name: 'journal-grid',
-  // 2: marks and attendance kept by student. 3: entries need their lesson (a void lesson takes them along).
-  version: 3,
+  // 2: marks and attendance kept by student. 3: entries need their lesson (a void lesson takes them along). 4: substitutesFor.
+  version: 4,
   handles: JOURNAL_EVENT_TYPES,
   keys: (event) => {
     const data = event.data as { groupId?: string; periodId?: string };

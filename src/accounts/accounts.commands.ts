@@ -78,12 +78,28 @@ export class GrantInspectorHandler implements ICommandHandler<GrantInspector, Wr
   ) {}
   async execute(c: GrantInspector): Promise<WriteAnswer> {
     const account = await this.accounts.facts(c.accountId);
+    const grantId = uuidv7();
     const result = await this.repository.handle(
       schoolStream(c.issued.schoolId!),
       schoolDecider,
-      (s) => decideSchool({ type: 'GrantInspector', accountId: c.accountId, account }, s),
+      (s) => decideSchool({ type: 'GrantInspector', grantId, accountId: c.accountId, account }, s),
       meta(c.issued),
     );
+    return writeAnswer(grantId, result!);
+  }
+}
+
+export class ChangeRoles {
+  constructor(readonly issued: Issued, readonly accountId: string, readonly roles: SchoolRole[], readonly reason: string) {}
+}
+
+/** In the account's stream, like a block: every token of the account acts with the new roles on its next request. */
+@CommandHandler(ChangeRoles)
+export class ChangeRolesHandler implements ICommandHandler<ChangeRoles, WriteAnswer> {
+  constructor(private readonly repository: EventSourcedRepository) {}
+  async execute(c: ChangeRoles): Promise<WriteAnswer> {
+    const command = { type: 'ChangeRoles' as const, accountId: c.accountId, schoolId: c.issued.schoolId!, roles: c.roles, reason: c.reason };
+    const result = await this.repository.handle(accountStream(c.accountId), accountDecider, (s) => decideAccount(command, s), meta(c.issued));
     return writeAnswer(c.accountId, result!);
   }
 }
@@ -109,4 +125,4 @@ export class ReissueCredentialsHandler implements ICommandHandler<ReissueCredent
   }
 }
 
-export const ACCOUNT_HANDLERS = [CreateSchoolHandler, CreateAccountHandler, GrantInspectorHandler, ReissueCredentialsHandler];
+export const ACCOUNT_HANDLERS = [CreateSchoolHandler, CreateAccountHandler, GrantInspectorHandler, ReissueCredentialsHandler, ChangeRolesHandler];

@@ -14,8 +14,8 @@ import { notFound } from '../common/domain-error';
 import { toFieldProblems } from '../common/validation';
 import { CorrelationId, WriteAnswer } from '../common/write-answer';
 import { AccountDirectory } from './account-directory';
-import { CreateAccount, CreateSchool, GrantInspector, ReissueCredentials } from './accounts.commands';
-import { CreateAccountDto, CreateSchoolDto, InspectorGrantDto, LoginDto, ReissueCredentialsDto } from './dto/accounts.dto';
+import { ChangeRoles, CreateAccount, CreateSchool, GrantInspector, ReissueCredentials } from './accounts.commands';
+import { ChangeRolesDto, CreateAccountDto, CreateSchoolDto, InspectorGrantDto, LoginDto, ReissueCredentialsDto } from './dto/accounts.dto';
 import { WriteRoute } from '../operations/write-route';
 
 /** A malformed login body is a 400 and never counts as a wrong password: checked before passport. */
@@ -112,5 +112,19 @@ export class AccountsController {
     @CorrelationId() correlationId: string,
   ): Promise<WriteAnswer> {
     return this.commands.execute(new ReissueCredentials(issued(access, correlationId, schoolId), accountId, body.password));
+  }
+
+  /** Extension of API.md (docs/api-extensions.md, issue 12): the account's roles become exactly `roles`. */
+  @Post('schools/:schoolId/accounts/:accountId/roles')
+  @WriteRoute()
+  @Allow('account.roles', (request) => ({ accountId: str(request.params.accountId) }))
+  changeRoles(
+    @Param('schoolId') schoolId: string,
+    @Param('accountId') accountId: string,
+    @Body() body: ChangeRolesDto,
+    @CurrentAccess() access: Authorized,
+    @CorrelationId() correlationId: string,
+  ): Promise<WriteAnswer> {
+    return this.commands.execute(new ChangeRoles(issued(access, correlationId, schoolId), accountId, body.roles, body.reason));
   }
 }

@@ -4,6 +4,8 @@ import { DomainError } from '../common/domain-error';
 import { HttpRequest as Request, pathOf, routeOf } from '../common/http';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError } from '../common/app-error';
+import { CLOCK, Clock } from '../common/clock';
+import { dateIn } from '../common/time-zone';
 import { Actor } from '../event-store/envelope';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
@@ -33,6 +35,8 @@ export interface Authorized {
   principal: Principal;
   actor: Actor;
   school: SchoolState | null;
+  /** The school's calendar date the access was decided on (its time zone; '' without a school). */
+  today: string;
 }
 
 type RequestWithAccess = Request & { user?: Principal; access?: Authorized };
@@ -57,6 +61,7 @@ export class AccessService {
   constructor(
     private readonly repository: EventSourcedRepository,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async check(request: RequestWithAccess, rule: AccessRule): Promise<Authorized> {
@@ -66,9 +71,11 @@ export class AccessService {
     const load = isPlainRead(request) ? this.repository.read.bind(this.repository) : this.repository.load.bind(this.repository);
     const school = schoolId ? (await load(schoolStream(schoolId), schoolDecider)).state : null;
     const target = await this.withConsent(principal, rule.action, rule.target?.(request) ?? {}, school);
-    const decision = authorize(principal, rule.action, target, school);
+    // Rights follow the date: the policy decides on the school's today (src/auth/domain/policy.ts).
+    const today = school ? dateIn(school.timezone, this.clock.now()) : '';
+    const decision = authorize(principal, rule.action, target, school, today);
     if (decision.allowed) {
-      const access = { principal, school, actor: { accountId: principal.accountId, role: decision.actingAs, generation: principal.generation } };
+      const access = { principal, school, today, actor: { accountId: principal.accountId, role: decision.actingAs, generation: principal.generation } };
       request.access = access;
       return access;
     }

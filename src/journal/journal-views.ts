@@ -187,7 +187,8 @@ export class JournalViews {
       group: { id: groupId, name: group.name },
       subject: { id: group.subjectId, name: school.subjects[group.subjectId]?.name ?? null },
       period: { id: periodId, name: period.name, startsOn: period.startsOn, endsOn: period.endsOn },
-      lessons: lessons.map(({ workKinds: _w, ...lesson }) => lesson),
+      // A substitution lesson names the teacher replaced; an ordinary one keeps API.md's shape.
+      lessons: lessons.map(({ workKinds: _w, substitutesFor, ...lesson }) => (substitutesFor ? { ...lesson, substitutesFor } : lesson)),
       students,
       locked: doc?.locked ?? false,
     };

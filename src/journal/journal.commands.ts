@@ -5,7 +5,8 @@ import { CLOCK, Clock } from '../common/clock';
 import { invalid, notFound } from '../common/domain-error';
 import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
-import { classRoster, groupRoster, SchoolState } from '../school/domain/school.decider';
+import { dateIn } from '../common/time-zone';
+import { classRoster, classTeacherOn, groupRoster, SchoolState, substitutionsInGroup, teachersOfGroupOn } from '../school/domain/school.decider';
 import { dailyAbsencesDecider, dailyAbsencesStream, decideDailyAbsence } from './domain/daily-absences.decider';
 import { decideJournal, JournalCommand, JournalContext, journalDecider, JournalState, journalStream } from './domain/journal.decider';
 import { AttendanceCode } from './domain/journal.types';
@@ -46,24 +47,30 @@ export function periodOn(school: SchoolState, groupId: string, date: string) {
   return year?.periods.find((p) => p.startsOn <= date && date <= p.endsOn);
 }
 
-/** The facts a journal decision needs, read from the school's structure (never from a lagging view). */
+/**
+ * The facts a journal decision needs, read from the school's structure (never from a lagging view),
+ * as they are on the school's today: rights follow the date.
+ */
 export function journalContext(school: SchoolState, groupId: string, periodId: string, access: Authorized, now: Date): JournalContext {
   const group = school.groups[groupId];
   const period = school.periods[periodId];
   const year = school.years[period.yearId];
+  const today = dateIn(school.timezone, now);
+  const teachers = teachersOfGroupOn(school, groupId, today);
   return {
     now,
     actorId: access.actor.accountId,
     actorRole: access.actor.role,
-    isAssignedTeacher: group.teacherIds.includes(access.actor.accountId),
-    isClassTeacher: school.classes[group.classId].classTeacherId === access.actor.accountId,
+    isAssignedTeacher: teachers.includes(access.actor.accountId),
+    isClassTeacher: classTeacherOn(school, group.classId, today) === access.actor.accountId,
     groupId,
     subjectId: group.subjectId,
     period: { periodId, startsOn: period.startsOn, endsOn: period.endsOn },
     timezone: school.timezone,
     holidays: year.holidays,
     rosterOn: (date) => groupRoster(school, groupId, date),
-    assignedTeacherIds: group.teacherIds,
+    assignedTeacherIds: teachers,
+    substitutions: substitutionsInGroup(school, groupId),
   };
 }
 

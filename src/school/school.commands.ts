@@ -50,6 +50,8 @@ export class ChangeSchoolStructureHandler implements ICommandHandler<ChangeSchoo
       case 'AdmitStudent':
         return { ...command, account: await this.accounts.facts(command.accountId) };
       case 'AssignTeacher':
+      case 'RegisterSubstitution':
+      case 'ChangeClassTeacher':
         return { ...command, teacher: await this.accounts.facts(command.teacherId) };
       case 'LinkParent':
         return { ...command, parent: await this.accounts.facts(command.parentId) };

@@ -8,8 +8,22 @@ import { CLOCK, Clock } from '../common/clock';
 import { notFound } from '../common/domain-error';
 import { dateIn } from '../common/time-zone';
 import { CorrelationId, WriteAnswer } from '../common/write-answer';
-import { classRoster, SchoolCommand } from './domain/school.decider';
-import { AdmitStudentDto, AssignTeacherDto, CreateClassDto, CreateGroupDto, CreateSubjectDto, CreateYearDto, LinkParentDto, SchoolSettingsDto, TransferStudentDto } from './dto/school.dto';
+import { assignmentsOfGroup, classRoster, classTeacherOn, SchoolCommand, teachersOfGroupOn } from './domain/school.decider';
+import {
+  AdmitStudentDto,
+  AssignTeacherDto,
+  ChangeClassTeacherDto,
+  CreateClassDto,
+  CreateGroupDto,
+  CreateSubjectDto,
+  CreateYearDto,
+  EndAccessDto,
+  EndAssignmentDto,
+  LinkParentDto,
+  RegisterSubstitutionDto,
+  SchoolSettingsDto,
+  TransferStudentDto,
+} from './dto/school.dto';
 import { ChangeSchoolStructure, newYear } from './school.commands';
 import { WriteRoute } from '../operations/write-route';
 
@@ -104,14 +118,79 @@ export class SchoolController {
   @WriteRoute()
   @Allow('assignment.create')
   assign(@Param('schoolId') schoolId: string, @Body() body: AssignTeacherDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.change(schoolId, access, correlationId, { type: 'AssignTeacher', groupId: body.groupId, teacherId: body.teacherId, teacher: null }, body.groupId);
+    const assignmentId = uuidv7();
+    return this.change(schoolId, access, correlationId, { type: 'AssignTeacher', assignmentId, groupId: body.groupId, teacherId: body.teacherId, teacher: null }, assignmentId);
+  }
+
+  /** Extension of API.md (docs/api-extensions.md, issue 12): from `on` the assignment gives no access. */
+  @Post('assignments/:assignmentId/end')
+  @WriteRoute()
+  @Allow('assignment.end')
+  endAssignment(
+    @Param('schoolId') schoolId: string,
+    @Param('assignmentId') assignmentId: string,
+    @Body() body: EndAssignmentDto,
+    @CurrentAccess() access: Authorized,
+    @CorrelationId() correlationId: string,
+  ) {
+    return this.change(schoolId, access, correlationId, { type: 'EndAssignment', assignmentId, on: body.on ?? access.today, reason: body.reason }, assignmentId);
+  }
+
+  /** Extension of API.md (docs/api-extensions.md, issue 12): a substitution (seed 003, the deputy's item 4). */
+  @Post('substitutions')
+  @WriteRoute()
+  @Allow('substitution.register')
+  registerSubstitution(@Param('schoolId') schoolId: string, @Body() body: RegisterSubstitutionDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
+    const substitutionId = uuidv7();
+    const command: SchoolCommand = {
+      type: 'RegisterSubstitution',
+      substitutionId,
+      groupId: body.groupId,
+      date: body.date,
+      teacherId: body.teacherId,
+      slot: body.slot ?? null,
+      reason: body.reason ?? null,
+      teacher: null,
+    };
+    return this.change(schoolId, access, correlationId, command, substitutionId);
+  }
+
+  /** Extension of API.md (docs/api-extensions.md, issue 12): the class teacher from a date on. */
+  @Post('classes/:classId/class-teacher')
+  @WriteRoute()
+  @Allow('class-teacher.change')
+  changeClassTeacher(
+    @Param('schoolId') schoolId: string,
+    @Param('classId') classId: string,
+    @Body() body: ChangeClassTeacherDto,
+    @CurrentAccess() access: Authorized,
+    @CorrelationId() correlationId: string,
+  ) {
+    return this.change(schoolId, access, correlationId, { type: 'ChangeClassTeacher', classId, teacherId: body.teacherId, on: body.on, teacher: null }, classId);
   }
 
   @Post('parent-links')
   @WriteRoute()
   @Allow('parent.link', (request) => ({ studentId: str(request.body?.studentId) }))
   linkParent(@Param('schoolId') schoolId: string, @Body() body: LinkParentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.change(schoolId, access, correlationId, { type: 'LinkParent', studentId: body.studentId, parentId: body.parentId, parent: null }, body.studentId);
+    const linkId = uuidv7();
+    return this.change(schoolId, access, correlationId, { type: 'LinkParent', linkId, studentId: body.studentId, parentId: body.parentId, parent: null }, linkId);
+  }
+
+  /** Extension of API.md (docs/api-extensions.md, issue 12): the parent no longer reads the diary. */
+  @Post('parent-links/:linkId/end')
+  @WriteRoute()
+  @Allow('parent-link.end', (request) => ({ linkId: str(request.params.linkId) }))
+  endParentLink(@Param('schoolId') schoolId: string, @Param('linkId') linkId: string, @Body() body: EndAccessDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
+    return this.change(schoolId, access, correlationId, { type: 'EndParentLink', linkId, reason: body.reason }, linkId);
+  }
+
+  /** Extension of API.md (docs/api-extensions.md, issue 12): the inspector no longer sees the school. */
+  @Post('inspector-grants/:grantId/end')
+  @WriteRoute()
+  @Allow('inspector-grant.end')
+  endInspectorGrant(@Param('schoolId') schoolId: string, @Param('grantId') grantId: string, @Body() body: EndAccessDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
+    return this.change(schoolId, access, correlationId, { type: 'EndInspectorGrant', grantId, reason: body.reason }, grantId);
   }
 
   /** Read from the school's stream itself (cached, caught up): the structure is never behind a write. */
@@ -121,16 +200,30 @@ export class SchoolController {
     const klass = school!.classes[classId];
     if (!klass) throw notFound('class');
     const today = dateIn(school!.timezone, this.clock.now());
-    const teacher = await this.accounts.get(klass.classTeacherId);
+    const classTeacherId = classTeacherOn(school!, classId, today)!;
+    const teacher = await this.accounts.get(classTeacherId);
+    const parentLinks = (studentId: string) =>
+      Object.values(school!.parentLinksById)
+        .filter((link) => link.studentId === studentId && !link.ended)
+        .map((link) => ({ id: link.linkId, parentId: link.parentId }));
     return {
       id: klass.classId,
       name: klass.name,
       yearId: klass.yearId,
-      classTeacher: { id: klass.classTeacherId, fullName: teacher?.fullName ?? null },
-      students: classRoster(school!, classId, today).map((id) => ({ id, fullName: school!.students[id].fullName, birthDate: school!.students[id].birthDate })),
+      classTeacher: { id: classTeacherId, fullName: teacher?.fullName ?? null },
+      students: classRoster(school!, classId, today).map((id) => ({ id, fullName: school!.students[id].fullName, birthDate: school!.students[id].birthDate, parentLinks: parentLinks(id) })),
       groups: Object.values(school!.groups)
         .filter((group) => group.classId === classId)
-        .map((group) => ({ id: group.groupId, name: group.name, subjectId: group.subjectId, subject: school!.subjects[group.subjectId]?.name, teacherIds: group.teacherIds, studentIds: group.studentIds })),
+        .map((group) => ({
+          id: group.groupId,
+          name: group.name,
+          subjectId: group.subjectId,
+          subject: school!.subjects[group.subjectId]?.name,
+          // Who teaches it today; `assignments` keeps every one, ended ones with their end date.
+          teacherIds: teachersOfGroupOn(school!, group.groupId, today),
+          assignments: assignmentsOfGroup(school!, group.groupId).map((a) => ({ id: a.assignmentId, teacherId: a.teacherId, endsOn: a.endsOn })),
+          studentIds: group.studentIds,
+        })),
     };
   }
 }

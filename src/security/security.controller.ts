@@ -70,10 +70,10 @@ export class SecurityController {
 
   @Get('marks/:markId/provenance')
   @Allow('mark.provenance')
-  async provenance(@Param('markId') markId: string, @Query() query: ViewQueryDto, @CurrentAccess() { school, principal }: Authorized) {
+  async provenance(@Param('markId') markId: string, @Query() query: ViewQueryDto, @CurrentAccess() { school, principal, today }: Authorized) {
     const { address, items } = await this.views.provenance(school!, markId, asDate(query.asOf));
     // The guard let teachers through before the mark's group was known: ask again with it.
-    const decision = authorize(principal, 'mark.provenance', { groupId: address.groupId }, school);
+    const decision = authorize(principal, 'mark.provenance', { groupId: address.groupId }, school, today);
     if (!decision.allowed) throw forbidden(decision.reason);
     return { items };
   }

@@ -39,8 +39,21 @@ export async function makeSpares(server: TestApp['server'], world: SchoolWorld):
     voided.push(response.body);
   }
   const intruderId = (await client.get('/auth/me', intruder)).body.accountId as string;
+  const spareGroup = await created(`${s}/groups`, deputy, { classId: world.otherClassId, subjectId: world.subjectId, name: 'Заканчиваемая' });
+  const otherInspector = await created(`/schools/${world.otherSchoolId}/accounts`, admin, { login: 'matrix-inspector-2', password: PASSWORD, fullName: 'Инспектор 2', roles: ['inspector'] });
+  const linksToEnd: string[] = [];
+  for (let i = 0; i < COLUMNS_COUNT; i++) {
+    const student = await created(`${s}/students`, deputy, { fullName: `Отвязной ${i}`, classId: world.classId });
+    linksToEnd.push(await created(`${s}/parent-links`, deputy, { parentId: world.accounts.otherParent, studentId: student }));
+  }
   const incident = await created(`${s}/incidents`, world.tokens.securityOfficer, { accountId: intruderId, effectiveFrom: voided[0].recordedAt });
   return {
+    assignmentToEnd: await created(`${s}/assignments`, deputy, { teacherId: world.teacherOf5b, groupId: spareGroup }),
+    spareClass: await created(`${s}/classes`, deputy, { yearId: world.yearId, name: 'Запасной', classTeacherId: world.teacherOf5b }),
+    classTeacherCandidate: await created(`${s}/accounts`, admin, { login: 'matrix-class-teacher', password: PASSWORD, fullName: 'Будущий классный', roles: ['teacher'] }),
+    linksToEnd,
+    grantToEnd: await created(`${s}/inspector-grants`, admin, { accountId: otherInspector }),
+    rolesTarget: await created(`${s}/accounts`, admin, { login: 'matrix-roles', password: PASSWORD, fullName: 'Повышаемый', roles: ['teacher'] }),
     incidentTargets: await Promise.all(
       Array.from({ length: COLUMNS_COUNT }, (_, i) => created(`${s}/accounts`, admin, { login: `matrix-target-${i}`, password: PASSWORD, fullName: `Цель ${i}`, roles: ['teacher'] })),
     ),

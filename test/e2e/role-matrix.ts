@@ -41,6 +41,17 @@ export interface MatrixSpares {
   /** An incident whose account did one operation per cell after the moment: those may be reinstated. */
   incident: string;
   voidedEvents: string[];
+  /** A teaching assignment of a spare group (the teacher of 5Б's): ending it touches nobody's rights in the matrix. */
+  assignmentToEnd: string;
+  /** A spare class, and a teacher who is none of the matrix's people to become its class teacher. */
+  spareClass: string;
+  classTeacherCandidate: string;
+  /** One parent link per cell (the other parent to a student of the class teacher's class). */
+  linksToEnd: string[];
+  /** A grant of a second inspector of the other school to this one. */
+  grantToEnd: string;
+  /** An account whose roles may change without touching anyone in the matrix. */
+  rolesTarget: string;
 }
 
 export interface MatrixRow {
@@ -135,7 +146,7 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
   {
     route: 'POST /schools/:schoolId/groups/:groupId/lessons',
     allowed: ['assignedTeacher', 'deputy'],
-    note: 'or any teacher of the school as a substitute naming the assigned teacher',
+    note: 'or a teacher on a substitution registered for that date (and slot); see docs/api-extensions.md',
     request: (w, _, cell) => ({ method: 'post', path: `${s(w)}/groups/${w.groupId}/lessons`, body: { date: `2026-09-${10 + cell}`, slot: 5, topic: `Урок ${cell}` } }),
   },
   {
@@ -282,6 +293,42 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
     allowed: ['director', 'deputy', 'assignedTeacher', 'classTeacher', 'inspector', 'securityOfficer'],
     note: 'who may read that journal, and security officers',
     request: (w, spares) => ({ method: 'get', path: `${s(w)}/marks/${spares.mark}/provenance` }),
+  },
+  {
+    route: 'POST /schools/:schoolId/substitutions',
+    allowed: ['deputy', 'director'],
+    note: 'extension of API.md (docs/api-extensions.md): seed 003, the deputy registers substitutions',
+    request: (w, _, cell) => ({ method: 'post', path: `${s(w)}/substitutions`, body: { groupId: w.groupId, date: `2026-09-${10 + cell}`, teacherId: w.teacherOf5b, slot: 7, reason: 'болезнь учителя' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/assignments/:assignmentId/end',
+    allowed: ['deputy'],
+    note: 'extension of API.md (docs/api-extensions.md)',
+    request: (w, spares) => ({ method: 'post', path: `${s(w)}/assignments/${spares.assignmentToEnd}/end`, body: { reason: 'увольнение' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/classes/:classId/class-teacher',
+    allowed: ['deputy'],
+    note: 'extension of API.md (docs/api-extensions.md)',
+    request: (w, spares) => ({ method: 'post', path: `${s(w)}/classes/${spares.spareClass}/class-teacher`, body: { teacherId: spares.classTeacherCandidate, on: '2027-01-11' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/parent-links/:linkId/end',
+    allowed: ['deputy', 'classTeacher'],
+    note: "extension of API.md (docs/api-extensions.md): the class teacher of the student's class today",
+    request: (w, spares, cell) => ({ method: 'post', path: `${s(w)}/parent-links/${spares.linksToEnd[cell]}/end`, body: { reason: 'лишение прав' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/inspector-grants/:grantId/end',
+    allowed: ['admin'],
+    note: 'extension of API.md (docs/api-extensions.md)',
+    request: (w, spares) => ({ method: 'post', path: `${s(w)}/inspector-grants/${spares.grantToEnd}/end`, body: { reason: 'проверка окончена' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/accounts/:accountId/roles',
+    allowed: ['sysadmin'],
+    note: 'extension of API.md (docs/api-extensions.md): not their own roles',
+    request: (w, spares) => ({ method: 'post', path: `${s(w)}/accounts/${spares.rolesTarget}/roles`, body: { roles: ['teacher', 'deputy'], reason: 'назначение завучем' } }),
   },
 ];
 

@@ -48,6 +48,7 @@ const context = (actor: number): JournalContext => ({
   holidays: [],
   rosterOn: () => students,
   assignedTeacherIds: teachers,
+  substitutions: [],
 });
 
 const fold = (events: readonly JournalEnvelope[]) => events.reduce(evolveJournal, initialJournalState());

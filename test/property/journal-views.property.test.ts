@@ -63,6 +63,7 @@ describe(`property: journal and diary views rebuilt from scratch equal the live 
           holidays: [],
           rosterOn: () => students,
           assignedTeacherIds: [teacher.accountId],
+          substitutions: [],
         };
         let state: JournalState = initialJournalState();
         let version = 0;

@@ -116,6 +116,7 @@ class History {
       holidays: [],
       rosterOn: () => this.students,
       assignedTeacherIds: [this.actors[0].accountId, this.actors[1].accountId],
+      substitutions: [],
     };
     const pickLesson = (n: number) => this.lessons[n % this.lessons.length];
     // Decisions fold the journal as the service does: only the events that count (any subsequence).

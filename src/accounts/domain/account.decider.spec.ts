@@ -26,6 +26,21 @@ describe('account decider', () => {
     expect(state).toMatchObject({ status: 'active', generation: 2, credentialId: 'c2' });
   });
 
+  it('given an account, when its roles change, then RolesGranted and RolesRevoked make them exactly the new ones (issue 12)', () => {
+    const change = { type: 'ChangeRoles' as const, accountId: 'a1', schoolId: 's1', roles: ['deputy' as const, 'teacher' as const], reason: 'назначение' };
+    spec.given([created]).when(change).then([{ type: 'RolesGranted', data: { accountId: 'a1', roles: ['deputy'], reason: 'назначение' } }]);
+    spec.given([created]).when({ ...change, roles: ['deputy'] }).then([
+      { type: 'RolesGranted', data: { accountId: 'a1', roles: ['deputy'], reason: 'назначение' } },
+      { type: 'RolesRevoked', data: { accountId: 'a1', roles: ['teacher'], reason: 'назначение' } },
+    ]);
+    const { state } = spec.given([created, { type: 'RolesGranted', data: { accountId: 'a1', roles: ['deputy'] } }, { type: 'RolesRevoked', data: { accountId: 'a1', roles: ['teacher'] } }]);
+    expect(state.roles).toEqual(['deputy']);
+    spec.given([created]).when({ ...change, roles: ['teacher'] }).thenRefuses('VALIDATION_FAILED', 'roles');
+    spec.given([created]).when({ ...change, roles: [] }).thenRefuses('VALIDATION_FAILED', 'roles');
+    spec.given([]).when(change).thenRefuses('NOT_FOUND');
+    spec.given([created]).when({ ...change, schoolId: 'another-school' }).thenRefuses('NOT_FOUND');
+  });
+
   it('derives one account id per login, whatever its case and spaces', () => {
     expect(accountIdForLogin('Ivanova ')).toBe(accountIdForLogin('ivanova'));
     expect(accountIdForLogin('ivanova')).not.toBe(accountIdForLogin('ivanov'));

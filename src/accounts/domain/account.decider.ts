@@ -13,8 +13,9 @@ export type AccountEvent =
       type: 'AccountCreated';
       data: { accountId: string; schoolId: string | null; login: string; fullName: string; roles: Role[]; generation: number; credentialId: string };
     }
-  | { type: 'RolesGranted'; data: { accountId: string; roles: Role[] } }
-  | { type: 'RolesRevoked'; data: { accountId: string; roles: Role[] } }
+  /** `reason` since issue 12 (a system administrator's change of roles). */
+  | { type: 'RolesGranted'; data: { accountId: string; roles: Role[]; reason?: string } }
+  | { type: 'RolesRevoked'; data: { accountId: string; roles: Role[]; reason?: string } }
   /** New password (its hash is kept apart under credentialId, never in an event), new generation; ends an open incident. */
   | { type: 'CredentialsReissued'; data: { accountId: string; generation: number; credentialId: string; closesIncidentId?: string | null } }
   | { type: 'AccountBlocked'; data: { accountId: string; reason: string; incidentId: string | null } }
@@ -34,6 +35,8 @@ export type AccountEvent =
 export type AccountCommand =
   | { type: 'CreateAccount'; accountId: string; schoolId: string | null; login: string; fullName: string; roles: Role[]; credentialId: string }
   | { type: 'ReissueCredentials'; accountId: string; credentialId: string }
+  /** The account's roles become exactly `roles`; `schoolId`: the school the request is made in (another school's account is unknown there). */
+  | { type: 'ChangeRoles'; accountId: string; schoolId: string; roles: Role[]; reason: string }
   | { type: 'BlockAccount'; accountId: string; reason: string; incidentId: string | null }
   | { type: 'ReportCompromise'; incidentId: string; effectiveFrom: string; suspectedSince: string | null; note: string | null; reportedBy: string; now: string }
   /**
@@ -125,6 +128,18 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
           data: { accountId: state.accountId, generation: state.generation + 1, credentialId: command.credentialId, closesIncidentId: state.openIncidentId },
         },
       ];
+    case 'ChangeRoles': {
+      if (!state.exists || state.schoolId !== command.schoolId) throw notFound('account');
+      if (command.roles.length === 0) throw invalid('roles', 'must name at least one role');
+      const granted = [...new Set(command.roles)].filter((role) => !state.roles.includes(role));
+      const revoked = state.roles.filter((role) => !command.roles.includes(role));
+      if (granted.length === 0 && revoked.length === 0) throw invalid('roles', "change nothing: these are the account's roles already");
+      const { accountId } = state;
+      return [
+        ...(granted.length > 0 ? [{ type: 'RolesGranted' as const, data: { accountId, roles: granted, reason: command.reason } }] : []),
+        ...(revoked.length > 0 ? [{ type: 'RolesRevoked' as const, data: { accountId, roles: revoked, reason: command.reason } }] : []),
+      ];
+    }
     case 'ReportCompromise':
       return reportCompromise(command, state);
     case 'ReinstateOperation':

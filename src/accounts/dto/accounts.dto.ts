@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
-import { NAME_MAX, Trim } from '../../common/dto-rules';
+import { NAME_MAX, Reason, Trim } from '../../common/dto-rules';
 import { IsTimeZone } from '../../common/time-zone';
 import { SCHOOL_ROLES, SchoolRole } from '../domain/roles';
 
@@ -14,16 +14,26 @@ export class CreateSchoolDto {
   @ApiPropertyOptional({ default: 'Europe/Moscow' }) @IsOptional() @IsString() @IsTimeZone() timezone?: string;
 }
 
+/** A list of a school's roles: at least one, each known. */
+const SchoolRoles = () => (target: object, key: string) => {
+  ApiProperty({ enum: SCHOOL_ROLES, isArray: true })(target, key);
+  IsArray()(target, key);
+  ArrayMinSize(1)(target, key);
+  ArrayMaxSize(SCHOOL_ROLES.length)(target, key);
+  IsIn(SCHOOL_ROLES, { each: true, message: `each role must be one of ${SCHOOL_ROLES.join(', ')}` })(target, key);
+};
+
 export class CreateAccountDto {
   @ApiProperty() @Trim() @IsString() @MinLength(3) @MaxLength(NAME_MAX) login!: string;
   @ApiProperty({ minLength: 10 }) @IsString() @MinLength(10, { message: 'password must be at least 10 characters' }) @MaxLength(1000) password!: string;
   @ApiProperty() @Trim() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) fullName!: string;
-  @ApiProperty({ enum: SCHOOL_ROLES, isArray: true })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(SCHOOL_ROLES.length)
-  @IsIn(SCHOOL_ROLES, { each: true, message: `each role must be one of ${SCHOOL_ROLES.join(', ')}` })
-  roles!: SchoolRole[];
+  @SchoolRoles() roles!: SchoolRole[];
+}
+
+/** Extension of API.md (docs/api-extensions.md, issue 12): the account's roles become exactly these. */
+export class ChangeRolesDto {
+  @SchoolRoles() roles!: SchoolRole[];
+  @ApiProperty() @Reason() reason!: string;
 }
 
 export class InspectorGrantDto {

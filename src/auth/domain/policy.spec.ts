@@ -2,6 +2,7 @@ import { evolveSchool, initialSchoolState, SchoolEvent } from '../../school/doma
 import { authorize, CONSENT_NOT_GIVEN, needsConsent, Subject } from './policy';
 
 const S = 'school-1';
+const TODAY = '2026-09-07';
 const school = (
   [
     { type: 'SchoolCreated', data: { schoolId: S, name: 'Школа', timezone: 'Europe/Moscow' } },
@@ -22,40 +23,40 @@ describe('access policy: parents and the diary', () => {
 
   it('a linked parent without a granted consent is refused with "consent not given"; with one, allowed', () => {
     for (const action of ['diary.read', 'diary.acknowledge'] as const) {
-      expect(authorize(parent, action, { studentId: 's1' }, school)).toEqual({ allowed: false, status: 403, reason: CONSENT_NOT_GIVEN });
-      expect(authorize(parent, action, { studentId: 's1', consentGiven: false }, school)).toMatchObject({ allowed: false, reason: 'consent not given' });
-      expect(authorize(parent, action, { studentId: 's1', consentGiven: true }, school)).toEqual({ allowed: true, actingAs: 'parent' });
+      expect(authorize(parent, action, { studentId: 's1' }, school, TODAY)).toEqual({ allowed: false, status: 403, reason: CONSENT_NOT_GIVEN });
+      expect(authorize(parent, action, { studentId: 's1', consentGiven: false }, school, TODAY)).toMatchObject({ allowed: false, reason: 'consent not given' });
+      expect(authorize(parent, action, { studentId: 's1', consentGiven: true }, school, TODAY)).toEqual({ allowed: true, actingAs: 'parent' });
     }
   });
 
   it('a parent of another child is refused for another reason, consent or not', () => {
-    const decision = authorize(who('p2', 'parent'), 'diary.read', { studentId: 's1', consentGiven: true }, school);
+    const decision = authorize(who('p2', 'parent'), 'diary.read', { studentId: 's1', consentGiven: true }, school, TODAY);
     expect(decision).toMatchObject({ allowed: false, status: 403 });
     expect(decision.allowed || decision.reason).not.toBe(CONSENT_NOT_GIVEN);
   });
 
   it('the student reads only their own diary; the class teacher and the administration read the school’s', () => {
-    expect(authorize(who('st', 'student'), 'diary.read', { studentId: 's1' }, school)).toMatchObject({ allowed: true });
-    expect(authorize(who('other', 'student'), 'diary.read', { studentId: 's1' }, school)).toMatchObject({ allowed: false, status: 403 });
-    expect(authorize(who('ct', 'teacher'), 'diary.read', { studentId: 's1' }, school)).toEqual({ allowed: true, actingAs: 'teacher' });
-    expect(authorize(who('d', 'director'), 'diary.read', { studentId: 's1' }, school)).toMatchObject({ allowed: true });
-    expect(authorize(who('t2', 'teacher'), 'diary.read', { studentId: 's1' }, school)).toMatchObject({ allowed: false, status: 403 });
+    expect(authorize(who('st', 'student'), 'diary.read', { studentId: 's1' }, school, TODAY)).toMatchObject({ allowed: true });
+    expect(authorize(who('other', 'student'), 'diary.read', { studentId: 's1' }, school, TODAY)).toMatchObject({ allowed: false, status: 403 });
+    expect(authorize(who('ct', 'teacher'), 'diary.read', { studentId: 's1' }, school, TODAY)).toEqual({ allowed: true, actingAs: 'teacher' });
+    expect(authorize(who('d', 'director'), 'diary.read', { studentId: 's1' }, school, TODAY)).toMatchObject({ allowed: true });
+    expect(authorize(who('t2', 'teacher'), 'diary.read', { studentId: 's1' }, school, TODAY)).toMatchObject({ allowed: false, status: 403 });
   });
 
   it('an unknown student in the path is 404', () => {
     for (const action of ['diary.read', 'diary.acknowledge', 'extract.read'] as const) {
-      expect(authorize(who('d', 'deputy'), action, { studentId: 'nobody' }, school)).toMatchObject({ allowed: false, status: 404 });
+      expect(authorize(who('d', 'deputy'), action, { studentId: 'nobody' }, school, TODAY)).toMatchObject({ allowed: false, status: 404 });
     }
   });
 
   it('consents: the parent for themself, the class teacher and a deputy; the extract and the class lists: the school only', () => {
-    expect(authorize(parent, 'consent.record', { studentId: 's1', parentId: 'p1' }, school)).toEqual({ allowed: true, actingAs: 'parent' });
-    expect(authorize(parent, 'consent.record', { studentId: 's1', parentId: 'p9' }, school)).toMatchObject({ allowed: false, status: 403 });
-    expect(authorize(who('ct', 'teacher'), 'consent.record', { studentId: 's1', parentId: 'p1' }, school)).toMatchObject({ allowed: true });
-    expect(authorize(who('t2', 'teacher'), 'consent.record', { studentId: 's1', parentId: 'p1' }, school)).toMatchObject({ allowed: false });
-    expect(authorize(parent, 'extract.read', { studentId: 's1' }, school)).toMatchObject({ allowed: false, status: 403 });
-    expect(authorize(who('ct', 'teacher'), 'acknowledgement.read', { classId: '5a' }, school)).toMatchObject({ allowed: true });
-    expect(authorize(who('d', 'director'), 'acknowledgement.read', { classId: '5a' }, school)).toMatchObject({ allowed: false });
-    expect(authorize(who('d', 'director'), 'consent.read', { classId: '5a' }, school)).toMatchObject({ allowed: true });
+    expect(authorize(parent, 'consent.record', { studentId: 's1', parentId: 'p1' }, school, TODAY)).toEqual({ allowed: true, actingAs: 'parent' });
+    expect(authorize(parent, 'consent.record', { studentId: 's1', parentId: 'p9' }, school, TODAY)).toMatchObject({ allowed: false, status: 403 });
+    expect(authorize(who('ct', 'teacher'), 'consent.record', { studentId: 's1', parentId: 'p1' }, school, TODAY)).toMatchObject({ allowed: true });
+    expect(authorize(who('t2', 'teacher'), 'consent.record', { studentId: 's1', parentId: 'p1' }, school, TODAY)).toMatchObject({ allowed: false });
+    expect(authorize(parent, 'extract.read', { studentId: 's1' }, school, TODAY)).toMatchObject({ allowed: false, status: 403 });
+    expect(authorize(who('ct', 'teacher'), 'acknowledgement.read', { classId: '5a' }, school, TODAY)).toMatchObject({ allowed: true });
+    expect(authorize(who('d', 'director'), 'acknowledgement.read', { classId: '5a' }, school, TODAY)).toMatchObject({ allowed: false });
+    expect(authorize(who('d', 'director'), 'consent.read', { classId: '5a' }, school, TODAY)).toMatchObject({ allowed: true });
   });
 });

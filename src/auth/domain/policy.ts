@@ -1,9 +1,12 @@
 import type { Role } from '../../accounts/domain/roles';
-import { classesOfStudent, classesTaughtAsClassTeacher, groupsOfTeacher, isClassTeacher, SchoolState } from '../../school/domain/school.decider';
+import { classesOfClassTeacherOn, classOfStudentOn, classTeacherOn, groupsOfTeacherOn, SchoolState, teachersOfGroupOn } from '../../school/domain/school.decider';
 
 /**
  * Who may do what (SPEC §2, API.md): every route names one action, and this is the only place
- * that says who may take it. Pure: the caller brings the school's structure and the target.
+ * that says who may take it. Pure: the caller brings the school's structure, the target, and the
+ * school's today — rights follow the date: a class teacher, a teacher's assignment, a student's
+ * class count as they are on that day (information about students is for the staff teaching them
+ * *now*, seed 003 §22), so a former class teacher or a teacher whose assignment ended sees nothing.
  */
 export type Action =
   | 'auth.me'
@@ -41,7 +44,13 @@ export type Action =
   | 'incident.reinstate'
   | 'audit.corrections'
   | 'audit.events'
-  | 'mark.provenance';
+  | 'mark.provenance'
+  | 'substitution.register'
+  | 'assignment.end'
+  | 'class-teacher.change'
+  | 'parent-link.end'
+  | 'inspector-grant.end'
+  | 'account.roles';
 
 export interface Subject {
   readonly accountId: string;
@@ -59,6 +68,8 @@ export interface Target {
   readonly roles?: readonly string[];
   /** The parent a consent is about. */
   readonly parentId?: string;
+  /** A parent link named in the path. */
+  readonly linkId?: string;
   /**
    * Whether the acting parent's consent for this student is granted (SPEC §5): read from the
    * consent stream by the caller for the actions `needsConsent` names, when the subject is a
@@ -111,6 +122,12 @@ const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'audit.corrections',
   'audit.events',
   'mark.provenance',
+  'substitution.register',
+  'assignment.end',
+  'class-teacher.change',
+  'parent-link.end',
+  'inspector-grant.end',
+  'account.roles',
 ]);
 
 /** Diary routes a parent may use only once their consent is granted: the caller brings that fact. */
@@ -125,7 +142,8 @@ export function canSeeSchool(subject: Subject, school: SchoolState): boolean {
   return subject.roles.includes('admin') || subject.schoolId === school.schoolId || (subject.roles.includes('inspector') && school.inspectors.includes(subject.accountId));
 }
 
-export function authorize(subject: Subject, action: Action, target: Target, school: SchoolState | null): Decision {
+/** `today`: the school's calendar date (YYYY-MM-DD, its time zone) the decision is made on. */
+export function authorize(subject: Subject, action: Action, target: Target, school: SchoolState | null, today: string): Decision {
   const has = (role: Role) => subject.roles.includes(role);
   if (!SCHOOL_ACTIONS.has(action)) {
     if (action === 'auth.me') return allow(subject.roles[0]);
@@ -134,16 +152,17 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
   if (!school || !school.exists || !canSeeSchool(subject, school)) return hidden;
   const own = subject.schoolId === school.schoolId;
   const staff = (role: Role) => own && has(role);
-  const classTeacherOf = (classId: string | undefined) => staff('teacher') && !!classId && isClassTeacher(school, subject.accountId, classId);
-  const classTeacherOfStudent = (studentId: string) => classesOfStudent(school, studentId).some((classId) => classTeacherOf(classId));
+  const classTeacherOf = (classId: string | undefined) => staff('teacher') && !!classId && classTeacherOn(school, classId, today) === subject.accountId;
+  // The class teacher of the class the student is in today: a transferred student leaves their former one.
+  const classTeacherOfStudent = (studentId: string) => classTeacherOf(classOfStudentOn(school, studentId, today));
   const linkedParent = (studentId: string) => staff('parent') && (school.parentLinks[studentId] ?? []).includes(subject.accountId);
-  const assignedTo = (groupId: string | undefined) => staff('teacher') && !!groupId && !!school.groups[groupId]?.teacherIds.includes(subject.accountId);
+  const assignedTo = (groupId: string | undefined) => staff('teacher') && !!groupId && teachersOfGroupOn(school, groupId, today).includes(subject.accountId);
 
   switch (action) {
     case 'account.create': {
       if (has('admin')) return allow('admin');
       if (staff('sysadmin')) return allow('sysadmin');
-      if (staff('teacher') && classesTaughtAsClassTeacher(school, subject.accountId).length > 0) {
+      if (staff('teacher') && classesOfClassTeacherOn(school, subject.accountId, today).length > 0) {
         const onlyParents = !!target.roles && target.roles.length > 0 && target.roles.every((role) => role === 'parent');
         return onlyParents ? allow('teacher') : deny('A class teacher may create parent accounts only.');
       }
@@ -169,22 +188,39 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
     case 'student.admit':
       if (staff('deputy')) return allow('deputy');
       return classTeacherOf(target.classId) ? allow('teacher') : deny('Only a deputy director or the class teacher of that class adds students to it.');
-    case 'parent.link': {
+    case 'parent.link':
       if (staff('deputy')) return allow('deputy');
-      const classes = target.studentId ? classesOfStudent(school, target.studentId) : [];
-      return classes.some((classId) => classTeacherOf(classId)) ? allow('teacher') : deny("Only a deputy director or the student's class teacher links parents.");
+      return target.studentId && classTeacherOfStudent(target.studentId) ? allow('teacher') : deny("Only a deputy director or the student's class teacher links parents.");
+    case 'parent-link.end': {
+      const link = target.linkId ? school.parentLinksById[target.linkId] : undefined;
+      if (!link) return { allowed: false, status: 404, reason: 'There is no such parent link in this school.' };
+      if (staff('deputy')) return allow('deputy');
+      return classTeacherOfStudent(link.studentId) ? allow('teacher') : deny("Only a deputy director or the student's class teacher ends a parent link.");
     }
+    case 'substitution.register':
+      // Seed 003, the deputy's duties, item 4: «Отмечает факты замены уроков».
+      if (staff('deputy')) return allow('deputy');
+      return staff('director') ? allow('director') : deny('Only a deputy director or the director registers substitutions.');
+    case 'assignment.end':
+    case 'class-teacher.change':
+      return staff('deputy') ? allow('deputy') : deny('Only a deputy director sets up the school structure.');
+    case 'inspector-grant.end':
+      return has('admin') ? allow('admin') : deny("Only the regional administrator ends an inspector's access to a school.");
+    case 'account.roles':
+      if (!staff('sysadmin')) return deny("Only a system administrator of this school changes a person's roles.");
+      // Nobody raises their own rights: another system administrator changes a system administrator's roles.
+      return target.accountId === subject.accountId ? deny('A system administrator does not change their own roles.') : allow('sysadmin');
     case 'class.read': {
       if (staff('director')) return allow('director');
       if (staff('deputy')) return allow('deputy');
       if (has('inspector')) return allow('inspector');
       if (classTeacherOf(target.classId)) return allow('teacher');
-      const teachesThere = staff('teacher') && groupsOfTeacher(school, subject.accountId).some((groupId) => school.groups[groupId].classId === target.classId);
+      const teachesThere = staff('teacher') && groupsOfTeacherOn(school, subject.accountId, today).some((groupId) => school.groups[groupId].classId === target.classId);
       // Information about students is for the staff who teach them (seed 003 §22).
       return teachesThere ? allow('teacher') : deny('Only staff who teach this class, the administration and inspectors see it.');
     }
     case 'lesson.record':
-      // A substitute is any teacher of the school naming the teacher replaced; the journal checks that.
+      // Whether a teacher teaches the group, or substitutes there that day, the journal decides.
       if (staff('deputy')) return allow('deputy');
       return staff('teacher') ? allow('teacher') : deny('Only teachers record lessons.');
     case 'journal.write':
@@ -275,7 +311,7 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
       if (staff('security_officer')) return allow('security_officer');
       // The mark's group is known only once the mark is found: a teacher is let through, and asked again with it.
       if (!target.groupId && staff('teacher')) return allow('teacher');
-      return authorize(subject, 'journal.read', target, school);
+      return authorize(subject, 'journal.read', target, school, today);
     default:
       return deny('This action is not allowed.');
   }

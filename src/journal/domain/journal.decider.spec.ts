@@ -17,6 +17,7 @@ const ctx = (over: Partial<JournalContext> = {}): JournalContext => ({
   holidays: [{ startsOn: '2026-10-01', endsOn: '2026-10-03' }],
   rosterOn: () => ['s1', 's2'],
   assignedTeacherIds: [teacher],
+  substitutions: [],
   ...over,
 });
 const by = (accountId: string) => (event: JournalEvent): JournalEnvelope => ({ ...event, actor: { accountId } });
@@ -83,10 +84,9 @@ describe('journal decider', () => {
     it('flags, never blocks, a lesson entered after its day', () => {
       given([]).when(recordLesson(), ctx({ now: new Date('2026-09-10T05:00:00.000Z') })).thenData({ late: true, homeworkLate: true });
     });
-    it('refuses a teacher of another group, and accepts them as a substitute naming the assigned teacher', () => {
+    it('refuses a teacher of another group, also one naming the assigned teacher: a substitute needs a registered substitution', () => {
       given([]).when(recordLesson(), ctx({ actorId: 'teacher-9', isAssignedTeacher: false })).thenRefuses('FORBIDDEN');
-      given([]).when(recordLesson({ substitutesFor: teacher }), ctx({ actorId: 'teacher-9', isAssignedTeacher: false })).thenData({ taughtBy: 'teacher-9', substitutesFor: teacher });
-      given([]).when(recordLesson({ substitutesFor: 'nobody' }), ctx({ actorId: 'teacher-9', isAssignedTeacher: false })).thenRefuses('VALIDATION_FAILED', 'substitutesFor');
+      given([]).when(recordLesson({ substitutesFor: teacher }), ctx({ actorId: 'teacher-9', isAssignedTeacher: false })).thenRefuses('FORBIDDEN');
     });
     it('refuses a second lesson in the same slot, a date outside the period and a holiday', () => {
       given([lesson]).when(recordLesson({ date: '2026-09-07', slot: 2 })).thenRefuses('ALREADY_EXISTS');
@@ -163,5 +163,44 @@ describe('journal decider: who writes what (API.md)', () => {
     const absent = by(teacher)({ type: 'AttendanceRecorded', data: { ...placed, attendanceId: 'a1', lessonId: 'l1', lessonDate: '2026-09-07', studentId: 's1', code: 'Н' } });
     given([lesson, absent]).when({ type: 'CorrectAttendance', attendanceId: 'a1', code: 'У', reason: 'справка' }, ctx({ actorRole: 'director', actorId: 'dir', isAssignedTeacher: false })).thenRefuses('FORBIDDEN');
     given([lesson, mark]).when({ type: 'CorrectMark', markId: 'm1', value: 5, reason: 'проверка' }, ctx({ actorRole: 'director', actorId: 'dir', isAssignedTeacher: false })).thenData({ after: 5 });
+  });
+});
+
+describe('journal decider: substitutions and ended assignments (issue 12)', () => {
+  const substitute = 'teacher-9';
+  /** The substitute, with a substitution the deputy registered for 2026-09-08, slot 1. */
+  const asSubstitute = (over: Partial<JournalContext> = {}) =>
+    ctx({ actorId: substitute, isAssignedTeacher: false, substitutions: [{ teacherId: substitute, date: '2026-09-08', slot: 1 }], ...over });
+  const subLesson = by(substitute)({ ...lesson, data: { ...lesson.data, lessonId: 'l3', date: '2026-09-08', slot: 1, taughtBy: substitute, substitutesFor: teacher } } as JournalEvent);
+
+  it('given a registered substitution, when the substitute records that lesson, then taughtBy = the substitute and substitutesFor = the assigned teacher', () => {
+    given([]).when(recordLesson(), asSubstitute()).thenData({ taughtBy: substitute, substitutesFor: teacher });
+    given([]).when(recordLesson({ substitutesFor: teacher }), asSubstitute()).thenData({ taughtBy: substitute, substitutesFor: teacher });
+    given([]).when(recordLesson({ substitutesFor: 'nobody' }), asSubstitute()).thenRefuses('VALIDATION_FAILED', 'substitutesFor');
+  });
+
+  it('refuses another date or slot than the substitution’s; a substitution without a slot covers the day', () => {
+    given([]).when(recordLesson({ slot: 2 }), asSubstitute()).thenRefuses('FORBIDDEN');
+    given([]).when(recordLesson({ date: '2026-09-09' }), asSubstitute()).thenRefuses('FORBIDDEN');
+    given([]).when(recordLesson({ slot: 5 }), asSubstitute({ substitutions: [{ teacherId: substitute, date: '2026-09-08', slot: null }] })).thenData({ slot: 5, taughtBy: substitute });
+    given([]).when(recordLesson(), asSubstitute({ substitutions: [{ teacherId: 'teacher-8', date: '2026-09-08', slot: 1 }] })).thenRefuses('FORBIDDEN');
+  });
+
+  it('the substitute writes that lesson’s marks and attendance, corrects their own entries, and nothing else of the group', () => {
+    given([subLesson]).when({ type: 'RecordMark', markId: 'm5', lessonId: 'l3', studentId: 's1', value: 5, workKind: 'oral', weight: 1 }, asSubstitute()).thenData({ value: 5 });
+    given([subLesson]).when({ type: 'RecordAttendance', attendanceId: 'a5', lessonId: 'l3', studentId: 's1', code: 'Б' }, asSubstitute()).thenData({ code: 'Б' });
+    const subMark = by(substitute)({ type: 'MarkRecorded', data: { ...placed, markId: 'm5', lessonId: 'l3', lessonDate: '2026-09-08', studentId: 's1', value: 5, workKind: 'oral', weight: 1, dueAt: '2026-09-08T20:59:59.999Z', late: false } });
+    given([subLesson, subMark]).when({ type: 'CorrectMark', markId: 'm5', value: 4, reason: 'пересчёт' }, asSubstitute()).thenData({ before: 5, after: 4 });
+    given([lesson, subLesson]).when({ type: 'RecordMark', markId: 'm6', lessonId: 'l1', studentId: 's1', value: 5, workKind: 'oral', weight: 1 }, asSubstitute()).thenRefuses('FORBIDDEN');
+    given([lesson, subLesson]).when({ type: 'SetFinalMark', studentId: 's1', value: '5', reason: null }, asSubstitute()).thenRefuses('FORBIDDEN');
+    given([lesson, subLesson]).when({ type: 'LockPeriod' }, asSubstitute()).thenRefuses('FORBIDDEN');
+  });
+
+  it('a teacher whose assignment has ended (not assigned today) records, marks and corrects nothing, not even their own entries', () => {
+    const ended = ctx({ isAssignedTeacher: false, assignedTeacherIds: [] });
+    given([]).when(recordLesson(), ended).thenRefuses('FORBIDDEN');
+    given([lesson]).when({ type: 'RecordMark', markId: 'm2', lessonId: 'l1', studentId: 's2', value: 5, workKind: 'oral', weight: 1 }, ended).thenRefuses('FORBIDDEN');
+    given([lesson, mark]).when({ type: 'CorrectMark', markId: 'm1', value: 5, reason: 'пересчёт' }, ended).thenRefuses('FORBIDDEN');
+    given([lesson]).when({ type: 'CorrectLesson', lessonId: 'l1', field: 'topic', value: 'Другое', reason: 'опечатка' }, ended).thenRefuses('FORBIDDEN');
   });
 });

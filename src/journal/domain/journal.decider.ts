@@ -75,12 +75,23 @@ export type JournalEvent =
   | { type: 'PeriodLocked'; data: Placed }
   | { type: 'PeriodUnlocked'; data: Placed & { reason: string } };
 
+/** A substitution the deputy registered in the group (seed 003); `slot` null: the whole day. */
+export interface GroupSubstitution {
+  teacherId: string;
+  date: string;
+  slot: number | null;
+}
+
 /** What the deciding side knows besides the journal itself: who acts, when, and the school's facts. */
 export interface JournalContext {
   now: Date;
   actorId: string;
   /** The role the access policy let the actor act in. */
   actorRole: string;
+  /**
+   * Facts of the school's today (its time zone; rights follow the date): whether the actor teaches
+   * the group, and is the class teacher of its class. An assignment that has ended is no assignment.
+   */
   isAssignedTeacher: boolean;
   isClassTeacher: boolean;
   groupId: string;
@@ -90,8 +101,10 @@ export interface JournalContext {
   holidays: { startsOn: string; endsOn: string }[];
   /** Students of the group on a date. */
   rosterOn(date: string): string[];
-  /** Accounts that teach the group (substitutions must name one of them). */
+  /** Accounts that teach the group today (a lesson's `substitutesFor` must name one of them). */
   assignedTeacherIds: string[];
+  /** Substitutions registered in the group. */
+  substitutions: readonly GroupSubstitution[];
 }
 
 export type JournalCommand =
@@ -149,24 +162,38 @@ const periodLocked = () => conflict('PERIOD_LOCKED', 'The period is closed: its 
 const isAdministration = (ctx: JournalContext) => ctx.actorRole === 'deputy' || ctx.actorRole === 'director';
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** A substitution registered for the actor in this group on that date (and slot, if it names one). */
+const substitutes = (ctx: JournalContext, date: string, slot: number) =>
+  ctx.substitutions.some((s) => s.teacherId === ctx.actorId && s.date === date && (s.slot === null || s.slot === slot));
+
+/**
+ * The actor teaches this lesson now: assigned to the group today, or its substitute — who taught it
+ * on a registered substitution. A substitute writes that lesson's entries and nothing else of the group.
+ */
+const teachesLesson = (ctx: JournalContext, lesson: LessonState | undefined) =>
+  ctx.isAssignedTeacher || (!!lesson && lesson.taughtBy === ctx.actorId && substitutes(ctx, lesson.date, lesson.slot));
+
 /** Teachers write only in the groups they teach (seed 003 §1) and never in a closed period. */
 function requireTeacherOfGroup(ctx: JournalContext, state: JournalState): void {
   if (ctx.actorRole === 'teacher' && !ctx.isAssignedTeacher) throw forbidden('Only a teacher assigned to this group writes in its journal.');
   if (state.locked && !isAdministration(ctx)) throw periodLocked();
 }
 
-/** The teacher who taught the lesson (or one assigned to the group) writes its marks and attendance. */
+/** The teacher of the lesson (one assigned to the group, or its substitute) writes its marks and attendance. */
 function requireTeacherOfLesson(ctx: JournalContext, state: JournalState, lesson: LessonState): void {
-  if (ctx.actorRole !== 'teacher' || (lesson.taughtBy !== ctx.actorId && !ctx.isAssignedTeacher)) throw forbidden('Only the teacher of this lesson writes its marks and attendance.');
+  if (ctx.actorRole !== 'teacher' || !teachesLesson(ctx, lesson)) throw forbidden('Only the teacher of this lesson writes its marks and attendance.');
   if (state.locked) throw periodLocked();
 }
 
-/** Corrections: the author while the period is open; the administration always, with a reason. */
-function requireCorrector(ctx: JournalContext, state: JournalState, authorId: string, alsoClassTeacher = false): boolean {
+/**
+ * Corrections: the author while the period is open and while they still teach the lesson (its
+ * group, or as its substitute); the administration always, with a reason.
+ */
+function requireCorrector(ctx: JournalContext, state: JournalState, authorId: string, lesson: LessonState | undefined, alsoClassTeacher = false): boolean {
   // Attendance (alsoClassTeacher) is the deputy's and the class teacher's to correct, not the director's (API.md).
   if (ctx.actorRole === 'deputy' || (ctx.actorRole === 'director' && !alsoClassTeacher)) return state.locked;
   if (state.locked) throw periodLocked();
-  if (ctx.actorRole === 'teacher' && authorId === ctx.actorId) return false;
+  if (ctx.actorRole === 'teacher' && authorId === ctx.actorId && teachesLesson(ctx, lesson)) return false;
   if (ctx.actorRole === 'teacher' && alsoClassTeacher && ctx.isClassTeacher) return false;
   throw forbidden('Only the author of an entry, while the period is open, or the administration may correct it.');
 }
@@ -180,11 +207,18 @@ export function decideJournal(command: JournalCommand, state: JournalState, ctx:
   const now = ctx.now.getTime();
   switch (command.type) {
     case 'RecordLesson': {
-      if (command.substitutesFor) {
-        if (!ctx.assignedTeacherIds.includes(command.substitutesFor)) throw invalid('substitutesFor', 'must be a teacher assigned to this group');
-      } else if (ctx.actorRole === 'teacher' && !ctx.isAssignedTeacher) {
-        throw forbidden('Only a teacher assigned to this group, or a substitute naming the teacher replaced, records its lessons.');
+      const assigned = ctx.assignedTeacherIds;
+      let substitutesFor = command.substitutesFor;
+      // A teacher not assigned to the group records its lesson only on a substitution the deputy registered (seed 003).
+      if (ctx.actorRole === 'teacher' && !ctx.isAssignedTeacher) {
+        if (!substitutes(ctx, command.date, command.slot)) {
+          throw forbidden(
+            `No substitution is registered for you in this group on ${command.date} (slot ${command.slot}): only its assigned teachers, or a substitute a deputy registered, record its lessons.`,
+          );
+        }
+        substitutesFor = command.substitutesFor ?? assigned[0] ?? null;
       }
+      if (command.substitutesFor && !assigned.includes(command.substitutesFor)) throw invalid('substitutesFor', 'must be a teacher assigned to this group');
       if (state.locked && !isAdministration(ctx)) throw periodLocked();
       if (command.date < ctx.period.startsOn || command.date > ctx.period.endsOn) throw invalid('date', 'must lie inside the period');
       if (ctx.holidays.some((h) => command.date >= h.startsOn && command.date <= h.endsOn)) throw invalid('date', 'falls in the holidays');
@@ -206,7 +240,7 @@ export function decideJournal(command: JournalCommand, state: JournalState, ctx:
             workKinds: command.workKinds,
             homework: command.homework,
             taughtBy: ctx.actorId,
-            substitutesFor: command.substitutesFor,
+            substitutesFor,
             studentIds: ctx.rosterOn(command.date),
             dueAt: dueAt.toISOString(),
             late: now > dueAt.getTime(),
@@ -220,7 +254,7 @@ export function decideJournal(command: JournalCommand, state: JournalState, ctx:
     case 'CorrectLesson': {
       const lesson = state.lessons[command.lessonId];
       if (!lesson) throw notFound('lesson');
-      const afterLock = requireCorrector(ctx, state, lesson.recordedBy);
+      const afterLock = requireCorrector(ctx, state, lesson.recordedBy, lesson);
       const before = lesson[command.field];
       if (sameValue(before, command.value)) throw invalid('value', 'is what the lesson says already: a correction must change something');
       return [
@@ -259,7 +293,7 @@ export function decideJournal(command: JournalCommand, state: JournalState, ctx:
     case 'CorrectMark': {
       const mark = state.marks[command.markId];
       if (!mark) throw notFound('mark');
-      const afterLock = requireCorrector(ctx, state, mark.recordedBy);
+      const afterLock = requireCorrector(ctx, state, mark.recordedBy, state.lessons[mark.lessonId]);
       if (mark.value === command.value) throw invalid('value', 'is the mark already: a correction must change something');
       return [
         {
@@ -285,7 +319,7 @@ export function decideJournal(command: JournalCommand, state: JournalState, ctx:
     case 'CorrectAttendance': {
       const entry = state.attendance[command.attendanceId];
       if (!entry) throw notFound('attendance entry');
-      const afterLock = requireCorrector(ctx, state, entry.recordedBy, true);
+      const afterLock = requireCorrector(ctx, state, entry.recordedBy, state.lessons[entry.lessonId], true);
       if (entry.code === command.code) throw invalid('code', 'is the code already: a correction must change something');
       return [
         {

@@ -1,29 +1,8 @@
 import { deciderSpec } from '../../common/testing/given-when-then';
 import { classRoster, groupRoster, SchoolEvent, schoolDecider } from './school.decider';
+import { class5a, class5b, created, group, ivanov, S, subject, teacher, year } from './school.fixture';
 
 const spec = deciderSpec(schoolDecider);
-const S = 'school-1';
-const teacher = { schoolId: S, roles: ['teacher' as const] };
-const created: SchoolEvent = { type: 'SchoolCreated', data: { schoolId: S, name: 'Школа №1', timezone: 'Europe/Moscow' } };
-const year: SchoolEvent = {
-  type: 'YearCreated',
-  data: {
-    yearId: 'y1',
-    name: '2026/27',
-    startsOn: '2026-09-01',
-    endsOn: '2027-05-31',
-    periods: [
-      { periodId: 'q1', name: 'I четверть', startsOn: '2026-09-01', endsOn: '2026-10-25' },
-      { periodId: 'q2', name: 'II четверть', startsOn: '2026-11-05', endsOn: '2026-12-28' },
-    ],
-    holidays: [],
-  },
-};
-const subject: SchoolEvent = { type: 'SubjectCreated', data: { subjectId: 'math', name: 'Математика' } };
-const class5a: SchoolEvent = { type: 'ClassCreated', data: { classId: '5a', yearId: 'y1', name: '5А', classTeacherId: 't1' } };
-const class5b: SchoolEvent = { type: 'ClassCreated', data: { classId: '5b', yearId: 'y1', name: '5Б', classTeacherId: 't2' } };
-const ivanov: SchoolEvent = { type: 'StudentAdmitted', data: { studentId: 's1', fullName: 'Иванов Иван', classId: '5a', birthDate: null, accountId: null } };
-const group: SchoolEvent = { type: 'GroupCreated', data: { groupId: 'g1', classId: '5a', subjectId: 'math', name: '5А Математика', studentIds: null } };
 
 describe('school structure decider', () => {
   describe('school year', () => {
@@ -91,12 +70,12 @@ describe('school structure decider', () => {
     });
 
     it('assigns a teacher once, and links a parent account once', () => {
-      const assigned: SchoolEvent = { type: 'TeacherAssigned', data: { groupId: 'g1', teacherId: 't5' } };
-      spec.given([created, year, subject, class5a, ivanov, group]).when({ type: 'AssignTeacher', groupId: 'g1', teacherId: 't5', teacher }).then([assigned]);
-      spec.given([created, year, subject, class5a, ivanov, group, assigned]).when({ type: 'AssignTeacher', groupId: 'g1', teacherId: 't5', teacher }).thenRefuses('ALREADY_EXISTS');
+      const assigned: SchoolEvent = { type: 'TeacherAssigned', data: { groupId: 'g1', teacherId: 't5', assignmentId: 'a1' } };
+      spec.given([created, year, subject, class5a, ivanov, group]).when({ type: 'AssignTeacher', assignmentId: 'a1', groupId: 'g1', teacherId: 't5', teacher }).then([assigned]);
+      spec.given([created, year, subject, class5a, ivanov, group, assigned]).when({ type: 'AssignTeacher', assignmentId: 'a2', groupId: 'g1', teacherId: 't5', teacher }).thenRefuses('ALREADY_EXISTS');
       const parent = { schoolId: S, roles: ['parent' as const] };
-      spec.given([created, year, class5a, ivanov]).when({ type: 'LinkParent', studentId: 's1', parentId: 'p1', parent }).then([{ type: 'ParentLinked', data: { studentId: 's1', parentId: 'p1' } }]);
-      spec.given([created, year, class5a, ivanov]).when({ type: 'LinkParent', studentId: 's1', parentId: 't1', parent: teacher }).thenRefuses('VALIDATION_FAILED', 'parentId');
+      spec.given([created, year, class5a, ivanov]).when({ type: 'LinkParent', linkId: 'l1', studentId: 's1', parentId: 'p1', parent }).then([{ type: 'ParentLinked', data: { studentId: 's1', parentId: 'p1', linkId: 'l1' } }]);
+      spec.given([created, year, class5a, ivanov]).when({ type: 'LinkParent', linkId: 'l1', studentId: 's1', parentId: 't1', parent: teacher }).thenRefuses('VALIDATION_FAILED', 'parentId');
     });
   });
 

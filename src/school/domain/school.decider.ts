@@ -1,3 +1,4 @@
+import { v5 as uuidv5 } from 'uuid';
 import { conflict, DomainError, invalid, notFound } from '../../common/domain-error';
 import type { Role } from '../../accounts/domain/roles';
 
@@ -6,6 +7,12 @@ import type { Role } from '../../accounts/domain/roles';
  * moves, groups, teaching assignments, parent links and inspector grants — is one stream,
  * `school-<schoolId>`. Deputies change it rarely; everything that checks who may do what reads
  * it, and one stream gives them a consistent answer that includes every acknowledged change.
+ *
+ * Access facts live here too (issue 12): what grants access (an assignment, a substitution, a
+ * class teacher from a date, a parent link, an inspector grant) and what withdraws it (an ended
+ * assignment, link or grant, the next class teacher). Each is a plain event of this stream, so
+ * whatever voids a compromised account's events voids its grants with them; and `evolveSchool`
+ * ignores an event naming what the state does not have (the event that made it may be void).
  */
 export interface PeriodDef {
   periodId: string;
@@ -20,7 +27,8 @@ export interface HolidayDef {
 
 export type SchoolEvent =
   | { type: 'SchoolCreated'; data: { schoolId: string; name: string; timezone: string } }
-  | { type: 'InspectorGranted'; data: { schoolId: string; accountId: string } }
+  /** `grantId` since issue 12; older grants get a derived one (legacyGrantId). */
+  | { type: 'InspectorGranted'; data: { schoolId: string; accountId: string; grantId?: string } }
   | { type: 'SchoolSettingsChanged'; data: SchoolSettings }
   | { type: 'YearCreated'; data: { yearId: string; name: string; startsOn: string; endsOn: string; periods: PeriodDef[]; holidays: HolidayDef[] } }
   | { type: 'SubjectCreated'; data: { subjectId: string; name: string } }
@@ -28,8 +36,20 @@ export type SchoolEvent =
   | { type: 'StudentAdmitted'; data: { studentId: string; fullName: string; classId: string; birthDate: string | null; accountId: string | null } }
   | { type: 'StudentTransferred'; data: { studentId: string; fromClassId: string; toClassId: string; on: string } }
   | { type: 'GroupCreated'; data: { groupId: string; classId: string; subjectId: string; name: string; studentIds: string[] | null } }
-  | { type: 'TeacherAssigned'; data: { groupId: string; teacherId: string } }
-  | { type: 'ParentLinked'; data: { studentId: string; parentId: string } };
+  /** `assignmentId` since issue 12; older assignments get a derived one (legacyAssignmentId). */
+  | { type: 'TeacherAssigned'; data: { groupId: string; teacherId: string; assignmentId?: string } }
+  /** `linkId` since issue 12; older links get a derived one (legacyLinkId). */
+  | { type: 'ParentLinked'; data: { studentId: string; parentId: string; linkId?: string } }
+  /** Grants: the teacher may record that group's lesson on that date (and slot) as a substitute (seed 003, deputy's item 4). */
+  | { type: 'SubstitutionRegistered'; data: Substitution }
+  /** Withdraws: from `on` the assignment gives no access (the first day without it). */
+  | { type: 'AssignmentEnded'; data: { assignmentId: string; groupId: string; teacherId: string; on: string; reason: string } }
+  /** Grants the new class teacher, withdraws the former one, from `on`. */
+  | { type: 'ClassTeacherChanged'; data: { classId: string; teacherId: string; on: string; previousTeacherId: string } }
+  /** Withdraws at once: the parent no longer reads the student's diary. */
+  | { type: 'ParentLinkEnded'; data: { linkId: string; studentId: string; parentId: string; reason: string } }
+  /** Withdraws at once: the inspector no longer sees the school. */
+  | { type: 'InspectorGrantEnded'; data: { grantId: string; accountId: string; reason: string } };
 
 /** A school's own rules. Fewer marks than `minMarksForAttestation` in a period suggest Н/А. */
 export interface SchoolSettings {
@@ -45,7 +65,7 @@ export interface AccountFacts {
 
 export type SchoolCommand =
   | { type: 'CreateSchool'; schoolId: string; name: string; timezone: string }
-  | { type: 'GrantInspector'; accountId: string; account: AccountFacts | null }
+  | { type: 'GrantInspector'; grantId: string; accountId: string; account: AccountFacts | null }
   | { type: 'ChangeSettings'; settings: Partial<SchoolSettings> }
   | { type: 'CreateYear'; yearId: string; name: string; startsOn: string; endsOn: string; periods: PeriodDef[]; holidays: HolidayDef[] }
   | { type: 'CreateSubject'; subjectId: string; name: string }
@@ -53,12 +73,50 @@ export type SchoolCommand =
   | { type: 'AdmitStudent'; studentId: string; fullName: string; classId: string; birthDate: string | null; accountId: string | null; account: AccountFacts | null }
   | { type: 'TransferStudent'; studentId: string; toClassId: string; on: string }
   | { type: 'CreateGroup'; groupId: string; classId: string; subjectId: string; name: string | null; studentIds: string[] | null }
-  | { type: 'AssignTeacher'; groupId: string; teacherId: string; teacher: AccountFacts | null }
-  | { type: 'LinkParent'; studentId: string; parentId: string; parent: AccountFacts | null };
+  | { type: 'AssignTeacher'; assignmentId: string; groupId: string; teacherId: string; teacher: AccountFacts | null }
+  | { type: 'LinkParent'; linkId: string; studentId: string; parentId: string; parent: AccountFacts | null }
+  | { type: 'RegisterSubstitution'; substitutionId: string; groupId: string; date: string; teacherId: string; slot: number | null; reason: string | null; teacher: AccountFacts | null }
+  | { type: 'EndAssignment'; assignmentId: string; on: string; reason: string }
+  | { type: 'ChangeClassTeacher'; classId: string; teacherId: string; on: string; teacher: AccountFacts | null }
+  | { type: 'EndParentLink'; linkId: string; reason: string }
+  | { type: 'EndInspectorGrant'; grantId: string; reason: string };
 
 export interface Placement {
   classId: string;
   /** First day in that class; admission has no date, so it counts from the beginning. */
+  from: string;
+}
+
+/** A teacher teaching a group its subject; `endsOn`: the first day it gives no access (null: not ended). */
+export interface Assignment {
+  assignmentId: string;
+  groupId: string;
+  teacherId: string;
+  endsOn: string | null;
+}
+export interface Substitution {
+  substitutionId: string;
+  groupId: string;
+  date: string;
+  teacherId: string;
+  /** null: every lesson of the group that day. */
+  slot: number | null;
+  reason: string | null;
+}
+export interface ParentLink {
+  linkId: string;
+  studentId: string;
+  parentId: string;
+  ended: boolean;
+}
+export interface InspectorGrant {
+  grantId: string;
+  accountId: string;
+  ended: boolean;
+}
+/** Class teacher of a class from a date on (the first term counts from the beginning). */
+export interface ClassTeacherTerm {
+  teacherId: string;
   from: string;
 }
 
@@ -68,14 +126,22 @@ export interface SchoolState {
   name: string;
   timezone: string;
   settings: SchoolSettings;
+  /** Inspectors of other schools whose grant has not ended. */
   inspectors: string[];
   years: Record<string, { yearId: string; name: string; startsOn: string; endsOn: string; periods: PeriodDef[]; holidays: HolidayDef[] }>;
   periods: Record<string, PeriodDef & { yearId: string }>;
   subjects: Record<string, { subjectId: string; name: string }>;
-  classes: Record<string, { classId: string; yearId: string; name: string; classTeacherId: string }>;
+  /** `classTeacherId` is the one named at creation; who it is on a date: classTeacherOn. */
+  classes: Record<string, { classId: string; yearId: string; name: string; classTeacherId: string; classTeachers: ClassTeacherTerm[] }>;
   students: Record<string, { studentId: string; fullName: string; birthDate: string | null; accountId: string | null; placements: Placement[] }>;
+  /** `teacherIds`: everyone ever assigned (history); who teaches it on a date: teachersOfGroupOn. */
   groups: Record<string, { groupId: string; classId: string; subjectId: string; name: string; studentIds: string[] | null; teacherIds: string[] }>;
+  /** The parents linked to each student now (links not ended). */
   parentLinks: Record<string, string[]>;
+  assignments: Record<string, Assignment>;
+  substitutions: Record<string, Substitution>;
+  parentLinksById: Record<string, ParentLink>;
+  inspectorGrants: Record<string, InspectorGrant>;
 }
 
 export const schoolStream = (schoolId: string) => `school-${schoolId}`;
@@ -94,9 +160,24 @@ export const initialSchoolState = (): SchoolState => ({
   students: {},
   groups: {},
   parentLinks: {},
+  assignments: {},
+  substitutions: {},
+  parentLinksById: {},
+  inspectorGrants: {},
 });
 
+/**
+ * Ids for assignments, links and grants recorded before they had one: derived from what made them
+ * unique then (the decider refused a second one of the same pair), so they are stable on every read.
+ */
+const LEGACY_NAMESPACE = '2f7c4d0e-8b1a-4e6f-9c3d-5a7b9e1f0c24';
+export const legacyAssignmentId = (groupId: string, teacherId: string) => uuidv5(`assignment:${groupId}:${teacherId}`, LEGACY_NAMESPACE);
+export const legacyLinkId = (studentId: string, parentId: string) => uuidv5(`parent-link:${studentId}:${parentId}`, LEGACY_NAMESPACE);
+export const legacyGrantId = (schoolId: string, accountId: string) => uuidv5(`inspector-grant:${schoolId}:${accountId}`, LEGACY_NAMESPACE);
+
 const EARLIEST = '0000-01-01';
+/** 409 for withdrawing what was withdrawn already (docs/api-extensions.md). */
+const alreadyEnded = (message: string) => conflict('ALREADY_ENDED', message);
 const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
 function requireAccount(facts: AccountFacts | null, field: string, schoolId: string, role: Role, what: string): void {
@@ -113,10 +194,11 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
 
     case 'GrantInspector': {
       if (!command.account || !command.account.roles.includes('inspector')) throw invalid('accountId', 'must be an inspector account');
+      if (state.inspectorGrants[command.grantId]) throw conflict('ALREADY_EXISTS', 'A grant with this id exists already.');
       if (command.account.schoolId === state.schoolId || state.inspectors.includes(command.accountId)) {
         throw conflict('ALREADY_EXISTS', 'This inspector can read this school already.');
       }
-      return [{ type: 'InspectorGranted', data: { schoolId: state.schoolId, accountId: command.accountId } }];
+      return [{ type: 'InspectorGranted', data: { schoolId: state.schoolId, accountId: command.accountId, grantId: command.grantId } }];
     }
 
     case 'ChangeSettings': {
@@ -181,7 +263,7 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
       const target = state.classes[command.toClassId];
       if (!target) throw invalid('toClassId', 'must be a class of this school');
       const year = state.years[target.yearId];
-      if (command.on < year.startsOn || command.on > year.endsOn) throw invalid('on', "must lie inside the target class's school year");
+      if (!year || command.on < year.startsOn || command.on > year.endsOn) throw invalid('on', "must lie inside the target class's school year");
       const last = student.placements[student.placements.length - 1];
       if (command.on <= last.from) throw invalid('on', 'must be after the last move of this student (history is never rewritten)');
       if (classOn(student.placements, command.on) === command.toClassId) throw conflict('ALREADY_EXISTS', 'The student is in that class on that date already.');
@@ -213,15 +295,69 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
       const group = state.groups[command.groupId];
       if (!group) throw invalid('groupId', 'must be a group of this school');
       requireAccount(command.teacher, 'teacherId', state.schoolId, 'teacher', 'a teacher');
-      if (group.teacherIds.includes(command.teacherId)) throw conflict('ALREADY_EXISTS', 'This teacher teaches that group already.');
-      return [{ type: 'TeacherAssigned', data: { groupId: command.groupId, teacherId: command.teacherId } }];
+      if (state.assignments[command.assignmentId]) throw conflict('ALREADY_EXISTS', 'An assignment with this id exists already.');
+      if (assignmentsOfGroup(state, command.groupId).some((a) => a.teacherId === command.teacherId && a.endsOn === null)) {
+        throw conflict('ALREADY_EXISTS', 'This teacher teaches that group already.');
+      }
+      return [{ type: 'TeacherAssigned', data: { groupId: command.groupId, teacherId: command.teacherId, assignmentId: command.assignmentId } }];
     }
 
     case 'LinkParent': {
       if (!state.students[command.studentId]) throw invalid('studentId', 'must be a student of this school');
       requireAccount(command.parent, 'parentId', state.schoolId, 'parent', 'a parent account');
       if ((state.parentLinks[command.studentId] ?? []).includes(command.parentId)) throw conflict('ALREADY_EXISTS', 'This parent is linked to that student already.');
-      return [{ type: 'ParentLinked', data: { studentId: command.studentId, parentId: command.parentId } }];
+      if (state.parentLinksById[command.linkId]) throw conflict('ALREADY_EXISTS', 'A link with this id exists already.');
+      return [{ type: 'ParentLinked', data: { studentId: command.studentId, parentId: command.parentId, linkId: command.linkId } }];
+    }
+
+    case 'RegisterSubstitution': {
+      const group = state.groups[command.groupId];
+      if (!group) throw notFound('group');
+      requireAccount(command.teacher, 'teacherId', state.schoolId, 'teacher', 'a teacher');
+      const year = state.years[state.classes[group.classId]?.yearId];
+      if (!year?.periods.some((p) => p.startsOn <= command.date && command.date <= p.endsOn)) throw invalid('date', "must lie inside a period of the group's school year");
+      if (year.holidays.some((h) => h.startsOn <= command.date && command.date <= h.endsOn)) throw invalid('date', 'falls in the holidays');
+      const covered = Object.values(state.substitutions).some(
+        (s) => s.groupId === command.groupId && s.teacherId === command.teacherId && s.date === command.date && (s.slot === null || s.slot === command.slot),
+      );
+      if (covered || state.substitutions[command.substitutionId]) throw conflict('ALREADY_EXISTS', 'This substitution is registered already.');
+      const { substitutionId, groupId, date, teacherId, slot, reason } = command;
+      return [{ type: 'SubstitutionRegistered', data: { substitutionId, groupId, date, teacherId, slot, reason } }];
+    }
+
+    case 'EndAssignment': {
+      const assignment = state.assignments[command.assignmentId];
+      if (!assignment) throw notFound('teaching assignment');
+      if (assignment.endsOn !== null) throw alreadyEnded(`This teaching assignment ended already (from ${assignment.endsOn}).`);
+      const { assignmentId, groupId, teacherId } = assignment;
+      return [{ type: 'AssignmentEnded', data: { assignmentId, groupId, teacherId, on: command.on, reason: command.reason } }];
+    }
+
+    case 'ChangeClassTeacher': {
+      const klass = state.classes[command.classId];
+      if (!klass) throw notFound('class');
+      requireAccount(command.teacher, 'teacherId', state.schoolId, 'teacher', 'a teacher');
+      const year = state.years[klass.yearId];
+      if (year && (command.on < year.startsOn || command.on > year.endsOn)) throw invalid('on', "must lie inside the class's school year");
+      const last = klass.classTeachers[klass.classTeachers.length - 1];
+      if (command.on <= last.from) throw invalid('on', 'must be after the last change of class teacher (history is never rewritten)');
+      const previousTeacherId = classTeacherOn(state, command.classId, command.on)!;
+      if (previousTeacherId === command.teacherId) throw conflict('ALREADY_EXISTS', 'This teacher is the class teacher on that date already.');
+      return [{ type: 'ClassTeacherChanged', data: { classId: command.classId, teacherId: command.teacherId, on: command.on, previousTeacherId } }];
+    }
+
+    case 'EndParentLink': {
+      const link = state.parentLinksById[command.linkId];
+      if (!link) throw notFound('parent link');
+      if (link.ended) throw alreadyEnded('This parent link ended already.');
+      return [{ type: 'ParentLinkEnded', data: { linkId: link.linkId, studentId: link.studentId, parentId: link.parentId, reason: command.reason } }];
+    }
+
+    case 'EndInspectorGrant': {
+      const grant = state.inspectorGrants[command.grantId];
+      if (!grant) throw notFound('inspector grant');
+      if (grant.ended) throw alreadyEnded('This inspector grant ended already.');
+      return [{ type: 'InspectorGrantEnded', data: { grantId: grant.grantId, accountId: grant.accountId, reason: command.reason } }];
     }
 
     default: {
@@ -235,8 +371,16 @@ export function evolveSchool(state: SchoolState, event: SchoolEvent): SchoolStat
   switch (event.type) {
     case 'SchoolCreated':
       return { ...state, exists: true, ...event.data };
-    case 'InspectorGranted':
-      return { ...state, inspectors: [...state.inspectors, event.data.accountId] };
+    case 'InspectorGranted': {
+      const grantId = event.data.grantId ?? legacyGrantId(event.data.schoolId, event.data.accountId);
+      if (state.inspectorGrants[grantId]) return state;
+      return withGrants(state, { ...state.inspectorGrants, [grantId]: { grantId, accountId: event.data.accountId, ended: false } });
+    }
+    case 'InspectorGrantEnded': {
+      const grant = state.inspectorGrants[event.data.grantId];
+      if (!grant || grant.ended) return state;
+      return withGrants(state, { ...state.inspectorGrants, [grant.grantId]: { ...grant, ended: true } });
+    }
     case 'SchoolSettingsChanged':
       return { ...state, settings: event.data };
     case 'YearCreated': {
@@ -247,7 +391,13 @@ export function evolveSchool(state: SchoolState, event: SchoolEvent): SchoolStat
     case 'SubjectCreated':
       return { ...state, subjects: { ...state.subjects, [event.data.subjectId]: event.data } };
     case 'ClassCreated':
-      return { ...state, classes: { ...state.classes, [event.data.classId]: event.data } };
+      return { ...state, classes: { ...state.classes, [event.data.classId]: { ...event.data, classTeachers: [{ teacherId: event.data.classTeacherId, from: EARLIEST }] } } };
+    case 'ClassTeacherChanged': {
+      const klass = state.classes[event.data.classId];
+      if (!klass) return state;
+      const classTeachers = [...klass.classTeachers, { teacherId: event.data.teacherId, from: event.data.on }];
+      return { ...state, classes: { ...state.classes, [klass.classId]: { ...klass, classTeachers } } };
+    }
     case 'StudentAdmitted': {
       const { classId, ...student } = event.data;
       return { ...state, students: { ...state.students, [student.studentId]: { ...student, placements: [{ classId, from: EARLIEST }] } } };
@@ -263,14 +413,55 @@ export function evolveSchool(state: SchoolState, event: SchoolEvent): SchoolStat
     case 'TeacherAssigned': {
       const group = state.groups[event.data.groupId];
       if (!group) return state;
-      return { ...state, groups: { ...state.groups, [group.groupId]: { ...group, teacherIds: [...group.teacherIds, event.data.teacherId] } } };
+      const { groupId, teacherId } = event.data;
+      const assignmentId = event.data.assignmentId ?? legacyAssignmentId(groupId, teacherId);
+      if (state.assignments[assignmentId]) return state;
+      const teacherIds = group.teacherIds.includes(teacherId) ? group.teacherIds : [...group.teacherIds, teacherId];
+      return {
+        ...state,
+        groups: { ...state.groups, [groupId]: { ...group, teacherIds } },
+        assignments: { ...state.assignments, [assignmentId]: { assignmentId, groupId, teacherId, endsOn: null } },
+      };
     }
-    case 'ParentLinked':
-      return { ...state, parentLinks: { ...state.parentLinks, [event.data.studentId]: [...(state.parentLinks[event.data.studentId] ?? []), event.data.parentId] } };
+    case 'AssignmentEnded': {
+      const assignment = state.assignments[event.data.assignmentId];
+      if (!assignment || assignment.endsOn !== null) return state;
+      return { ...state, assignments: { ...state.assignments, [assignment.assignmentId]: { ...assignment, endsOn: event.data.on } } };
+    }
+    case 'SubstitutionRegistered':
+      if (!state.groups[event.data.groupId] || state.substitutions[event.data.substitutionId]) return state;
+      return { ...state, substitutions: { ...state.substitutions, [event.data.substitutionId]: event.data } };
+    case 'ParentLinked': {
+      const { studentId, parentId } = event.data;
+      const linkId = event.data.linkId ?? legacyLinkId(studentId, parentId);
+      if (state.parentLinksById[linkId]) return state;
+      const parents = state.parentLinks[studentId] ?? [];
+      return {
+        ...state,
+        parentLinksById: { ...state.parentLinksById, [linkId]: { linkId, studentId, parentId, ended: false } },
+        parentLinks: { ...state.parentLinks, [studentId]: parents.includes(parentId) ? parents : [...parents, parentId] },
+      };
+    }
+    case 'ParentLinkEnded': {
+      const link = state.parentLinksById[event.data.linkId];
+      if (!link || link.ended) return state;
+      const parentLinksById = { ...state.parentLinksById, [link.linkId]: { ...link, ended: true } };
+      // Still linked by another link of the pair (possible once an end between them is void)?
+      const stillLinked = Object.values(parentLinksById).some((l) => l.studentId === link.studentId && l.parentId === link.parentId && !l.ended);
+      const parents = (state.parentLinks[link.studentId] ?? []).filter((p) => stillLinked || p !== link.parentId);
+      return { ...state, parentLinksById, parentLinks: { ...state.parentLinks, [link.studentId]: parents } };
+    }
     default:
       return state;
   }
 }
+
+/** The grants, and the inspectors they let see the school now. */
+function withGrants(state: SchoolState, inspectorGrants: SchoolState['inspectorGrants']): SchoolState {
+  const inspectors = [...new Set(Object.values(inspectorGrants).filter((g) => !g.ended).map((g) => g.accountId))];
+  return { ...state, inspectorGrants, inspectors };
+}
+
 
 /**
  * The school's structure — years, subjects, classes, students, groups, transfers — stays even when
@@ -309,13 +500,39 @@ export function groupRoster(state: SchoolState, groupId: string, date: string): 
   return group.studentIds ?? classRoster(state, group.classId, date);
 }
 
-export const isClassTeacher = (state: SchoolState, teacherId: string, classId: string): boolean => state.classes[classId]?.classTeacherId === teacherId;
+// Rights follow the date (SPEC §2: students are visible to the staff teaching them *now*): the
+// questions below take the day they are asked for, the school's today for every access decision.
 
-export const classesTaughtAsClassTeacher = (state: SchoolState, teacherId: string): string[] =>
-  Object.values(state.classes).filter((c) => c.classTeacherId === teacherId).map((c) => c.classId);
+/** The class teacher of a class on a date: the last term begun by then. */
+export function classTeacherOn(state: SchoolState, classId: string, date: string): string | undefined {
+  let current: string | undefined;
+  for (const term of state.classes[classId]?.classTeachers ?? []) if (term.from <= date) current = term.teacherId;
+  return current;
+}
 
-export const groupsOfTeacher = (state: SchoolState, teacherId: string): string[] =>
-  Object.values(state.groups).filter((g) => g.teacherIds.includes(teacherId)).map((g) => g.groupId);
+export const classesOfClassTeacherOn = (state: SchoolState, teacherId: string, date: string): string[] =>
+  Object.keys(state.classes).filter((classId) => classTeacherOn(state, classId, date) === teacherId);
 
-/** Every class the student has ever been placed in. */
+/** The class a student is in on a date. */
+export const classOfStudentOn = (state: SchoolState, studentId: string, date: string): string | undefined => classOn(state.students[studentId]?.placements ?? [], date);
+
+/** An ended assignment gives no access from its end date on. */
+export const isAssignmentActive = (assignment: Assignment, date: string): boolean => assignment.endsOn === null || date < assignment.endsOn;
+
+/** Every assignment of a group, ended ones included (history). */
+export const assignmentsOfGroup = (state: SchoolState, groupId: string): Assignment[] => Object.values(state.assignments).filter((a) => a.groupId === groupId);
+
+/** The teachers who teach a group on a date. */
+export const teachersOfGroupOn = (state: SchoolState, groupId: string, date: string): string[] => [
+  ...new Set(assignmentsOfGroup(state, groupId).filter((a) => isAssignmentActive(a, date)).map((a) => a.teacherId)),
+];
+
+/** The groups a teacher teaches on a date. */
+export const groupsOfTeacherOn = (state: SchoolState, teacherId: string, date: string): string[] => [
+  ...new Set(Object.values(state.assignments).filter((a) => a.teacherId === teacherId && isAssignmentActive(a, date) && state.groups[a.groupId]).map((a) => a.groupId)),
+];
+
+export const substitutionsInGroup = (state: SchoolState, groupId: string): Substitution[] => Object.values(state.substitutions).filter((s) => s.groupId === groupId);
+
+/** Every class the student has ever been placed in (what their diary draws on; not who may read it). */
 export const classesOfStudent = (state: SchoolState, studentId: string): string[] => [...new Set((state.students[studentId]?.placements ?? []).map((p) => p.classId))];

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { IsCalendarDate, NAME_MAX, Trim } from '../../common/dto-rules';
+import { IsCalendarDate, NAME_MAX, Reason, Trim } from '../../common/dto-rules';
 
 export class PeriodDto {
   @ApiProperty() @Trim() @IsString() @IsNotEmpty() @MaxLength(NAME_MAX) name!: string;
@@ -74,4 +74,31 @@ export class SchoolSettingsDto {
   @Min(1)
   @Max(20)
   minMarksForAttestation?: number;
+}
+
+/** Extension of API.md (docs/api-extensions.md, issue 12): a substitution the deputy registers (seed 003). */
+export class RegisterSubstitutionDto {
+  @ApiProperty() @IsUUID('all') groupId!: string;
+  @ApiProperty({ example: '2026-09-08' }) @IsCalendarDate() date!: string;
+  @ApiProperty({ description: 'the substitute: a teacher of this school' }) @IsUUID('all') teacherId!: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 12, description: 'left out: every lesson of the group that day' }) @IsOptional() @IsInt() @Min(1) @Max(12) slot?: number;
+  @ApiPropertyOptional() @IsOptional() @Reason() reason?: string;
+}
+
+export class EndAssignmentDto {
+  @ApiPropertyOptional({ example: '2026-09-11', description: 'the first day the assignment gives no access; default: the school’s today' })
+  @IsOptional()
+  @IsCalendarDate()
+  on?: string;
+  @ApiProperty() @Reason() reason!: string;
+}
+
+export class ChangeClassTeacherDto {
+  @ApiProperty() @IsUUID('all') teacherId!: string;
+  @ApiProperty({ example: '2026-09-21', description: 'the class teacher from that date on' }) @IsCalendarDate() on!: string;
+}
+
+/** Ends a parent link or an inspector grant at once. */
+export class EndAccessDto {
+  @ApiProperty() @Reason() reason!: string;
 }
