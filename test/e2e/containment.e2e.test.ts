@@ -143,7 +143,7 @@ describe(`containment of a compromised account (${TEST_DATABASE_KIND})`, () => {
   describe('point 3: a compromised deputy', () => {
     const ids = { deputy: '', teacher: '', parent: '', incident: '', group: '', klass: '', student: '', studentEvent: '', classEvent: '' };
 
-    it('given an intruder with a deputy’s password, who assigns a teacher, links a parent, registers a consent and sets up a class', async () => {
+    it('given an intruder with a deputy’s password, who assigns a teacher, links a parent, registers a consent and a substitution and sets up a class', async () => {
       ids.deputy = await account('c-rogue-deputy', ['deputy']);
       ids.teacher = await account('c-teacher-2', ['teacher']);
       ids.parent = await account('c-parent-2', ['parent']);
@@ -152,6 +152,7 @@ describe(`containment of a compromised account (${TEST_DATABASE_KIND})`, () => {
       ok(await client.post(`${s}/assignments`, rogue, { teacherId: ids.teacher, groupId: world.groupId }), 'assignment');
       ok(await client.post(`${s}/parent-links`, rogue, { parentId: ids.parent, studentId: world.studentId }), 'parent link');
       ok(await client.post(`${s}/consents`, rogue, { parentId: ids.parent, studentId: world.studentId, granted: true, form: 'paper' }), 'consent');
+      ok(await client.post(`${s}/substitutions`, rogue, { groupId: world.groupId, date: '2026-09-14', teacherId: world.accounts.otherTeacher }), 'substitution');
       const klass = ok(await client.post(`${s}/classes`, rogue, { yearId: world.yearId, name: '9Я', classTeacherId: world.accounts.classTeacher }), 'class');
       ids.klass = klass.id;
       ids.classEvent = klass.eventIds[0];
@@ -162,16 +163,19 @@ describe(`containment of a compromised account (${TEST_DATABASE_KIND})`, () => {
       const parent = await client.login('c-parent-2');
       await client.get(`${s}/groups/${world.groupId}/journal?periodId=${period}`, teacher).expect(200);
       await client.get(`${s}/students/${world.studentId}/diary?weekOf=2026-09-07`, parent).expect(200);
+      ok(await client.post(`${s}/groups/${world.groupId}/lessons`, world.tokens.otherTeacher, { date: '2026-09-14', slot: 2, topic: 'Замена' }), 'substitute lesson before the report');
       ids.incident = (await report(ids.deputy, moment)).id;
     });
 
-    it('then the grants count for nothing: the teacher neither reads nor writes the group, the parent reads no diary', async () => {
+    it('then the grants count for nothing: the teacher neither reads nor writes the group, the parent reads no diary, the substitute records no lesson', async () => {
       const teacher = await client.login('c-teacher-2');
       const parent = await client.login('c-parent-2');
       await client.get(`${s}/groups/${world.groupId}/journal?periodId=${period}`, teacher).expect(403);
       const lesson = await client.post(`${s}/groups/${world.groupId}/lessons`, teacher, { date: '2026-09-10', slot: 3, topic: 'Чужой урок' });
       expect(lesson.status).toBe(403);
       await client.get(`${s}/students/${world.studentId}/diary?weekOf=2026-09-07`, parent).expect(403);
+      const substitute = await client.post(`${s}/groups/${world.groupId}/lessons`, world.tokens.otherTeacher, { date: '2026-09-14', slot: 1, topic: 'Замена' });
+      expect(substitute.status).toBe(403);
       const klass = (await client.get(`${s}/classes/${world.classId}`, world.tokens.deputy).expect(200)).body;
       expect(JSON.stringify(klass)).not.toContain(ids.teacher);
     });

@@ -157,6 +157,16 @@ export function summarize(event: LoggedEvent, school: SchoolState | null): strin
       return `Teacher ${shown(d.teacherId)} assigned to ${subjectOf(school, d.groupId)}`;
     case 'ParentLinked':
       return `Parent ${shown(d.parentId)} linked to ${name(school, d.studentId)}`;
+    case 'SubstitutionRegistered':
+      return `Substitution of ${subjectOf(school, d.groupId)} on ${shown(d.date)} by teacher ${shown(d.teacherId)} registered`;
+    case 'AssignmentEnded':
+      return `Assignment of teacher ${shown(d.teacherId)} to ${subjectOf(school, d.groupId)} ended from ${shown(d.on)} («${shown(d.reason)}»)`;
+    case 'ClassTeacherChanged':
+      return `Class teacher of ${shown(school?.classes[String(d.classId)]?.name ?? 'a class')} changed to ${shown(d.teacherId)} from ${shown(d.on)}`;
+    case 'ParentLinkEnded':
+      return `Link of parent ${shown(d.parentId)} to ${name(school, d.studentId)} ended («${shown(d.reason)}»)`;
+    case 'InspectorGrantEnded':
+      return `Inspector ${shown(d.accountId)}'s access to the school ended («${shown(d.reason)}»)`;
     case 'InspectorGranted':
       return `Inspector ${shown(d.accountId)} granted access to the school`;
     case 'ConsentGranted':
