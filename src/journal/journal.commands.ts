@@ -2,7 +2,8 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
 import { Authorized } from '../auth/access';
 import { CLOCK, Clock } from '../common/clock';
-import { invalid, notFound } from '../common/domain-error';
+import { invalid, noSuch, notFound } from '../common/domain-error';
+import { AccountDirectory } from '../accounts/account-directory';
 import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
 import { classRoster, groupRoster, SchoolState } from '../school/domain/school.decider';
@@ -63,6 +64,7 @@ export function journalContext(school: SchoolState, groupId: string, periodId: s
     timezone: school.timezone,
     holidays: year.holidays,
     rosterOn: (date) => groupRoster(school, groupId, date),
+    isStudent: (studentId) => !!school.students[studentId],
     assignedTeacherIds: group.teacherIds,
   };
 }
@@ -72,6 +74,7 @@ export class WriteJournalHandler implements ICommandHandler<WriteJournal, WriteA
   constructor(
     private readonly repository: EventSourcedRepository,
     private readonly index: EntityIndex,
+    private readonly accounts: AccountDirectory,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -80,7 +83,8 @@ export class WriteJournalHandler implements ICommandHandler<WriteJournal, WriteA
     const { groupId, periodId } = await this.locate(c, school);
     const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId };
     const stream = journalStream(groupId, periodId);
-    const decide = (state: JournalState) => decideJournal(c.command, state, journalContext(school, groupId, periodId, c.access, this.clock.now()));
+    const command = await this.withAccountFacts(c.command, school.groups[groupId].teacherIds);
+    const decide = (state: JournalState) => decideJournal(command, state, journalContext(school, groupId, periodId, c.access, this.clock.now()));
     if (c.createsEntity) {
       // Decide once before indexing: a refused command writes nothing, not even the index entry.
       decide((await this.repository.load(stream, journalDecider)).state);
@@ -88,6 +92,12 @@ export class WriteJournalHandler implements ICommandHandler<WriteJournal, WriteA
     }
     const result = await this.repository.handle(stream, journalDecider, decide, meta);
     return writeAnswer(c.answerId, result!);
+  }
+
+  /** A substitute that is none of the group's teachers: is it an account at all (404) or one that may not (400)? */
+  private async withAccountFacts(command: JournalCommand, teacherIds: readonly string[]): Promise<JournalCommand> {
+    if (command.type !== 'RecordLesson' || !command.substitutesFor || teacherIds.includes(command.substitutesFor)) return command;
+    return { ...command, substitute: await this.accounts.facts(command.substitutesFor) };
   }
 
   private async locate(c: WriteJournal, school: SchoolState): Promise<{ groupId: string; periodId: string }> {
@@ -100,7 +110,8 @@ export class WriteJournalHandler implements ICommandHandler<WriteJournal, WriteA
     if (!school.groups[groupId]) throw notFound('group');
     if (c.target.periodId) {
       const period = school.periods[c.target.periodId];
-      if (!period || period.yearId !== school.classes[school.groups[groupId].classId].yearId) throw invalid('periodId', "must be a period of the group's school year");
+      if (!period) throw noSuch('periodId', 'period of this school');
+      if (period.yearId !== school.classes[school.groups[groupId].classId].yearId) throw invalid('periodId', "must be a period of the group's school year");
       return { groupId, periodId: c.target.periodId };
     }
     const period = periodOn(school, groupId, c.target.date!);
@@ -120,7 +131,7 @@ export class RecordDailyAbsenceHandler implements ICommandHandler<RecordDailyAbs
     const result = await this.repository.handle(
       dailyAbsencesStream(c.classId),
       dailyAbsencesDecider,
-      (state) => decideDailyAbsence({ classId: c.classId, date: c.date, studentId: c.studentId, code: c.code, roster }, state),
+      (state) => decideDailyAbsence({ classId: c.classId, date: c.date, studentId: c.studentId, code: c.code, roster, isStudent: !!school.students[c.studentId] }, state),
       { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId },
     );
     return writeAnswer(c.studentId, result!);

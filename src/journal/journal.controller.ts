@@ -29,9 +29,9 @@ import { WriteRoute } from '../operations/write-route';
 const groupTarget = (request: Request) => ({ groupId: str(request.params.groupId) });
 const asDate = (moment?: string) => (moment ? new Date(moment) : undefined);
 
-/** What a lesson correction's value must be, by field. */
-function lessonValue(field: LessonField, value: unknown): string | string[] | null {
-  const refuse = (reason: string) => validationFailed([{ field: 'value', reason }]);
+/** What a lesson correction's value (or its `before`, named by `name`) must be, by field. */
+function lessonValue(field: LessonField, value: unknown, name = 'value'): string | string[] | null {
+  const refuse = (reason: string) => validationFailed([{ field: name, reason }]);
   if (field === 'topic') {
     if (typeof value !== 'string' || !value.trim() || value.length > 2000) throw refuse('must be the topic, 1–2,000 characters');
     return value.trim();
@@ -80,7 +80,8 @@ export class JournalController {
   @WriteRoute()
   @Allow('journal.write')
   correctLesson(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: CorrectLessonDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const command: JournalCommand = { type: 'CorrectLesson', lessonId, field: body.field, value: lessonValue(body.field, body.value), reason: body.reason };
+    const before = body.before === undefined ? undefined : lessonValue(body.field, body.before, 'before');
+    const command: JournalCommand = { type: 'CorrectLesson', lessonId, field: body.field, value: lessonValue(body.field, body.value), reason: body.reason, before };
     return this.write(access, schoolId, correlationId, { entityId: lessonId }, command, null, lessonId);
   }
 
@@ -97,7 +98,7 @@ export class JournalController {
   @WriteRoute()
   @Allow('journal.write')
   correctMark(@Param('schoolId') schoolId: string, @Param('markId') markId: string, @Body() body: CorrectMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.write(access, schoolId, correlationId, { entityId: markId }, { type: 'CorrectMark', markId, value: body.value, reason: body.reason }, null, markId);
+    return this.write(access, schoolId, correlationId, { entityId: markId }, { type: 'CorrectMark', markId, value: body.value, reason: body.reason, before: body.before }, null, markId);
   }
 
   @Post('lessons/:lessonId/attendance')
@@ -119,7 +120,7 @@ export class JournalController {
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
   ) {
-    return this.write(access, schoolId, correlationId, { entityId: attendanceId }, { type: 'CorrectAttendance', attendanceId, code: body.code, reason: body.reason }, null, attendanceId);
+    return this.write(access, schoolId, correlationId, { entityId: attendanceId }, { type: 'CorrectAttendance', attendanceId, code: body.code, reason: body.reason, before: body.before }, null, attendanceId);
   }
 
   @Post('classes/:classId/daily-absences')
@@ -133,7 +134,7 @@ export class JournalController {
   @WriteRoute()
   @Allow('final-mark.set', groupTarget)
   finalMark(@Param('schoolId') schoolId: string, @Param('groupId') groupId: string, @Body() body: FinalMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const command: JournalCommand = { type: 'SetFinalMark', studentId: body.studentId, value: body.value, reason: body.reason ?? null };
+    const command: JournalCommand = { type: 'SetFinalMark', studentId: body.studentId, value: body.value, reason: body.reason ?? null, before: body.before };
     return this.write(access, schoolId, correlationId, { groupId, periodId: body.periodId }, command, null, body.studentId);
   }
 

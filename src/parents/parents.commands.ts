@@ -12,6 +12,7 @@ import { EventSourcedRepository } from '../event-store/event-sourced-repository'
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { AT_LEAST_WAIT_MS } from '../operations/read-your-writes.guard';
 import { JournalViews } from '../journal/journal-views';
+import { AccountDirectory } from '../accounts/account-directory';
 import { acknowledgementsDecider, acknowledgementsStream, AcknowledgementForm, decideAcknowledgement } from './domain/acknowledgement.decider';
 import { ConsentForm, consentDecider, consentStream, decideConsent } from './domain/consent.decider';
 
@@ -42,10 +43,14 @@ export class AcknowledgeDiary {
 /** Facts from the school's structure (caught up by the access check), rules in the decider. */
 @CommandHandler(RecordConsent)
 export class RecordConsentHandler implements ICommandHandler<RecordConsent, WriteAnswer> {
-  constructor(private readonly repository: EventSourcedRepository) {}
+  constructor(
+    private readonly repository: EventSourcedRepository,
+    private readonly accounts: AccountDirectory,
+  ) {}
 
   async execute(c: RecordConsent): Promise<WriteAnswer> {
     const school = c.access.school!;
+    const linkedParents = school.parentLinks[c.studentId] ?? [];
     const by = { accountId: c.access.actor.accountId, role: c.access.actor.role === 'parent' ? ('parent' as const) : ('school' as const) };
     const command = {
       type: 'RecordConsent' as const,
@@ -55,7 +60,8 @@ export class RecordConsentHandler implements ICommandHandler<RecordConsent, Writ
       form: c.form,
       by,
       studentKnown: !!school.students[c.studentId],
-      linkedParents: school.parentLinks[c.studentId] ?? [],
+      linkedParents,
+      parentKnown: await parentKnown(this.accounts, linkedParents, c.parentId),
     };
     const result = await this.repository.handle(consentStream(c.parentId, c.studentId), consentDecider, (state) => decideConsent(command, state), {
       schoolId: c.schoolId,
@@ -64,6 +70,11 @@ export class RecordConsentHandler implements ICommandHandler<RecordConsent, Writ
     });
     return writeAnswer(result!.events[0].eventId, result!);
   }
+}
+
+/** Whether a parent id names an account: a linked parent does; any other is looked up. */
+async function parentKnown(accounts: AccountDirectory, linkedParents: readonly string[], parentId: string | null): Promise<boolean> {
+  return parentId === null || linkedParents.includes(parentId) || (await accounts.get(parentId)) !== null;
 }
 
 /**
@@ -77,12 +88,14 @@ export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary
     private readonly repository: EventSourcedRepository,
     private readonly views: JournalViews,
     private readonly runner: ProjectionRunner,
+    private readonly accounts: AccountDirectory,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(c: AcknowledgeDiary): Promise<WriteAnswer> {
     const school = c.access.school!;
+    const linkedParents = school.parentLinks[c.studentId] ?? [];
     const acknowledgementId = uuidv7();
     if (!(await this.runner.waitFor(await this.store.head(), AT_LEAST_WAIT_MS))) throw notYetConsistent(1);
     const diary = await this.views.diary(school, c.studentId, c.upTo);
@@ -95,7 +108,8 @@ export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary
       form: c.form,
       parentId: c.parentId,
       by: { accountId: c.access.actor.accountId, role: c.access.actor.role === 'parent' ? ('parent' as const) : ('class-teacher' as const) },
-      linkedParents: school.parentLinks[c.studentId] ?? [],
+      linkedParents,
+      parentKnown: await parentKnown(this.accounts, linkedParents, c.parentId),
       today: dateIn(school.timezone, now),
       weekOf: mondayOf(c.upTo),
       version: diary.version,

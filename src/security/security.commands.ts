@@ -5,7 +5,7 @@ import { AccountDirectory } from '../accounts/account-directory';
 import { accountDecider, AccountState, accountStream, decideAccount } from '../accounts/domain/account.decider';
 import { Authorized } from '../auth/access';
 import { CLOCK, Clock, toMoment } from '../common/clock';
-import { notFound } from '../common/domain-error';
+import { noSuch, notFound } from '../common/domain-error';
 import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { EntityIndex, IncidentAddress } from '../event-store/entity-index';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
@@ -55,7 +55,8 @@ export class ReportCompromiseHandler implements ICommandHandler<ReportCompromise
 
   async execute(c: ReportCompromise): Promise<WriteAnswer & { voidedCount: number }> {
     const account = await this.accounts.get(c.accountId);
-    if (!account || account.schoolId !== c.schoolId) throw notFound('account');
+    // Another school's account is as unknown here as one that does not exist (API.md: no leak).
+    if (!account || account.schoolId !== c.schoolId) throw noSuch('accountId', 'account of this school');
     const now = toMoment(this.clock.now());
     const incidentId = uuidv7();
     const command = {

@@ -104,6 +104,7 @@ class History {
       timezone: 'Europe/Moscow',
       holidays: [],
       rosterOn: () => this.students,
+      isStudent: () => true,
       assignedTeacherIds: [this.actors[0].accountId, this.actors[1].accountId],
     };
     const pickLesson = (n: number) => this.lessons[n % this.lessons.length];

@@ -1,5 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
-import { conflict, DomainError, invalid, notFound } from '../../common/domain-error';
+import { conflict, DomainError, invalid, noSuch, notFound } from '../../common/domain-error';
 import { Voidable, windowsHolding } from '../../security/domain/voiding';
 import { Role } from './roles';
 
@@ -140,7 +140,7 @@ function reinstateOperation(command: Extract<AccountCommand, { type: 'ReinstateO
   if (!state.exists || !incident) throw notFound('incident');
   const window = { incidentId: incident.incidentId, accountId: state.accountId, from: incident.suspectedSince ?? incident.effectiveFrom, closedAt: incident.closedAt };
   const ledger = { byAccount: { [state.accountId]: [window] }, reinstated: {} };
-  if (!command.event || windowsHolding(ledger, command.event).length === 0) throw notFound('operation voided by this incident');
+  if (!command.event || windowsHolding(ledger, command.event).length === 0) throw noSuch('eventId', 'operation voided by this incident');
   const eventId = command.event.eventId;
   if (Object.values(state.incidents).some((i) => i.reinstated[eventId])) throw conflict('ALREADY_REINSTATED', 'This operation has already been reinstated.');
   return [{ type: 'OperationReinstated', data: { incidentId: incident.incidentId, accountId: state.accountId, eventId, reason: command.reason, by: command.by } }];
