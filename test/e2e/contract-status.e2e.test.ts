@@ -1,3 +1,4 @@
+import { EVENT_STORE, EventStore } from '../../src/event-store/event-store.port';
 import { startTestApp, TestApp } from '../support/app';
 import { TEST_DATABASE_KIND } from '../support/database';
 import { ADMIN_PASSWORD, api, buildSchool, PASSWORD, SchoolWorld } from '../support/school-fixture';
@@ -37,7 +38,8 @@ describe(`the contract's status codes (${TEST_DATABASE_KIND})`, () => {
   };
   const expectInvalid = async (path: string, token: string | null, body: object, field: string) => {
     const response = await client.post(path, token, body);
-    expect({ status: response.status, fields: response.body.details?.map((d: { field: string }) => d.field) }).toEqual({ status: 400, fields: [field] });
+    const fields = response.body.details?.map((d: { field: string }) => d.field);
+    expect({ status: response.status, fields: fields && [...new Set(fields)] }).toEqual({ status: 400, fields: [field] });
   };
 
   describe('an id in a body that names nothing in the school is 404 naming the field; one that exists but does not fit stays 400', () => {
@@ -136,5 +138,71 @@ describe(`the contract's status codes (${TEST_DATABASE_KIND})`, () => {
     expect(grid.body.lessons.find((l: { id: string }) => l.id === lesson).homework).toBeNull();
     // A value that is neither text nor null is still refused, naming the field.
     await expectInvalid(`${s}/lessons/${lesson}/corrections`, world.tokens.assignedTeacher, { field: 'homework', value: 5, reason: 'задание' }, 'value');
+  });
+
+  describe('a stale correction does not silently win: `before` given and no longer the value → 409, nothing written', () => {
+    const journalLength = async () => (await subject.app.get<EventStore>(EVENT_STORE).readStream(`journal-${world.groupId}-${world.periodIds[0]}`)).length;
+    const expectStale = async (path: string, token: string | null, body: object) => {
+      const length = await journalLength();
+      const response = await client.post(path, token, body);
+      expect({ status: response.status, code: response.body.code }).toEqual({ status: 409, code: 'CONCURRENT_MODIFICATION' });
+      expect(await journalLength()).toBe(length);
+    };
+    const created = async (path: string, token: string | null, body: object) => {
+      const response = await client.post(path, token, body);
+      expect({ status: response.status, body: response.body }).toMatchObject({ status: 201 });
+      return response.body.id as string;
+    };
+    let staleLesson: string;
+    beforeAll(async () => {
+      staleLesson = await created(`${s}/groups/${world.groupId}/lessons`, world.tokens.assignedTeacher, { date: '2026-09-10', slot: 4, topic: 'Углы', workKinds: ['classwork'], homework: '№ 7' });
+    });
+
+    it('a mark: the teacher correcting 4→5 from an old grid does not override the deputy’s 4→3', async () => {
+      const mark = await created(`${s}/lessons/${staleLesson}/marks`, world.tokens.assignedTeacher, { studentId: world.studentId, value: 4, workKind: 'oral' });
+      await created(`${s}/marks/${mark}/corrections`, world.tokens.deputy, { value: 3, reason: 'пересчёт', before: 4 });
+      await expectStale(`${s}/marks/${mark}/corrections`, world.tokens.assignedTeacher, { value: 5, reason: 'пересмотр', before: 4 });
+      await created(`${s}/marks/${mark}/corrections`, world.tokens.assignedTeacher, { value: 5, reason: 'пересмотр', before: 3 });
+      await created(`${s}/marks/${mark}/corrections`, world.tokens.assignedTeacher, { value: null, reason: 'поставлена по ошибке', before: 5 });
+      await expectStale(`${s}/marks/${mark}/corrections`, world.tokens.assignedTeacher, { value: 4, reason: 'вернуть', before: 5 });
+      await created(`${s}/marks/${mark}/corrections`, world.tokens.assignedTeacher, { value: 4, reason: 'вернуть', before: null });
+      await expectInvalid(`${s}/marks/${mark}/corrections`, world.tokens.assignedTeacher, { value: 5, reason: 'пересмотр', before: '4' }, 'before');
+    });
+
+    it('attendance: a code or null', async () => {
+      const entry = await created(`${s}/lessons/${staleLesson}/attendance`, world.tokens.assignedTeacher, { studentId: world.studentId, code: 'Н' });
+      await created(`${s}/attendance/${entry}/corrections`, world.tokens.deputy, { code: 'У', reason: 'справка', before: 'Н' });
+      await expectStale(`${s}/attendance/${entry}/corrections`, world.tokens.assignedTeacher, { code: 'Б', reason: 'болел', before: 'Н' });
+      await expectStale(`${s}/attendance/${entry}/corrections`, world.tokens.assignedTeacher, { code: 'Б', reason: 'болел', before: null });
+      await created(`${s}/attendance/${entry}/corrections`, world.tokens.assignedTeacher, { code: 'Б', reason: 'болел', before: 'У' });
+      await expectInvalid(`${s}/attendance/${entry}/corrections`, world.tokens.assignedTeacher, { code: 'Н', reason: 'болел', before: 'X' }, 'before');
+    });
+
+    it('a lesson: its topic, its homework (null: «Не задано») and its work kinds', async () => {
+      const corrections = `${s}/lessons/${staleLesson}/corrections`;
+      const teacher = world.tokens.assignedTeacher;
+      await expectStale(corrections, teacher, { field: 'topic', value: 'Смежные углы', reason: 'уточнение', before: 'Треугольники' });
+      await created(corrections, teacher, { field: 'topic', value: 'Смежные углы', reason: 'уточнение', before: 'Углы' });
+      await expectStale(corrections, teacher, { field: 'homework', value: '№ 8', reason: 'уточнение', before: null });
+      await created(corrections, teacher, { field: 'homework', value: null, reason: 'отменено', before: '№ 7' });
+      await created(corrections, teacher, { field: 'homework', value: '№ 9', reason: 'задано', before: null });
+      await expectStale(corrections, teacher, { field: 'workKinds', value: ['test'], reason: 'уточнение', before: ['oral'] });
+      await created(corrections, teacher, { field: 'workKinds', value: ['test'], reason: 'уточнение', before: ['classwork'] });
+      await expectInvalid(corrections, teacher, { field: 'topic', value: 'Углы', reason: 'уточнение', before: 5 }, 'before');
+      await expectInvalid(corrections, teacher, { field: 'workKinds', value: ['test'], reason: 'уточнение', before: 'test' }, 'before');
+    });
+
+    it('a final mark: the value as shown, or null for none yet', async () => {
+      const finalMarks = `${s}/groups/${world.groupId}/final-marks`;
+      const teacher = world.tokens.assignedTeacher;
+      const set = { periodId: world.periodIds[0], studentId: world.studentId };
+      await expectStale(finalMarks, teacher, { ...set, value: '4', before: '5' });
+      await created(finalMarks, teacher, { ...set, value: '4', before: null });
+      await expectStale(finalMarks, world.tokens.deputy, { ...set, value: '5', reason: 'апелляция', before: null });
+      await created(finalMarks, world.tokens.deputy, { ...set, value: 'deferred', reason: 'болезнь', before: '4' });
+      await expectStale(finalMarks, teacher, { ...set, value: '5', reason: 'сдал', before: '4' });
+      await created(finalMarks, teacher, { ...set, value: '5', reason: 'сдал', before: 'deferred' });
+      await expectInvalid(finalMarks, teacher, { ...set, value: '4', reason: 'сдал', before: 5 }, 'before');
+    });
   });
 });
