@@ -1,4 +1,6 @@
 import canonicalize from 'canonicalize';
+import { v7 as uuidv7 } from 'uuid';
+import type { OperationIds } from './operation-ids';
 import { Position } from './position';
 
 /** Who did it: the account, the role it acted in, and its credential generation at the time. */
@@ -24,7 +26,17 @@ export interface AppendMetadata {
   readonly actor: Actor;
   readonly correlationId: string;
   readonly causationId?: string | null;
+  /** The write's ids: under an Idempotency-Key its events' ids repeat on a retry (see OperationIds). */
+  readonly ids?: OperationIds;
 }
+
+/** Each event's id: its own if it brings one, else the write's for that place, else a new one. */
+export function eventIdsOf(stream: string, events: readonly NewEvent[], meta: AppendMetadata): string[] {
+  return events.map((event, index) => event.eventId ?? meta.ids?.eventId(stream, index) ?? uuidv7());
+}
+
+/** Whether an append's ids may be stored already: given by the caller, or repeated by a retry. */
+export const idsMayRepeat = (events: readonly NewEvent[], meta: AppendMetadata): boolean => events.some((event) => event.eventId !== undefined) || !!meta.ids?.repeatable;
 
 /** The envelope as hashed and stored: everything but the global position, which the log assigns. */
 export interface EventEnvelope<T = unknown> {

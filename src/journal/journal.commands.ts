@@ -11,6 +11,7 @@ import { dailyAbsencesDecider, dailyAbsencesStream, decideDailyAbsence } from '.
 import { decideJournal, JournalCommand, JournalContext, journalDecider, JournalState, journalStream } from './domain/journal.decider';
 import { AttendanceCode } from './domain/journal.types';
 import { EntityIndex, JournalAddress } from '../event-store/entity-index';
+import { OperationIds } from '../event-store/operation-ids';
 
 /** Where a journal command goes: a group and either a period or a date inside one, or an entry id. */
 export type JournalTarget = { groupId: string; periodId?: string; date?: string } | { entityId: string };
@@ -20,6 +21,7 @@ export class WriteJournal {
     readonly access: Authorized,
     readonly schoolId: string,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     readonly target: JournalTarget,
     readonly command: JournalCommand,
     /** Id of a new entry the command creates, to be indexed; and the id the answer names. */
@@ -33,6 +35,7 @@ export class RecordDailyAbsence {
     readonly access: Authorized,
     readonly schoolId: string,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     readonly classId: string,
     readonly date: string,
     readonly studentId: string,
@@ -81,11 +84,14 @@ export class WriteJournalHandler implements ICommandHandler<WriteJournal, WriteA
   async execute(c: WriteJournal): Promise<WriteAnswer> {
     const school = c.access.school!;
     const { groupId, periodId } = await this.locate(c, school);
-    const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId };
+    const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId, ids: c.ids };
     const stream = journalStream(groupId, periodId);
     const command = await this.withAccountFacts(c.command, school.groups[groupId].teacherIds);
     const decide = (state: JournalState) => decideJournal(command, state, journalContext(school, groupId, periodId, c.access, this.clock.now()));
     if (c.createsEntity) {
+      // A retry whose first attempt wrote the entry: deciding again would refuse it (a taken slot).
+      const stored = await this.repository.stored(stream, meta);
+      if (stored) return writeAnswer(c.answerId, stored);
       // Decide once before indexing: a refused command writes nothing, not even the index entry.
       decide((await this.repository.load(stream, journalDecider)).state);
       await this.index.register(c.createsEntity, { schoolId: c.schoolId, groupId, periodId }, meta);
@@ -132,7 +138,7 @@ export class RecordDailyAbsenceHandler implements ICommandHandler<RecordDailyAbs
       dailyAbsencesStream(c.classId),
       dailyAbsencesDecider,
       (state) => decideDailyAbsence({ classId: c.classId, date: c.date, studentId: c.studentId, code: c.code, roster, isStudent: !!school.students[c.studentId] }, state),
-      { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId },
+      { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId, ids: c.ids },
     );
     return writeAnswer(c.studentId, result!);
   }

@@ -1,6 +1,5 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { v7 as uuidv7 } from 'uuid';
 import { mondayOf } from '../../projections/diary/diary.projector';
 import { ProjectionRunner } from '../../projections/projection-runner';
 import { notYetConsistent } from '../common/app-error';
@@ -9,11 +8,12 @@ import { CLOCK, Clock } from '../common/clock';
 import { dateIn } from '../common/time-zone';
 import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
-import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { AppendResult, EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { OperationIds } from '../event-store/operation-ids';
 import { AT_LEAST_WAIT_MS } from '../operations/read-your-writes.guard';
 import { JournalViews } from '../journal/journal-views';
 import { AccountDirectory } from '../accounts/account-directory';
-import { acknowledgementsDecider, acknowledgementsStream, AcknowledgementForm, decideAcknowledgement } from './domain/acknowledgement.decider';
+import { acknowledgementsDecider, acknowledgementsStream, AcknowledgementForm, decideAcknowledgement, DiaryAcknowledgedData } from './domain/acknowledgement.decider';
 import { ConsentForm, consentDecider, consentStream, decideConsent } from './domain/consent.decider';
 
 export class RecordConsent {
@@ -21,6 +21,7 @@ export class RecordConsent {
     readonly access: Authorized,
     readonly schoolId: string,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     readonly parentId: string,
     readonly studentId: string,
     readonly granted: boolean,
@@ -33,6 +34,7 @@ export class AcknowledgeDiary {
     readonly access: Authorized,
     readonly schoolId: string,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     readonly studentId: string,
     readonly upTo: string,
     readonly form: AcknowledgementForm | null,
@@ -67,6 +69,7 @@ export class RecordConsentHandler implements ICommandHandler<RecordConsent, Writ
       schoolId: c.schoolId,
       actor: c.access.actor,
       correlationId: c.correlationId,
+      ids: c.ids,
     });
     return writeAnswer(result!.events[0].eventId, result!);
   }
@@ -96,7 +99,11 @@ export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary
   async execute(c: AcknowledgeDiary): Promise<WriteAnswer> {
     const school = c.access.school!;
     const linkedParents = school.parentLinks[c.studentId] ?? [];
-    const acknowledgementId = uuidv7();
+    const acknowledgementId = c.ids.newId();
+    const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId, ids: c.ids };
+    // A retry whose first attempt stored it answers with what was recorded then, not the diary now.
+    const stored = await this.repository.stored(acknowledgementsStream(c.studentId), meta);
+    if (stored) return acknowledgementAnswer(stored);
     if (!(await this.runner.waitFor(await this.store.head(), AT_LEAST_WAIT_MS))) throw notYetConsistent(1);
     const diary = await this.views.diary(school, c.studentId, c.upTo);
     const now = this.clock.now();
@@ -114,13 +121,15 @@ export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary
       weekOf: mondayOf(c.upTo),
       version: diary.version,
     };
-    const result = await this.repository.handle(acknowledgementsStream(c.studentId), acknowledgementsDecider, (state) => decideAcknowledgement(command, state), {
-      schoolId: c.schoolId,
-      actor: c.access.actor,
-      correlationId: c.correlationId,
-    });
-    return { ...writeAnswer(acknowledgementId, result!), weekOf: command.weekOf, version: diary.version } as WriteAnswer;
+    const result = await this.repository.handle(acknowledgementsStream(c.studentId), acknowledgementsDecider, (state) => decideAcknowledgement(command, state), meta);
+    return acknowledgementAnswer(result!);
   }
+}
+
+/** The write answer plus the week and the version recorded (docs/api-extensions.md), read from the event itself. */
+function acknowledgementAnswer(result: AppendResult): WriteAnswer {
+  const { acknowledgementId, weekOf, version } = result.events[0].data as DiaryAcknowledgedData;
+  return { ...writeAnswer(acknowledgementId, result), weekOf, version } as WriteAnswer;
 }
 
 export const PARENTS_HANDLERS = [RecordConsentHandler, AcknowledgeDiaryHandler];

@@ -1,13 +1,13 @@
 import { Body, Controller, Get, Inject, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { v7 as uuidv7 } from 'uuid';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
 import { CLOCK, Clock } from '../common/clock';
 import { notFound } from '../common/domain-error';
 import { dateIn } from '../common/time-zone';
-import { CorrelationId, WriteAnswer } from '../common/write-answer';
+import { CorrelationId, Ids, WriteAnswer } from '../common/write-answer';
+import { OperationIds } from '../event-store/operation-ids';
 import { classRoster, SchoolCommand } from './domain/school.decider';
 import { AdmitStudentDto, AssignTeacherDto, CreateClassDto, CreateGroupDto, CreateSubjectDto, CreateYearDto, LinkParentDto, SchoolSettingsDto, TransferStudentDto } from './dto/school.dto';
 import { ChangeSchoolStructure, newYear } from './school.commands';
@@ -23,49 +23,49 @@ export class SchoolController {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  private change(schoolId: string, access: Authorized, correlationId: string, command: SchoolCommand, answerId: string): Promise<WriteAnswer> {
-    return this.commands.execute(new ChangeSchoolStructure(schoolId, access.actor, correlationId, command, answerId));
+  private change(schoolId: string, access: Authorized, correlationId: string, ids: OperationIds, command: SchoolCommand, answerId: string): Promise<WriteAnswer> {
+    return this.commands.execute(new ChangeSchoolStructure(schoolId, access.actor, correlationId, ids, command, answerId));
   }
 
   /** Extension of API.md (docs/api-extensions.md): the school's own rules, e.g. the Н/А threshold. */
   @Post('settings')
   @WriteRoute()
   @Allow('settings.change')
-  async changeSettings(@Param('schoolId') schoolId: string, @Body() body: SchoolSettingsDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.change(schoolId, access, correlationId, { type: 'ChangeSettings', settings: { ...body } }, schoolId);
+  async changeSettings(@Param('schoolId') schoolId: string, @Body() body: SchoolSettingsDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    return this.change(schoolId, access, correlationId, ids, { type: 'ChangeSettings', settings: { ...body } }, schoolId);
   }
 
   @Post('years')
   @WriteRoute()
   @Allow('year.create')
-  async createYear(@Param('schoolId') schoolId: string, @Body() body: CreateYearDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const command = newYear(body.name, body.startsOn, body.endsOn, body.periods, body.holidays ?? []);
-    const answer = await this.change(schoolId, access, correlationId, command, command.yearId);
+  async createYear(@Param('schoolId') schoolId: string, @Body() body: CreateYearDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const command = newYear(ids, body.name, body.startsOn, body.endsOn, body.periods, body.holidays ?? []);
+    const answer = await this.change(schoolId, access, correlationId, ids, command, command.yearId);
     return { ...answer, periods: command.periods.map(({ periodId, ...period }) => ({ id: periodId, ...period })) };
   }
 
   @Post('subjects')
   @WriteRoute()
   @Allow('subject.create')
-  createSubject(@Param('schoolId') schoolId: string, @Body() body: CreateSubjectDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const subjectId = uuidv7();
-    return this.change(schoolId, access, correlationId, { type: 'CreateSubject', subjectId, name: body.name }, subjectId);
+  createSubject(@Param('schoolId') schoolId: string, @Body() body: CreateSubjectDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const subjectId = ids.newId();
+    return this.change(schoolId, access, correlationId, ids, { type: 'CreateSubject', subjectId, name: body.name }, subjectId);
   }
 
   @Post('classes')
   @WriteRoute()
   @Allow('class.create')
-  createClass(@Param('schoolId') schoolId: string, @Body() body: CreateClassDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const classId = uuidv7();
+  createClass(@Param('schoolId') schoolId: string, @Body() body: CreateClassDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const classId = ids.newId();
     const command: SchoolCommand = { type: 'CreateClass', classId, yearId: body.yearId, name: body.name, classTeacherId: body.classTeacherId, classTeacher: null };
-    return this.change(schoolId, access, correlationId, command, classId);
+    return this.change(schoolId, access, correlationId, ids, command, classId);
   }
 
   @Post('students')
   @WriteRoute()
   @Allow('student.admit', (request) => ({ classId: str(request.body?.classId) }))
-  admitStudent(@Param('schoolId') schoolId: string, @Body() body: AdmitStudentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const studentId = uuidv7();
+  admitStudent(@Param('schoolId') schoolId: string, @Body() body: AdmitStudentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const studentId = ids.newId();
     const command: SchoolCommand = {
       type: 'AdmitStudent',
       studentId,
@@ -75,7 +75,7 @@ export class SchoolController {
       accountId: body.accountId ?? null,
       account: null,
     };
-    return this.change(schoolId, access, correlationId, command, studentId);
+    return this.change(schoolId, access, correlationId, ids, command, studentId);
   }
 
   @Post('students/:studentId/transfers')
@@ -87,31 +87,32 @@ export class SchoolController {
     @Body() body: TransferStudentDto,
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
+    @Ids() ids: OperationIds,
   ) {
-    return this.change(schoolId, access, correlationId, { type: 'TransferStudent', studentId, toClassId: body.toClassId, on: body.on }, studentId);
+    return this.change(schoolId, access, correlationId, ids, { type: 'TransferStudent', studentId, toClassId: body.toClassId, on: body.on }, studentId);
   }
 
   @Post('groups')
   @WriteRoute()
   @Allow('group.create')
-  createGroup(@Param('schoolId') schoolId: string, @Body() body: CreateGroupDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const groupId = uuidv7();
+  createGroup(@Param('schoolId') schoolId: string, @Body() body: CreateGroupDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const groupId = ids.newId();
     const command: SchoolCommand = { type: 'CreateGroup', groupId, classId: body.classId, subjectId: body.subjectId, name: body.name ?? null, studentIds: body.studentIds ?? null };
-    return this.change(schoolId, access, correlationId, command, groupId);
+    return this.change(schoolId, access, correlationId, ids, command, groupId);
   }
 
   @Post('assignments')
   @WriteRoute()
   @Allow('assignment.create')
-  assign(@Param('schoolId') schoolId: string, @Body() body: AssignTeacherDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.change(schoolId, access, correlationId, { type: 'AssignTeacher', groupId: body.groupId, teacherId: body.teacherId, teacher: null }, body.groupId);
+  assign(@Param('schoolId') schoolId: string, @Body() body: AssignTeacherDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    return this.change(schoolId, access, correlationId, ids, { type: 'AssignTeacher', groupId: body.groupId, teacherId: body.teacherId, teacher: null }, body.groupId);
   }
 
   @Post('parent-links')
   @WriteRoute()
   @Allow('parent.link', (request) => ({ studentId: str(request.body?.studentId) }))
-  linkParent(@Param('schoolId') schoolId: string, @Body() body: LinkParentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.change(schoolId, access, correlationId, { type: 'LinkParent', studentId: body.studentId, parentId: body.parentId, parent: null }, body.studentId);
+  linkParent(@Param('schoolId') schoolId: string, @Body() body: LinkParentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    return this.change(schoolId, access, correlationId, ids, { type: 'LinkParent', studentId: body.studentId, parentId: body.parentId, parent: null }, body.studentId);
   }
 
   /** Read from the school's stream itself (cached, caught up): the structure is never behind a write. */

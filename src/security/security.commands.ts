@@ -1,6 +1,5 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { v7 as uuidv7 } from 'uuid';
 import { AccountDirectory } from '../accounts/account-directory';
 import { accountDecider, AccountState, accountStream, decideAccount } from '../accounts/domain/account.decider';
 import { Authorized } from '../auth/access';
@@ -10,6 +9,7 @@ import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { EntityIndex, IncidentAddress } from '../event-store/entity-index';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
+import { OperationIds } from '../event-store/operation-ids';
 import { isVoidingEvent } from './domain/voiding';
 
 export class ReportCompromise {
@@ -17,6 +17,7 @@ export class ReportCompromise {
     readonly access: Authorized,
     readonly schoolId: string,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     readonly accountId: string,
     readonly effectiveFrom: string | undefined,
     readonly suspectedSince: string | undefined,
@@ -29,6 +30,7 @@ export class ReinstateOperation {
     readonly access: Authorized,
     readonly schoolId: string,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     readonly incidentId: string,
     readonly eventId: string,
     readonly reason: string,
@@ -58,7 +60,7 @@ export class ReportCompromiseHandler implements ICommandHandler<ReportCompromise
     // Another school's account is as unknown here as one that does not exist (API.md: no leak).
     if (!account || account.schoolId !== c.schoolId) throw noSuch('accountId', 'account of this school');
     const now = toMoment(this.clock.now());
-    const incidentId = uuidv7();
+    const incidentId = c.ids.newId();
     const command = {
       type: 'ReportCompromise' as const,
       incidentId,
@@ -68,14 +70,22 @@ export class ReportCompromiseHandler implements ICommandHandler<ReportCompromise
       reportedBy: c.access.actor.accountId,
       now,
     };
-    const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId };
+    const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId, ids: c.ids };
     const stream = accountStream(c.accountId);
-    // Decide once before indexing: a refused report writes nothing.
-    decideAccount(command, (await this.repository.load(stream, accountDecider)).state);
-    await this.index.register<IncidentAddress>(incidentId, { schoolId: c.schoolId, accountId: c.accountId }, meta);
-    const result = await this.repository.handle(stream, accountDecider, (s) => decideAccount(command, s), meta);
-    const voided = await this.store.query({ accountId: c.accountId, recordedFrom: command.suspectedSince ?? command.effectiveFrom });
-    return { ...writeAnswer(incidentId, result!), voidedCount: voided.filter((e) => !isVoidingEvent(e.type)).length };
+    // A retry whose first attempt reported it: deciding again would find the incident open (409).
+    let result = await this.repository.stored(stream, meta);
+    if (!result) {
+      // Decide once before indexing: a refused report writes nothing.
+      decideAccount(command, (await this.repository.load(stream, accountDecider)).state);
+      await this.index.register<IncidentAddress>(incidentId, { schoolId: c.schoolId, accountId: c.accountId }, meta);
+      result = (await this.repository.handle(stream, accountDecider, (s) => decideAccount(command, s), meta))!;
+    }
+    // Counted from the report as stored, up to its moment: a replay counts what the first answer did.
+    const report = result.events[0];
+    const { effectiveFrom, suspectedSince } = report.data as { effectiveFrom: string; suspectedSince: string | null };
+    const upTo = toMoment(new Date(Date.parse(report.recordedAt) + 1));
+    const voided = await this.store.query({ accountId: c.accountId, recordedFrom: suspectedSince ?? effectiveFrom, recordedBefore: upTo });
+    return { ...writeAnswer(incidentId, result), voidedCount: voided.filter((e) => !isVoidingEvent(e.type)).length };
   }
 }
 
@@ -103,7 +113,7 @@ export class ReinstateOperationHandler implements ICommandHandler<ReinstateOpera
       accountStream(account.accountId),
       accountDecider,
       (s) => decideAccount({ type: 'ReinstateOperation', incidentId: c.incidentId, event: event ?? null, reason: c.reason, by: c.access.actor.accountId }, s),
-      { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId },
+      { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId, ids: c.ids },
     );
     return writeAnswer(c.incidentId, result!);
   }

@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/common/clock';
 import { AppendMetadata, StoredEvent } from '../../src/event-store/envelope';
 import { ConcurrencyError, IdempotencyConflictError } from '../../src/event-store/event-store.errors';
 import { EventStore } from '../../src/event-store/event-store.port';
+import { OperationIds } from '../../src/event-store/operation-ids';
 import { comparePositions, formatPosition, START } from '../../src/event-store/position';
 import { UpcasterRegistry } from '../../src/event-store/upcasting';
 
@@ -123,6 +124,23 @@ export function eventStoreContract(name: string, factory: ContractFactory | null
       expect(await store.readStream(stream)).toHaveLength(2);
       await expect(store.append(stream, 2, [mark(3, ids[1]), mark(2)], meta())).rejects.toBeInstanceOf(IdempotencyConflictError);
       expect(await store.readStream(stream)).toHaveLength(2);
+    });
+
+    it("an append under an Idempotency-Key's ids repeats as a replay at any expected version; findEvent finds its events", async () => {
+      const stream = newStream();
+      const keyed = () => ({ ...meta(), ids: OperationIds.keyed(teacher.accountId, 'a'.repeat(64), `key-${stream}`) });
+      await store.append(stream, 'no-stream', [mark(1)], meta());
+      const first = await store.append(stream, 1, [mark(5), mark(4)], keyed());
+      expect(first.replayed).toBe(false);
+      await store.append(stream, 3, [mark(2)], meta());
+      // The retry decided on a newer version: still the first attempt's events, nothing written.
+      const retry = await store.append(stream, 4, [mark(5), mark(4)], keyed());
+      expect(retry.replayed).toBe(true);
+      expect(retry.events.map((e) => e.globalPosition)).toEqual(first.events.map((e) => e.globalPosition));
+      expect(await store.readStream(stream)).toHaveLength(4);
+      expect((await store.findEvent(stream, first.events[1].eventId))?.streamVersion).toBe(3);
+      expect(await store.findEvent(newStream(), first.events[1].eventId)).toBeNull();
+      expect(await store.findEvent(stream, uuidv7())).toBeNull();
     });
 
     it('reads the global log after a position, in batches, each event once and in order', async () => {

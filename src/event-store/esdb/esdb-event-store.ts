@@ -13,9 +13,8 @@ import {
   type Direction,
   type RecordedEvent,
 } from '@eventstore/db-client';
-import { v7 as uuidv7 } from 'uuid';
 import { Clock, systemClock, toMoment } from '../../common/clock';
-import { AppendMetadata, buildEnvelopes, canonicalEnvelope, EventEnvelope, NewEvent, StoredEvent } from '../envelope';
+import { AppendMetadata, buildEnvelopes, canonicalEnvelope, EventEnvelope, eventIdsOf, idsMayRepeat, NewEvent, StoredEvent } from '../envelope';
 import { ConcurrencyError, IdempotencyConflictError } from '../event-store.errors';
 import {
   AppendResult,
@@ -61,9 +60,9 @@ export class EsdbEventStore implements EventStore {
 
   async append(stream: string, expected: ExpectedVersion, events: readonly NewEvent[], meta: AppendMetadata): Promise<AppendResult> {
     if (events.length === 0) throw new Error(`append to ${stream} with no events`);
-    // Ids generated here cannot be stored yet: only caller-supplied ones can make this a retry.
-    const supplied = events.some((event) => event.eventId !== undefined);
-    const eventIds = events.map((event) => event.eventId ?? uuidv7());
+    // Fresh ids cannot be stored yet: only caller-supplied or repeated ones can make this a retry.
+    const supplied = idsMayRepeat(events, meta);
+    const eventIds = eventIdsOf(stream, events, meta);
     // ESDB checks ids only at the revisions it is asked to write over; appending at the current
     // version would store a reused id a second time, so look for the ids before writing.
     if (supplied) {
@@ -140,6 +139,12 @@ export class EsdbEventStore implements EventStore {
     const stored = eventIds.map((id) => found.get(id)!);
     const last = stored.reduce((a, b) => (a.streamVersion >= b.streamVersion ? a : b));
     return { nextVersion: last.streamVersion, events: stored, position: last.position, replayed: true };
+  }
+
+  /** No index by event id in ESDB: the stream is read (as findReplay does). */
+  async findEvent(stream: string, eventId: string): Promise<StoredEvent | null> {
+    const found = (await this.readRaw(stream, 0n)).find((event) => envelopeOf(event).eventId === eventId);
+    return found ? this.toStored(found) : null;
   }
 
   private async streamVersion(stream: string): Promise<number> {

@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { v7 as uuidv7 } from 'uuid';
 import { Clock, systemClock, toMoment } from '../../common/clock';
 import { constraintOf, SqlPool, sqlState } from '../../database/sql-pool';
-import { AppendMetadata, buildEnvelopes, canonicalEnvelope, NewEvent, StoredEvent } from '../envelope';
+import { AppendMetadata, buildEnvelopes, canonicalEnvelope, eventIdsOf, NewEvent, StoredEvent } from '../envelope';
 import { ConcurrencyError, IdempotencyConflictError } from '../event-store.errors';
 import {
   AppendResult,
@@ -88,7 +87,7 @@ export class PostgresEventStore implements EventStore {
 
   async append(stream: string, expected: ExpectedVersion, events: readonly NewEvent[], meta: AppendMetadata): Promise<AppendResult> {
     if (events.length === 0) throw new Error(`append to ${stream} with no events`);
-    const eventIds = events.map((event) => event.eventId ?? uuidv7());
+    const eventIds = eventIdsOf(stream, events, meta);
     // 'any' has no version to check against: read it, then append as if it had been expected.
     for (let attempt = 1; ; attempt++) {
       const version = expected === 'any' ? await this.streamVersion(stream) : expected === 'no-stream' ? 0 : expected;
@@ -168,6 +167,11 @@ export class PostgresEventStore implements EventStore {
       [stream, fromVersion],
     );
     return rows.map((row) => this.toStored(row));
+  }
+
+  async findEvent(stream: string, eventId: string): Promise<StoredEvent | null> {
+    const { rows } = await this.pool.query<EventRow>(`SELECT ${COLUMNS} FROM event_log WHERE event_id = $1 AND stream_id = $2`, [eventId, stream]);
+    return rows.length === 0 ? null : this.toStored(rows[0]);
   }
 
   async readAll(after: Position, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
