@@ -2,6 +2,7 @@ import canonicalize from 'canonicalize';
 import { v7 as uuidv7 } from 'uuid';
 import type { OperationIds } from './operation-ids';
 import { Position } from './position';
+import type { EventSchemas } from './upcasting';
 
 /** Who did it: the account, the role it acted in, and its credential generation at the time. */
 export interface Actor {
@@ -17,7 +18,7 @@ export const SYSTEM_ACTOR: Actor = { accountId: '00000000-0000-0000-0000-0000000
 export interface NewEvent<T = unknown> {
   readonly eventId?: string;
   readonly type: string;
-  readonly schemaVersion?: number;
+  /** In its type's current shape: the store stamps the current schemaVersion (EventSchemas). */
   readonly data: T;
 }
 
@@ -70,7 +71,7 @@ export function canonicalEnvelope(envelope: EventEnvelope): string {
   return text;
 }
 
-/** The envelopes of one append: versions follow `version`, one recordedAt for all. */
+/** The envelopes of one append: versions follow `version`, one recordedAt for all, each type's current schema. */
 export function buildEnvelopes(
   stream: string,
   version: number,
@@ -78,11 +79,12 @@ export function buildEnvelopes(
   eventIds: readonly string[],
   meta: AppendMetadata,
   recordedAt: string,
+  schemas: EventSchemas,
 ): EventEnvelope[] {
   return events.map((event, index) => ({
     eventId: eventIds[index],
     type: event.type,
-    schemaVersion: event.schemaVersion ?? 1,
+    schemaVersion: schemas.currentVersion(event.type),
     stream,
     streamVersion: version + index + 1,
     schoolId: meta.schoolId,

@@ -4,11 +4,13 @@ import { Database } from '../database/database';
 import { EsdbEventStore } from './esdb/esdb-event-store';
 import { EventStore } from './event-store.port';
 import { PostgresEventStore } from './postgres/postgres-event-store';
-import { UpcasterRegistry } from './upcasting';
+import { EventSchemas } from './upcasting';
+import { serviceEventSchemas } from '../event-schemas';
 
 /** The adapter the configuration asks for: EventStoreDB if named, else the SQL database's own log. */
-export function openEventStore(config: AppConfig, database: Database, clock: Clock = systemClock, upcasters = new UpcasterRegistry()): EventStore {
+/** With the service's event schemas unless told otherwise: every write stamps them, every read upcasts to them. */
+export function openEventStore(config: AppConfig, database: Database, clock: Clock = systemClock, schemas: EventSchemas = serviceEventSchemas()): EventStore {
   return config.EVENTSTORE_CONNECTION_STRING
-    ? new EsdbEventStore({ connectionString: config.EVENTSTORE_CONNECTION_STRING, clock, upcasters })
-    : new PostgresEventStore(database.pool, { kind: database.kind, clock, upcasters });
+    ? new EsdbEventStore({ connectionString: config.EVENTSTORE_CONNECTION_STRING, clock, schemas })
+    : new PostgresEventStore(database.pool, { kind: database.kind, clock, schemas });
 }

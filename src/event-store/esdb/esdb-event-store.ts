@@ -28,12 +28,13 @@ import {
 } from '../event-store.port';
 import { pollingSubscription } from '../polling-subscription';
 import { comparePositions, formatPosition, Position, START } from '../position';
-import { UpcasterRegistry } from '../upcasting';
+import { EventSchemas } from '../upcasting';
 
 export interface EsdbEventStoreOptions {
   readonly connectionString: string;
   readonly clock?: Clock;
-  readonly upcasters?: UpcasterRegistry;
+  /** Default: EventSchemas.open() (tests, benchmarks); the service passes its declared schemas. */
+  readonly schemas?: EventSchemas;
 }
 
 /** How many $all records head() looks at per round trip while skipping system events. */
@@ -48,13 +49,13 @@ export class EsdbEventStore implements EventStore {
   readonly kind = 'eventstoredb' as const;
   private readonly client: EventStoreDBClient;
   private readonly clock: Clock;
-  private readonly upcasters: UpcasterRegistry;
+  private readonly schemas: EventSchemas;
   private readonly appended = new EventEmitter();
 
   constructor(options: EsdbEventStoreOptions) {
     this.client = EventStoreDBClient.connectionString(options.connectionString);
     this.clock = options.clock ?? systemClock;
-    this.upcasters = options.upcasters ?? new UpcasterRegistry();
+    this.schemas = options.schemas ?? EventSchemas.open();
     this.appended.setMaxListeners(0);
   }
 
@@ -90,7 +91,7 @@ export class EsdbEventStore implements EventStore {
     supplied: boolean,
   ): Promise<AppendResult> {
     const recordedAt = toMoment(this.clock.now());
-    const envelopes = buildEnvelopes(stream, version, events, eventIds, meta, recordedAt);
+    const envelopes = buildEnvelopes(stream, version, events, eventIds, meta, recordedAt, this.schemas);
     let positionReported: boolean;
     try {
       const result = await this.client.appendToStream(
@@ -255,7 +256,7 @@ export class EsdbEventStore implements EventStore {
   private toStored(event: RecordedEvent): StoredEvent {
     const envelope = envelopeOf(event);
     const position = positionOf(event);
-    const { schemaVersion, data } = this.upcasters.upcast(envelope.type, envelope.schemaVersion, envelope.data);
+    const { schemaVersion, data } = this.schemas.upcast(envelope.type, envelope.schemaVersion, envelope.data);
     return { ...envelope, schemaVersion, data, position, globalPosition: formatPosition(position) };
   }
 }

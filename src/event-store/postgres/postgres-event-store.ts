@@ -15,7 +15,7 @@ import {
 } from '../event-store.port';
 import { pollingSubscription } from '../polling-subscription';
 import { Position, START } from '../position';
-import { UpcasterRegistry } from '../upcasting';
+import { EventSchemas } from '../upcasting';
 
 interface EventRow {
   tx_text: string;
@@ -65,14 +65,15 @@ SELECT ${COLUMNS} FROM event_log
 export interface PostgresEventStoreOptions {
   readonly kind: 'postgres' | 'pglite';
   readonly clock?: Clock;
-  readonly upcasters?: UpcasterRegistry;
+  /** Default: EventSchemas.open() (tests, benchmarks); the service passes its declared schemas. */
+  readonly schemas?: EventSchemas;
 }
 
 /** The PostgreSQL adapter; on PGlite it runs the very same SQL over the single session. */
 export class PostgresEventStore implements EventStore {
   readonly kind: 'postgres' | 'pglite';
   private readonly clock: Clock;
-  private readonly upcasters: UpcasterRegistry;
+  private readonly schemas: EventSchemas;
   private readonly appended = new EventEmitter();
 
   constructor(
@@ -81,7 +82,7 @@ export class PostgresEventStore implements EventStore {
   ) {
     this.kind = options.kind;
     this.clock = options.clock ?? systemClock;
-    this.upcasters = options.upcasters ?? new UpcasterRegistry();
+    this.schemas = options.schemas ?? EventSchemas.open();
     this.appended.setMaxListeners(0);
   }
 
@@ -108,7 +109,7 @@ export class PostgresEventStore implements EventStore {
     meta: AppendMetadata,
   ): Promise<AppendResult> {
     const recordedAt = toMoment(this.clock.now());
-    const envelopes = buildEnvelopes(stream, version, events, eventIds, meta, recordedAt);
+    const envelopes = buildEnvelopes(stream, version, events, eventIds, meta, recordedAt, this.schemas);
     let rows: (EventRow & { event_id: string })[];
     try {
       const result = await this.pool.query<EventRow & { event_id: string }>(INSERT_EVENTS, [
@@ -221,8 +222,8 @@ export class PostgresEventStore implements EventStore {
     const event = JSON.parse(row.envelope) as { -readonly [K in keyof StoredEvent]: StoredEvent[K] };
     event.position = { major: BigInt(row.tx_text), minor: BigInt(row.seq_text) };
     event.globalPosition = `${row.tx_text}.${row.seq_text}`;
-    if (this.upcasters.knows(event.type)) {
-      const { schemaVersion, data } = this.upcasters.upcast(event.type, event.schemaVersion, event.data);
+    if (this.schemas.knows(event.type)) {
+      const { schemaVersion, data } = this.schemas.upcast(event.type, event.schemaVersion, event.data);
       event.schemaVersion = schemaVersion;
       event.data = data;
     }
