@@ -98,6 +98,24 @@ describe(`the contract's status codes (${TEST_DATABASE_KIND})`, () => {
       await expectInvalid(acknowledgements, world.tokens.classTeacher, { upTo: '2026-09-08', form: 'paper', parentId: world.accounts.otherParent }, 'parentId');
     });
 
+    it('ids in a query too: the journal, the suggestions and the corrections audit', async () => {
+      const fieldsOf = async (path: string, token: string | null) => {
+        const response = await client.get(path, token);
+        return { status: response.status, fields: response.body.details?.map((d: { field: string }) => d.field) };
+      };
+      expect(await fieldsOf(`${s}/groups/${world.groupId}/journal?periodId=${NOBODY}`, world.tokens.deputy)).toEqual({ status: 404, fields: ['periodId'] });
+      expect(await fieldsOf(`${s}/groups/${world.groupId}/final-marks/suggestions?periodId=${NOBODY}`, world.tokens.deputy)).toEqual({ status: 404, fields: ['periodId'] });
+      for (const field of ['classId', 'subjectId', 'periodId']) {
+        expect(await fieldsOf(`${s}/audit/corrections?${field}=${NOBODY}`, world.tokens.director)).toEqual({ status: 404, fields: [field] });
+      }
+    });
+
+    it('a class teacher naming an unknown class or student gets the 404 too, not a refusal', async () => {
+      const teacher = world.tokens.classTeacher;
+      await expectNotFound(`${s}/students`, teacher, { fullName: 'Никто', classId: NOBODY }, 'classId');
+      await expectNotFound(`${s}/parent-links`, teacher, { parentId: world.accounts.parent, studentId: NOBODY }, 'studentId');
+    });
+
     it('security: incidents and reinstatements', async () => {
       await expectNotFound(`${s}/incidents`, world.tokens.securityOfficer, { accountId: NOBODY }, 'accountId');
       await client.post(`${s}/accounts`, world.tokens.admin, { login: 'status-target', password: PASSWORD, fullName: 'Цель', roles: ['teacher'] }).expect(201);

@@ -59,3 +59,13 @@ describe('access policy: parents and the diary', () => {
     expect(authorize(who('d', 'director'), 'consent.read', { classId: '5a' }, school)).toMatchObject({ allowed: true });
   });
 });
+
+describe('access policy: an id in the body that names nothing is the command’s to refuse (404)', () => {
+  it('a class teacher naming an unknown class or student is let through; a teacher who is no class teacher, or a parent, is refused', () => {
+    expect(authorize(who('ct', 'teacher'), 'student.admit', { classId: 'nowhere' }, school)).toEqual({ allowed: true, actingAs: 'teacher' });
+    expect(authorize(who('ct', 'teacher'), 'parent.link', { studentId: 'nobody' }, school)).toEqual({ allowed: true, actingAs: 'teacher' });
+    expect(authorize(who('t2', 'teacher'), 'student.admit', { classId: 'nowhere' }, school)).toMatchObject({ allowed: false, status: 403 });
+    expect(authorize(who('t2', 'teacher'), 'parent.link', { studentId: 'nobody' }, school)).toMatchObject({ allowed: false, status: 403 });
+    expect(authorize(who('p1', 'parent'), 'parent.link', { studentId: 'nobody' }, school)).toMatchObject({ allowed: false, status: 403 });
+  });
+});

@@ -168,9 +168,13 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
       return staff('deputy') ? allow('deputy') : deny('Only a deputy director sets up the school structure.');
     case 'student.admit':
       if (staff('deputy')) return allow('deputy');
+      // An id that names no class is the command's to refuse (404 classId), for whoever might admit.
+      if (staff('teacher') && target.classId && !school.classes[target.classId] && classesTaughtAsClassTeacher(school, subject.accountId).length > 0) return allow('teacher');
       return classTeacherOf(target.classId) ? allow('teacher') : deny('Only a deputy director or the class teacher of that class adds students to it.');
     case 'parent.link': {
       if (staff('deputy')) return allow('deputy');
+      // An id that names no student is the command's to refuse (404 studentId), for whoever might link.
+      if (staff('teacher') && target.studentId && !school.students[target.studentId] && classesTaughtAsClassTeacher(school, subject.accountId).length > 0) return allow('teacher');
       const classes = target.studentId ? classesOfStudent(school, target.studentId) : [];
       return classes.some((classId) => classTeacherOf(classId)) ? allow('teacher') : deny("Only a deputy director or the student's class teacher links parents.");
     }
