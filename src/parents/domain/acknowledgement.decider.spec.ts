@@ -50,6 +50,7 @@ describe('diary acknowledgement decider', () => {
 
   it("refuses a parent acknowledging for someone else, or a child not theirs", () => {
     spec.given([]).when(ack({ parentId: 'p2', linkedParents: ['p1', 'p2'] })).thenRefuses('VALIDATION_FAILED', 'parentId');
+    spec.given([]).when(ack({ parentId: 'p9', parentKnown: false })).thenRefuses('NOT_FOUND', 'parentId');
     spec.given([]).when(ack({ linkedParents: ['p2'] })).thenRefuses('FORBIDDEN');
   });
 

@@ -52,7 +52,9 @@ export const initialAcknowledgementsState = (): AcknowledgementsState => ({ last
 function whoSigned(command: AcknowledgeDiary): { parentId: string; form: AcknowledgementForm } {
   if (command.by.role === 'parent') {
     if (command.form === 'paper') throw invalid('form', 'must be "electronic" from a parent: a paper signature is registered by the class teacher');
-    if (command.parentId !== null && command.parentId !== command.by.accountId) throw invalid('parentId', 'must be your own account: a parent acknowledges for themself');
+    if (command.parentId !== null && command.parentId !== command.by.accountId) {
+      throw command.parentKnown ? invalid('parentId', 'must be your own account: a parent acknowledges for themself') : noSuch('parentId', 'account');
+    }
     if (!command.linkedParents.includes(command.by.accountId)) throw forbidden("Only the student's parents acknowledge this diary.");
     return { parentId: command.by.accountId, form: 'electronic' };
   }
