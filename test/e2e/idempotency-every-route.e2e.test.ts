@@ -1,9 +1,8 @@
 import { Database, DATABASE } from '../../src/database/database';
-import type { TestApp } from '../support/app';
 import { TEST_DATABASE_KIND } from '../support/database';
-import { api, SchoolWorld } from '../support/school-fixture';
-import { MatrixSpares, ROLE_MATRIX } from './role-matrix';
-import { startMatrixWorld } from './role-matrix-spares';
+import { api } from '../support/school-fixture';
+import { ROLE_MATRIX } from './role-matrix';
+import { useMatrixWorld } from './role-matrix-spares';
 
 /**
  * Every write route of the role matrix (so every route added later too), once: its answer cannot
@@ -11,17 +10,12 @@ import { startMatrixWorld } from './role-matrix-spares';
  * and writes nothing. Only ids repeated by the retry (OperationIds) can make that hold.
  */
 describe(`Idempotency-Key on every write route (${TEST_DATABASE_KIND})`, () => {
-  let subject: TestApp;
-  let world: SchoolWorld;
-  let spares: MatrixSpares;
-  beforeAll(async () => {
-    ({ subject, world, spares } = await startMatrixWorld());
-  });
-  afterAll(async () => subject?.close());
+  const matrix = useMatrixWorld();
 
   const writes = ROLE_MATRIX.filter((row) => row.route.startsWith('POST') && row.route !== 'POST /auth/login');
 
   it.each(writes.map((row) => [row.route, row] as const))('%s', async (_, row) => {
+    const { subject, world, spares } = matrix;
     const client = api(subject.server);
     const pool = subject.app.get<Database>(DATABASE).pool;
     // Cell 1: cell 0 of some rows restates what is there already (settings, an attendance code), a 400.
