@@ -1,10 +1,10 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { v7 as uuidv7 } from 'uuid';
 import { CredentialVault } from '../auth/credential-vault';
 import { notFound } from '../common/domain-error';
 import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { Actor } from '../event-store/envelope';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
+import { OperationIds } from '../event-store/operation-ids';
 import { decideSchool, schoolDecider, schoolStream } from '../school/domain/school.decider';
 import { AccountDirectory } from './account-directory';
 import { accountDecider, accountIdForLogin, accountStream, decideAccount } from './domain/account.decider';
@@ -14,8 +14,9 @@ interface Issued {
   actor: Actor;
   schoolId: string | null;
   correlationId: string;
+  ids: OperationIds;
 }
-const meta = (c: Issued) => ({ schoolId: c.schoolId, actor: c.actor, correlationId: c.correlationId });
+const meta = (c: Issued) => ({ schoolId: c.schoolId, actor: c.actor, correlationId: c.correlationId, ids: c.ids });
 
 export class CreateSchool {
   constructor(readonly issued: Issued, readonly name: string, readonly timezone: string) {}
@@ -43,7 +44,7 @@ export class ReissueCredentials {
 export class CreateSchoolHandler implements ICommandHandler<CreateSchool, WriteAnswer> {
   constructor(private readonly repository: EventSourcedRepository) {}
   async execute(c: CreateSchool): Promise<WriteAnswer> {
-    const schoolId = uuidv7();
+    const schoolId = c.issued.ids.newId();
     const result = await this.repository.handle(schoolStream(schoolId), schoolDecider, (s) => decideSchool({ type: 'CreateSchool', schoolId, name: c.name, timezone: c.timezone }, s), {
       ...meta(c.issued),
       schoolId,
@@ -62,6 +63,9 @@ export class CreateAccountHandler implements ICommandHandler<CreateAccount, Writ
   async execute(c: CreateAccount): Promise<WriteAnswer> {
     const accountId = accountIdForLogin(c.login);
     const command = { type: 'CreateAccount' as const, accountId, schoolId: c.issued.schoolId, login: c.login, fullName: c.fullName, roles: c.roles, credentialId: '' };
+    // A retry whose first attempt created the account: the login is "taken" by that very account.
+    const stored = await this.repository.stored(accountStream(accountId), meta(c.issued));
+    if (stored) return writeAnswer(accountId, stored);
     // Decide once before hashing: a taken login costs no argon2 run and leaves no credential row.
     decideAccount(command, (await this.repository.load(accountStream(accountId), accountDecider)).state);
     const credentialId = await this.vault.store(accountId, c.password);
@@ -78,7 +82,7 @@ export class GrantInspectorHandler implements ICommandHandler<GrantInspector, Wr
   ) {}
   async execute(c: GrantInspector): Promise<WriteAnswer> {
     const account = await this.accounts.facts(c.accountId);
-    const grantId = uuidv7();
+    const grantId = c.issued.ids.newId();
     const result = await this.repository.handle(
       schoolStream(c.issued.schoolId!),
       schoolDecider,
@@ -114,6 +118,9 @@ export class ReissueCredentialsHandler implements ICommandHandler<ReissueCredent
   async execute(c: ReissueCredentials): Promise<WriteAnswer> {
     const account = await this.accounts.get(c.accountId);
     if (!account || account.schoolId !== c.issued.schoolId) throw notFound('account');
+    // A retry whose first attempt reissued them: no second hash, no second generation.
+    const stored = await this.repository.stored(accountStream(c.accountId), meta(c.issued));
+    if (stored) return writeAnswer(c.accountId, stored);
     const credentialId = await this.vault.store(c.accountId, c.password);
     const result = await this.repository.handle(
       accountStream(c.accountId),

@@ -12,7 +12,8 @@ import { TOKEN_TTL_SECONDS } from '../auth/strategies';
 import { validationFailed } from '../common/app-error';
 import { notFound } from '../common/domain-error';
 import { toFieldProblems } from '../common/validation';
-import { CorrelationId, WriteAnswer } from '../common/write-answer';
+import { CorrelationId, Ids, WriteAnswer } from '../common/write-answer';
+import { OperationIds } from '../event-store/operation-ids';
 import { AccountDirectory } from './account-directory';
 import { ChangeRoles, CreateAccount, CreateSchool, GrantInspector, ReissueCredentials } from './accounts.commands';
 import { ChangeRolesDto, CreateAccountDto, CreateSchoolDto, InspectorGrantDto, LoginDto, ReissueCredentialsDto } from './dto/accounts.dto';
@@ -33,7 +34,7 @@ class LoginBodyGuard implements CanActivate {
 /** The account passport-local just signed in. */
 const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext): Principal => context.switchToHttp().getRequest<Request & { user: Principal }>().user);
 
-const issued = (access: Authorized, correlationId: string, schoolId: string | null) => ({ actor: access.actor, schoolId, correlationId });
+const issued = (access: Authorized, correlationId: string, ids: OperationIds, schoolId: string | null) => ({ actor: access.actor, schoolId, correlationId, ids });
 
 @ApiTags('auth and accounts')
 @ApiBearerAuth()
@@ -70,8 +71,8 @@ export class AccountsController {
   @Post('schools')
   @WriteRoute()
   @Allow('school.create')
-  createSchool(@Body() body: CreateSchoolDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string): Promise<WriteAnswer> {
-    return this.commands.execute(new CreateSchool(issued(access, correlationId, null), body.name, body.timezone ?? 'Europe/Moscow'));
+  createSchool(@Body() body: CreateSchoolDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds): Promise<WriteAnswer> {
+    return this.commands.execute(new CreateSchool(issued(access, correlationId, ids, null), body.name, body.timezone ?? 'Europe/Moscow'));
   }
 
   @Post('schools/:schoolId/accounts')
@@ -82,15 +83,16 @@ export class AccountsController {
     @Body() body: CreateAccountDto,
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
+    @Ids() ids: OperationIds,
   ): Promise<WriteAnswer> {
-    return this.commands.execute(new CreateAccount(issued(access, correlationId, schoolId), body.login, body.password, body.fullName, body.roles));
+    return this.commands.execute(new CreateAccount(issued(access, correlationId, ids, schoolId), body.login, body.password, body.fullName, body.roles));
   }
 
   @Post('schools/:schoolId/inspector-grants')
   @WriteRoute()
   @Allow('inspector.grant')
-  grantInspector(@Param('schoolId') schoolId: string, @Body() body: InspectorGrantDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.commands.execute(new GrantInspector(issued(access, correlationId, schoolId), body.accountId));
+  grantInspector(@Param('schoolId') schoolId: string, @Body() body: InspectorGrantDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    return this.commands.execute(new GrantInspector(issued(access, correlationId, ids, schoolId), body.accountId));
   }
 
   @Get('schools/:schoolId/accounts/:accountId')
@@ -110,8 +112,9 @@ export class AccountsController {
     @Body() body: ReissueCredentialsDto,
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
+    @Ids() ids: OperationIds,
   ): Promise<WriteAnswer> {
-    return this.commands.execute(new ReissueCredentials(issued(access, correlationId, schoolId), accountId, body.password));
+    return this.commands.execute(new ReissueCredentials(issued(access, correlationId, ids, schoolId), accountId, body.password));
   }
 
   /** Extension of API.md (docs/api-extensions.md, issue 12): the account's roles become exactly `roles`. */
@@ -124,7 +127,8 @@ export class AccountsController {
     @Body() body: ChangeRolesDto,
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
+    @Ids() ids: OperationIds,
   ): Promise<WriteAnswer> {
-    return this.commands.execute(new ChangeRoles(issued(access, correlationId, schoolId), accountId, body.roles, body.reason));
+    return this.commands.execute(new ChangeRoles(issued(access, correlationId, ids, schoolId), accountId, body.roles, body.reason));
   }
 }

@@ -1,9 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, registerDecorator, ValidationOptions } from 'class-validator';
+import { isMoment } from './dto-rules';
 
-const MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
-/** An RFC 3339 moment, real, not in the future (checked against the wall clock at validation). */
+/** A real RFC 3339 moment (isMoment), not in the future (checked against the wall clock at validation). */
 export function IsPastMoment(options?: ValidationOptions) {
   return (target: object, propertyName: string) =>
     registerDecorator({
@@ -12,7 +11,7 @@ export function IsPastMoment(options?: ValidationOptions) {
       propertyName,
       options: { message: `${propertyName} must be an RFC 3339 moment that is not in the future`, ...options },
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && MOMENT.test(value) && !Number.isNaN(Date.parse(value)) && Date.parse(value) <= Date.now() + 1000,
+        validate: (value: unknown) => isMoment(value) && Date.parse(value) <= Date.now() + 1000,
       },
     });
 }

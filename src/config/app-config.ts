@@ -57,6 +57,16 @@ export class AppConfig {
   @Max(60000)
   PROJECTION_POLL_MS = 50;
 
+  /**
+   * A first attempt under an Idempotency-Key silent this long is taken over by a retry (API.md's
+   * 409 IDEMPOTENCY_IN_PROGRESS until then). Measured on the service's clock.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'IDEMPOTENCY_TAKEOVER_SECONDS must be a whole number' })
+  @Min(1)
+  @Max(86400)
+  IDEMPOTENCY_TAKEOVER_SECONDS = 120;
+
   get storeDescription(): string {
     if (this.EVENTSTORE_CONNECTION_STRING) return 'EventStoreDB (views in PostgreSQL)';
     if (this.DATABASE_URL) return 'PostgreSQL';

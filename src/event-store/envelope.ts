@@ -1,5 +1,8 @@
 import canonicalize from 'canonicalize';
+import { v7 as uuidv7 } from 'uuid';
+import type { OperationIds } from './operation-ids';
 import { Position } from './position';
+import type { EventSchemas } from './upcasting';
 
 /** Who did it: the account, the role it acted in, and its credential generation at the time. */
 export interface Actor {
@@ -15,7 +18,7 @@ export const SYSTEM_ACTOR: Actor = { accountId: '00000000-0000-0000-0000-0000000
 export interface NewEvent<T = unknown> {
   readonly eventId?: string;
   readonly type: string;
-  readonly schemaVersion?: number;
+  /** In its type's current shape: the store stamps the current schemaVersion (EventSchemas). */
   readonly data: T;
 }
 
@@ -24,7 +27,17 @@ export interface AppendMetadata {
   readonly actor: Actor;
   readonly correlationId: string;
   readonly causationId?: string | null;
+  /** The write's ids: under an Idempotency-Key its events' ids repeat on a retry (see OperationIds). */
+  readonly ids?: OperationIds;
 }
+
+/** Each event's id: its own if it brings one, else the write's for that place, else a new one. */
+export function eventIdsOf(stream: string, events: readonly NewEvent[], meta: AppendMetadata): string[] {
+  return events.map((event, index) => event.eventId ?? meta.ids?.eventId(stream, index) ?? uuidv7());
+}
+
+/** Whether an append's ids may be stored already: given by the caller, or repeated by a retry. */
+export const idsMayRepeat = (events: readonly NewEvent[], meta: AppendMetadata): boolean => events.some((event) => event.eventId !== undefined) || !!meta.ids?.repeatable;
 
 /** The envelope as hashed and stored: everything but the global position, which the log assigns. */
 export interface EventEnvelope<T = unknown> {
@@ -58,7 +71,7 @@ export function canonicalEnvelope(envelope: EventEnvelope): string {
   return text;
 }
 
-/** The envelopes of one append: versions follow `version`, one recordedAt for all. */
+/** The envelopes of one append: versions follow `version`, one recordedAt for all, each type's current schema. */
 export function buildEnvelopes(
   stream: string,
   version: number,
@@ -66,11 +79,12 @@ export function buildEnvelopes(
   eventIds: readonly string[],
   meta: AppendMetadata,
   recordedAt: string,
+  schemas: EventSchemas,
 ): EventEnvelope[] {
   return events.map((event, index) => ({
     eventId: eventIds[index],
     type: event.type,
-    schemaVersion: event.schemaVersion ?? 1,
+    schemaVersion: schemas.currentVersion(event.type),
     stream,
     streamVersion: version + index + 1,
     schoolId: meta.schoolId,

@@ -170,7 +170,28 @@ export class EventSourcedRepository {
     decide: (state: State) => Event[],
     meta: AppendMetadata,
   ): Promise<AppendResult | null> {
-    return this.locks.run(stream, () => this.decideAndAppend(stream, decider, decide, meta));
+    return this.locks.run(stream, async () => (await this.stored(stream, meta)) ?? this.decideAndAppend(stream, decider, decide, meta));
+  }
+
+  /**
+   * A retry of a write under an Idempotency-Key whose first attempt stored its events in `stream`
+   * already: those events, as a replay. Asked before deciding again, because a decision on the new
+   * state would refuse the very change it made ("a correction must change something", "already
+   * exists", an open incident). Null for a write without a key (one point lookup otherwise).
+   */
+  async stored(stream: string, meta: AppendMetadata): Promise<AppendResult | null> {
+    const ids = meta.ids;
+    if (!ids?.repeatable) return null;
+    const first = await this.store.findEvent(stream, ids.eventId(stream, 0));
+    if (!first) return null;
+    // One append's events are contiguous in its stream: take them while the ids are the write's.
+    const events: StoredEvent[] = [];
+    for (const event of await this.store.readStream(stream, first.streamVersion)) {
+      if (event.eventId !== ids.eventId(stream, events.length)) break;
+      events.push(event);
+    }
+    const last = events[events.length - 1];
+    return { nextVersion: last.streamVersion, events, position: last.position, replayed: true };
   }
 
   private async decideAndAppend<State, Event extends DomainEvent>(

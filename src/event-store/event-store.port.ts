@@ -67,6 +67,12 @@ export interface EventStore {
   readStream(stream: string, fromVersion?: number): Promise<StoredEvent[]>;
 
   /**
+   * The event of `stream` with this id, as soon as it is stored (no read horizon), or null. How a
+   * retry under an Idempotency-Key finds what its first attempt wrote (see OperationIds).
+   */
+  findEvent(stream: string, eventId: string): Promise<StoredEvent | null>;
+
+  /**
    * Events strictly after `after`, in global order, that no reader can ever see out of order:
    * the log only grows past the last event returned.
    */

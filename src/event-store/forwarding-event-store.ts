@@ -18,6 +18,10 @@ export abstract class ForwardingEventStore<Inner extends EventStore = EventStore
     return this.inner.readStream(stream, fromVersion);
   }
 
+  findEvent(stream: string, eventId: string): Promise<StoredEvent | null> {
+    return this.inner.findEvent(stream, eventId);
+  }
+
   readAll(after: Position, options?: ReadAllOptions): Promise<StoredEvent[]> {
     return this.inner.readAll(after, options);
   }

@@ -10,7 +10,8 @@ import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { InstrumentedEventStore } from '../event-store/instrumented-event-store';
 import { openEventStore } from '../event-store/open-event-store';
 import { StreamFreshness } from '../event-store/stream-freshness';
-import { UpcasterRegistry } from '../event-store/upcasting';
+import { EventSchemas } from '../event-store/upcasting';
+import { serviceEventSchemas } from '../event-schemas';
 import { Metrics } from '../operations/metrics';
 
 export interface InfrastructureOptions {
@@ -78,12 +79,12 @@ export class InfrastructureModule {
               return oldest ? Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000) : 0;
             }),
         },
-        { provide: UpcasterRegistry, useValue: new UpcasterRegistry() },
+        // Built, and so checked, at start: a broken upcaster chain stops the service here.
+        { provide: EventSchemas, useFactory: serviceEventSchemas },
         {
           provide: 'RAW_EVENT_STORE',
-          inject: [DATABASE, CLOCK, UpcasterRegistry],
-          useFactory: (database: Database, clock: Clock, upcasters: UpcasterRegistry): EventStore =>
-            openEventStore(config, database, clock, upcasters),
+          inject: [DATABASE, CLOCK, EventSchemas],
+          useFactory: (database: Database, clock: Clock, schemas: EventSchemas): EventStore => openEventStore(config, database, clock, schemas),
         },
         {
           provide: StreamFreshness,
@@ -118,7 +119,7 @@ export class InfrastructureModule {
         EntityIndex,
         Lifecycle,
       ],
-      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, ProjectionRunner, Metrics, UpcasterRegistry, EventSourcedRepository, EntityIndex, StreamFreshness],
+      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, ProjectionRunner, Metrics, EventSchemas, EventSourcedRepository, EntityIndex, StreamFreshness],
     };
   }
 }

@@ -6,7 +6,7 @@ import { ProjectionRunner } from '../../projections/projection-runner';
 import { gridKey, journalGrid, JournalGridDoc } from '../../projections/journal-grid/journal-grid.projector';
 import { foldDocuments } from '../../projections/projector';
 import { isVoid } from '../security/domain/voiding';
-import { notFound } from '../common/domain-error';
+import { noSuch, notFound } from '../common/domain-error';
 import { Database, DATABASE } from '../database/database';
 import { StoredEvent } from '../event-store/envelope';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
@@ -83,7 +83,7 @@ export class JournalViews {
 
   async grid(school: SchoolState, groupId: string, periodId: string, asOf?: Date): Promise<Grid> {
     if (!school.groups[groupId]) throw notFound('group');
-    if (!school.periods[periodId]) throw notFound('period');
+    if (!school.periods[periodId]) throw noSuch('periodId', 'period of this school');
     const key = gridKey(groupId, periodId);
     if (asOf) return (await this.gridAsOf(school, groupId, periodId, asOf)).view;
     return (await this.current(this.grids, 'journal-grid', key, [key], school, ([doc]: (JournalGridDoc | undefined)[]) => this.buildGrid(school, groupId, periodId, doc))).view;
@@ -92,7 +92,7 @@ export class JournalViews {
   /** The grid as the JSON API.md gives, serialised once per built grid. */
   async gridBody(school: SchoolState, groupId: string, periodId: string, asOf?: Date): Promise<JsonBody> {
     if (!school.groups[groupId]) throw notFound('group');
-    if (!school.periods[periodId]) throw notFound('period');
+    if (!school.periods[periodId]) throw noSuch('periodId', 'period of this school');
     if (asOf) return bodyOf(await this.gridAsOf(school, groupId, periodId, asOf));
     await this.grid(school, groupId, periodId);
     return bodyOf(this.grids.get(gridKey(groupId, periodId))!);

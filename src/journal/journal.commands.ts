@@ -2,7 +2,8 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
 import { Authorized } from '../auth/access';
 import { CLOCK, Clock } from '../common/clock';
-import { invalid, notFound } from '../common/domain-error';
+import { invalid, noSuch, notFound } from '../common/domain-error';
+import { AccountDirectory } from '../accounts/account-directory';
 import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
 import { dateIn } from '../common/time-zone';
@@ -11,6 +12,7 @@ import { dailyAbsencesDecider, dailyAbsencesStream, decideDailyAbsence } from '.
 import { decideJournal, JournalCommand, JournalContext, journalDecider, JournalState, journalStream } from './domain/journal.decider';
 import { AttendanceCode } from './domain/journal.types';
 import { EntityIndex, JournalAddress } from '../event-store/entity-index';
+import { OperationIds } from '../event-store/operation-ids';
 
 /** Where a journal command goes: a group and either a period or a date inside one, or an entry id. */
 export type JournalTarget = { groupId: string; periodId?: string; date?: string } | { entityId: string };
@@ -20,6 +22,7 @@ export class WriteJournal {
     readonly access: Authorized,
     readonly schoolId: string,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     readonly target: JournalTarget,
     readonly command: JournalCommand,
     /** Id of a new entry the command creates, to be indexed; and the id the answer names. */
@@ -33,6 +36,7 @@ export class RecordDailyAbsence {
     readonly access: Authorized,
     readonly schoolId: string,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     readonly classId: string,
     readonly date: string,
     readonly studentId: string,
@@ -69,6 +73,7 @@ export function journalContext(school: SchoolState, groupId: string, periodId: s
     timezone: school.timezone,
     holidays: year.holidays,
     rosterOn: (date) => groupRoster(school, groupId, date),
+    isStudent: (studentId) => !!school.students[studentId],
     assignedTeacherIds: teachers,
     substitutions: substitutionsInGroup(school, groupId),
   };
@@ -79,22 +84,33 @@ export class WriteJournalHandler implements ICommandHandler<WriteJournal, WriteA
   constructor(
     private readonly repository: EventSourcedRepository,
     private readonly index: EntityIndex,
+    private readonly accounts: AccountDirectory,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(c: WriteJournal): Promise<WriteAnswer> {
     const school = c.access.school!;
     const { groupId, periodId } = await this.locate(c, school);
-    const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId };
+    const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId, ids: c.ids };
     const stream = journalStream(groupId, periodId);
-    const decide = (state: JournalState) => decideJournal(c.command, state, journalContext(school, groupId, periodId, c.access, this.clock.now()));
+    const command = await this.withAccountFacts(c.command, school.groups[groupId].teacherIds);
+    const decide = (state: JournalState) => decideJournal(command, state, journalContext(school, groupId, periodId, c.access, this.clock.now()));
     if (c.createsEntity) {
+      // A retry whose first attempt wrote the entry: deciding again would refuse it (a taken slot).
+      const stored = await this.repository.stored(stream, meta);
+      if (stored) return writeAnswer(c.answerId, stored);
       // Decide once before indexing: a refused command writes nothing, not even the index entry.
       decide((await this.repository.load(stream, journalDecider)).state);
       await this.index.register(c.createsEntity, { schoolId: c.schoolId, groupId, periodId }, meta);
     }
     const result = await this.repository.handle(stream, journalDecider, decide, meta);
     return writeAnswer(c.answerId, result!);
+  }
+
+  /** A substitute that is none of the group's teachers: is it an account at all (404) or one that may not (400)? */
+  private async withAccountFacts(command: JournalCommand, teacherIds: readonly string[]): Promise<JournalCommand> {
+    if (command.type !== 'RecordLesson' || !command.substitutesFor || teacherIds.includes(command.substitutesFor)) return command;
+    return { ...command, substitute: await this.accounts.facts(command.substitutesFor) };
   }
 
   private async locate(c: WriteJournal, school: SchoolState): Promise<{ groupId: string; periodId: string }> {
@@ -107,7 +123,8 @@ export class WriteJournalHandler implements ICommandHandler<WriteJournal, WriteA
     if (!school.groups[groupId]) throw notFound('group');
     if (c.target.periodId) {
       const period = school.periods[c.target.periodId];
-      if (!period || period.yearId !== school.classes[school.groups[groupId].classId].yearId) throw invalid('periodId', "must be a period of the group's school year");
+      if (!period) throw noSuch('periodId', 'period of this school');
+      if (period.yearId !== school.classes[school.groups[groupId].classId].yearId) throw invalid('periodId', "must be a period of the group's school year");
       return { groupId, periodId: c.target.periodId };
     }
     const period = periodOn(school, groupId, c.target.date!);
@@ -127,8 +144,8 @@ export class RecordDailyAbsenceHandler implements ICommandHandler<RecordDailyAbs
     const result = await this.repository.handle(
       dailyAbsencesStream(c.classId),
       dailyAbsencesDecider,
-      (state) => decideDailyAbsence({ classId: c.classId, date: c.date, studentId: c.studentId, code: c.code, roster }, state),
-      { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId },
+      (state) => decideDailyAbsence({ classId: c.classId, date: c.date, studentId: c.studentId, code: c.code, roster, isStudent: !!school.students[c.studentId] }, state),
+      { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId, ids: c.ids },
     );
     return writeAnswer(c.studentId, result!);
   }

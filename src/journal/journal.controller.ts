@@ -2,10 +2,10 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { HttpReply as Response, HttpRequest as Request } from '../common/http';
-import { v7 as uuidv7 } from 'uuid';
 import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
 import { validationFailed } from '../common/app-error';
-import { CorrelationId, WriteAnswer } from '../common/write-answer';
+import { CorrelationId, Ids, WriteAnswer } from '../common/write-answer';
+import { OperationIds } from '../event-store/operation-ids';
 import { JournalCommand, LessonField } from './domain/journal.decider';
 import { WORK_KINDS, WorkKind } from './domain/journal.types';
 import {
@@ -29,9 +29,9 @@ import { WriteRoute } from '../operations/write-route';
 const groupTarget = (request: Request) => ({ groupId: str(request.params.groupId) });
 const asDate = (moment?: string) => (moment ? new Date(moment) : undefined);
 
-/** What a lesson correction's value must be, by field. */
-function lessonValue(field: LessonField, value: unknown): string | string[] | null {
-  const refuse = (reason: string) => validationFailed([{ field: 'value', reason }]);
+/** What a lesson correction's value (or its `before`, named by `name`) must be, by field. */
+function lessonValue(field: LessonField, value: unknown, name = 'value'): string | string[] | null {
+  const refuse = (reason: string) => validationFailed([{ field: name, reason }]);
   if (field === 'topic') {
     if (typeof value !== 'string' || !value.trim() || value.length > 2000) throw refuse('must be the topic, 1–2,000 characters');
     return value.trim();
@@ -54,15 +54,24 @@ export class JournalController {
     private readonly views: JournalViews,
   ) {}
 
-  private write(access: Authorized, schoolId: string, correlationId: string, target: JournalTarget, command: JournalCommand, createsEntity: string | null, answerId: string): Promise<WriteAnswer> {
-    return this.commands.execute(new WriteJournal(access, schoolId, correlationId, target, command, createsEntity, answerId));
+  private write(
+    access: Authorized,
+    schoolId: string,
+    correlationId: string,
+    ids: OperationIds,
+    target: JournalTarget,
+    command: JournalCommand,
+    createsEntity: string | null,
+    answerId: string,
+  ): Promise<WriteAnswer> {
+    return this.commands.execute(new WriteJournal(access, schoolId, correlationId, ids, target, command, createsEntity, answerId));
   }
 
   @Post('groups/:groupId/lessons')
   @WriteRoute()
   @Allow('lesson.record', groupTarget)
-  recordLesson(@Param('schoolId') schoolId: string, @Param('groupId') groupId: string, @Body() body: RecordLessonDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const lessonId = uuidv7();
+  recordLesson(@Param('schoolId') schoolId: string, @Param('groupId') groupId: string, @Body() body: RecordLessonDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const lessonId = ids.newId();
     const command: JournalCommand = {
       type: 'RecordLesson',
       lessonId,
@@ -73,40 +82,41 @@ export class JournalController {
       homework: body.homework ?? null,
       substitutesFor: body.substitutesFor ?? null,
     };
-    return this.write(access, schoolId, correlationId, { groupId, date: body.date }, command, lessonId, lessonId);
+    return this.write(access, schoolId, correlationId, ids, { groupId, date: body.date }, command, lessonId, lessonId);
   }
 
   @Post('lessons/:lessonId/corrections')
   @WriteRoute()
   @Allow('journal.write')
-  correctLesson(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: CorrectLessonDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const command: JournalCommand = { type: 'CorrectLesson', lessonId, field: body.field, value: lessonValue(body.field, body.value), reason: body.reason };
-    return this.write(access, schoolId, correlationId, { entityId: lessonId }, command, null, lessonId);
+  correctLesson(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: CorrectLessonDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const before = body.before === undefined ? undefined : lessonValue(body.field, body.before, 'before');
+    const command: JournalCommand = { type: 'CorrectLesson', lessonId, field: body.field, value: lessonValue(body.field, body.value), reason: body.reason, before };
+    return this.write(access, schoolId, correlationId, ids, { entityId: lessonId }, command, null, lessonId);
   }
 
   @Post('lessons/:lessonId/marks')
   @WriteRoute()
   @Allow('journal.write')
-  recordMark(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: RecordMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const markId = uuidv7();
+  recordMark(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: RecordMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const markId = ids.newId();
     const command: JournalCommand = { type: 'RecordMark', markId, lessonId, studentId: body.studentId, value: body.value, workKind: body.workKind, weight: body.weight ?? 1 };
-    return this.write(access, schoolId, correlationId, { entityId: lessonId }, command, markId, markId);
+    return this.write(access, schoolId, correlationId, ids, { entityId: lessonId }, command, markId, markId);
   }
 
   @Post('marks/:markId/corrections')
   @WriteRoute()
   @Allow('journal.write')
-  correctMark(@Param('schoolId') schoolId: string, @Param('markId') markId: string, @Body() body: CorrectMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.write(access, schoolId, correlationId, { entityId: markId }, { type: 'CorrectMark', markId, value: body.value, reason: body.reason }, null, markId);
+  correctMark(@Param('schoolId') schoolId: string, @Param('markId') markId: string, @Body() body: CorrectMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    return this.write(access, schoolId, correlationId, ids, { entityId: markId }, { type: 'CorrectMark', markId, value: body.value, reason: body.reason, before: body.before }, null, markId);
   }
 
   @Post('lessons/:lessonId/attendance')
   @WriteRoute()
   @Allow('journal.write')
-  recordAttendance(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: RecordAttendanceDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const attendanceId = uuidv7();
+  recordAttendance(@Param('schoolId') schoolId: string, @Param('lessonId') lessonId: string, @Body() body: RecordAttendanceDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const attendanceId = ids.newId();
     const command: JournalCommand = { type: 'RecordAttendance', attendanceId, lessonId, studentId: body.studentId, code: body.code };
-    return this.write(access, schoolId, correlationId, { entityId: lessonId }, command, attendanceId, attendanceId);
+    return this.write(access, schoolId, correlationId, ids, { entityId: lessonId }, command, attendanceId, attendanceId);
   }
 
   @Post('attendance/:attendanceId/corrections')
@@ -118,23 +128,24 @@ export class JournalController {
     @Body() body: CorrectAttendanceDto,
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
+    @Ids() ids: OperationIds,
   ) {
-    return this.write(access, schoolId, correlationId, { entityId: attendanceId }, { type: 'CorrectAttendance', attendanceId, code: body.code, reason: body.reason }, null, attendanceId);
+    return this.write(access, schoolId, correlationId, ids, { entityId: attendanceId }, { type: 'CorrectAttendance', attendanceId, code: body.code, reason: body.reason, before: body.before }, null, attendanceId);
   }
 
   @Post('classes/:classId/daily-absences')
   @WriteRoute()
   @Allow('daily-absence.record', (request) => ({ classId: str(request.params.classId) }))
-  dailyAbsence(@Param('schoolId') schoolId: string, @Param('classId') classId: string, @Body() body: DailyAbsenceDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.commands.execute(new RecordDailyAbsence(access, schoolId, correlationId, classId, body.date, body.studentId, body.code));
+  dailyAbsence(@Param('schoolId') schoolId: string, @Param('classId') classId: string, @Body() body: DailyAbsenceDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    return this.commands.execute(new RecordDailyAbsence(access, schoolId, correlationId, ids, classId, body.date, body.studentId, body.code));
   }
 
   @Post('groups/:groupId/final-marks')
   @WriteRoute()
   @Allow('final-mark.set', groupTarget)
-  finalMark(@Param('schoolId') schoolId: string, @Param('groupId') groupId: string, @Body() body: FinalMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const command: JournalCommand = { type: 'SetFinalMark', studentId: body.studentId, value: body.value, reason: body.reason ?? null };
-    return this.write(access, schoolId, correlationId, { groupId, periodId: body.periodId }, command, null, body.studentId);
+  finalMark(@Param('schoolId') schoolId: string, @Param('groupId') groupId: string, @Body() body: FinalMarkDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const command: JournalCommand = { type: 'SetFinalMark', studentId: body.studentId, value: body.value, reason: body.reason ?? null, before: body.before };
+    return this.write(access, schoolId, correlationId, ids, { groupId, periodId: body.periodId }, command, null, body.studentId);
   }
 
   @Get('groups/:groupId/final-marks/suggestions')
@@ -154,8 +165,9 @@ export class JournalController {
     @Body() _body: LockDto,
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
+    @Ids() ids: OperationIds,
   ) {
-    return this.write(access, schoolId, correlationId, { groupId, periodId }, { type: 'LockPeriod' }, null, periodId);
+    return this.write(access, schoolId, correlationId, ids, { groupId, periodId }, { type: 'LockPeriod' }, null, periodId);
   }
 
   @Post('groups/:groupId/periods/:periodId/unlock')
@@ -168,8 +180,9 @@ export class JournalController {
     @Body() body: UnlockDto,
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
+    @Ids() ids: OperationIds,
   ) {
-    return this.write(access, schoolId, correlationId, { groupId, periodId }, { type: 'UnlockPeriod', reason: body.reason }, null, periodId);
+    return this.write(access, schoolId, correlationId, ids, { groupId, periodId }, { type: 'UnlockPeriod', reason: body.reason }, null, periodId);
   }
 
   @Get('groups/:groupId/journal')

@@ -1,6 +1,5 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { v7 as uuidv7 } from 'uuid';
 import { mondayOf } from '../../projections/diary/diary.projector';
 import { ProjectionRunner } from '../../projections/projection-runner';
 import { notYetConsistent } from '../common/app-error';
@@ -9,10 +8,12 @@ import { CLOCK, Clock } from '../common/clock';
 import { dateIn } from '../common/time-zone';
 import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
-import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { AppendResult, EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { OperationIds } from '../event-store/operation-ids';
 import { AT_LEAST_WAIT_MS } from '../operations/read-your-writes.guard';
 import { JournalViews } from '../journal/journal-views';
-import { acknowledgementsDecider, acknowledgementsStream, AcknowledgementForm, decideAcknowledgement } from './domain/acknowledgement.decider';
+import { AccountDirectory } from '../accounts/account-directory';
+import { acknowledgementsDecider, acknowledgementsStream, AcknowledgementForm, decideAcknowledgement, DiaryAcknowledgedData } from './domain/acknowledgement.decider';
 import { ConsentForm, consentDecider, consentStream, decideConsent } from './domain/consent.decider';
 
 export class RecordConsent {
@@ -20,6 +21,7 @@ export class RecordConsent {
     readonly access: Authorized,
     readonly schoolId: string,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     readonly parentId: string,
     readonly studentId: string,
     readonly granted: boolean,
@@ -32,6 +34,7 @@ export class AcknowledgeDiary {
     readonly access: Authorized,
     readonly schoolId: string,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     readonly studentId: string,
     readonly upTo: string,
     readonly form: AcknowledgementForm | null,
@@ -42,10 +45,14 @@ export class AcknowledgeDiary {
 /** Facts from the school's structure (caught up by the access check), rules in the decider. */
 @CommandHandler(RecordConsent)
 export class RecordConsentHandler implements ICommandHandler<RecordConsent, WriteAnswer> {
-  constructor(private readonly repository: EventSourcedRepository) {}
+  constructor(
+    private readonly repository: EventSourcedRepository,
+    private readonly accounts: AccountDirectory,
+  ) {}
 
   async execute(c: RecordConsent): Promise<WriteAnswer> {
     const school = c.access.school!;
+    const linkedParents = school.parentLinks[c.studentId] ?? [];
     const by = { accountId: c.access.actor.accountId, role: c.access.actor.role === 'parent' ? ('parent' as const) : ('school' as const) };
     const command = {
       type: 'RecordConsent' as const,
@@ -55,15 +62,22 @@ export class RecordConsentHandler implements ICommandHandler<RecordConsent, Writ
       form: c.form,
       by,
       studentKnown: !!school.students[c.studentId],
-      linkedParents: school.parentLinks[c.studentId] ?? [],
+      linkedParents,
+      parentKnown: await parentKnown(this.accounts, linkedParents, c.parentId),
     };
     const result = await this.repository.handle(consentStream(c.parentId, c.studentId), consentDecider, (state) => decideConsent(command, state), {
       schoolId: c.schoolId,
       actor: c.access.actor,
       correlationId: c.correlationId,
+      ids: c.ids,
     });
     return writeAnswer(result!.events[0].eventId, result!);
   }
+}
+
+/** Whether a parent id names an account: a linked parent does; any other is looked up. */
+async function parentKnown(accounts: AccountDirectory, linkedParents: readonly string[], parentId: string | null): Promise<boolean> {
+  return parentId === null || linkedParents.includes(parentId) || (await accounts.get(parentId)) !== null;
 }
 
 /**
@@ -77,13 +91,19 @@ export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary
     private readonly repository: EventSourcedRepository,
     private readonly views: JournalViews,
     private readonly runner: ProjectionRunner,
+    private readonly accounts: AccountDirectory,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(c: AcknowledgeDiary): Promise<WriteAnswer> {
     const school = c.access.school!;
-    const acknowledgementId = uuidv7();
+    const linkedParents = school.parentLinks[c.studentId] ?? [];
+    const acknowledgementId = c.ids.newId();
+    const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId, ids: c.ids };
+    // A retry whose first attempt stored it answers with what was recorded then, not the diary now.
+    const stored = await this.repository.stored(acknowledgementsStream(c.studentId), meta);
+    if (stored) return acknowledgementAnswer(stored);
     if (!(await this.runner.waitFor(await this.store.head(), AT_LEAST_WAIT_MS))) throw notYetConsistent(1);
     const diary = await this.views.diary(school, c.studentId, c.upTo);
     const now = this.clock.now();
@@ -95,18 +115,21 @@ export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary
       form: c.form,
       parentId: c.parentId,
       by: { accountId: c.access.actor.accountId, role: c.access.actor.role === 'parent' ? ('parent' as const) : ('class-teacher' as const) },
-      linkedParents: school.parentLinks[c.studentId] ?? [],
+      linkedParents,
+      parentKnown: await parentKnown(this.accounts, linkedParents, c.parentId),
       today: dateIn(school.timezone, now),
       weekOf: mondayOf(c.upTo),
       version: diary.version,
     };
-    const result = await this.repository.handle(acknowledgementsStream(c.studentId), acknowledgementsDecider, (state) => decideAcknowledgement(command, state), {
-      schoolId: c.schoolId,
-      actor: c.access.actor,
-      correlationId: c.correlationId,
-    });
-    return { ...writeAnswer(acknowledgementId, result!), weekOf: command.weekOf, version: diary.version } as WriteAnswer;
+    const result = await this.repository.handle(acknowledgementsStream(c.studentId), acknowledgementsDecider, (state) => decideAcknowledgement(command, state), meta);
+    return acknowledgementAnswer(result!);
   }
+}
+
+/** The write answer plus the week and the version recorded (docs/api-extensions.md), read from the event itself. */
+function acknowledgementAnswer(result: AppendResult): WriteAnswer {
+  const { acknowledgementId, weekOf, version } = result.events[0].data as DiaryAcknowledgedData;
+  return { ...writeAnswer(acknowledgementId, result), weekOf, version } as WriteAnswer;
 }
 
 export const PARENTS_HANDLERS = [RecordConsentHandler, AcknowledgeDiaryHandler];

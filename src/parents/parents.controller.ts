@@ -6,7 +6,8 @@ import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
 import { CLOCK, Clock } from '../common/clock';
 import { dateIn } from '../common/time-zone';
 import { ViewQueryDto } from '../common/view-query';
-import { CorrelationId, WriteAnswer } from '../common/write-answer';
+import { CorrelationId, Ids, WriteAnswer } from '../common/write-answer';
+import { OperationIds } from '../event-store/operation-ids';
 import { AcknowledgeDiaryDto, AcknowledgementsQueryDto, ExtractQueryDto, RecordConsentDto } from './dto/parents.dto';
 import { AcknowledgeDiary, RecordConsent } from './parents.commands';
 import { ParentsViews } from './parents-views';
@@ -29,8 +30,8 @@ export class ParentsController {
   @Post('consents')
   @WriteRoute()
   @Allow('consent.record', (request) => ({ studentId: str(request.body?.studentId), parentId: str(request.body?.parentId) }))
-  recordConsent(@Param('schoolId') schoolId: string, @Body() body: RecordConsentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string): Promise<WriteAnswer> {
-    return this.commands.execute(new RecordConsent(access, schoolId, correlationId, body.parentId, body.studentId, body.granted, body.form));
+  recordConsent(@Param('schoolId') schoolId: string, @Body() body: RecordConsentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds): Promise<WriteAnswer> {
+    return this.commands.execute(new RecordConsent(access, schoolId, correlationId, ids, body.parentId, body.studentId, body.granted, body.form));
   }
 
   @Post('students/:studentId/diary/acknowledgements')
@@ -42,8 +43,9 @@ export class ParentsController {
     @Body() body: AcknowledgeDiaryDto,
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
+    @Ids() ids: OperationIds,
   ): Promise<WriteAnswer> {
-    return this.commands.execute(new AcknowledgeDiary(access, schoolId, correlationId, studentId, body.upTo, body.form ?? null, body.parentId ?? null));
+    return this.commands.execute(new AcknowledgeDiary(access, schoolId, correlationId, ids, studentId, body.upTo, body.form ?? null, body.parentId ?? null));
   }
 
   @Get('classes/:classId/acknowledgements')

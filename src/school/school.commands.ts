@@ -1,9 +1,9 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { v7 as uuidv7 } from 'uuid';
 import { AccountDirectory } from '../accounts/account-directory';
 import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { Actor } from '../event-store/envelope';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
+import { OperationIds } from '../event-store/operation-ids';
 import { decideSchool, HolidayDef, PeriodDef, SchoolCommand, schoolDecider, schoolStream } from './domain/school.decider';
 
 /**
@@ -15,6 +15,7 @@ export class ChangeSchoolStructure {
     readonly schoolId: string,
     readonly actor: Actor,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     /** Builds the domain command once the facts are known; new ids are made here, not in the domain. */
     readonly command: SchoolCommand,
     /** The id the answer names (the entity created or changed). */
@@ -39,6 +40,7 @@ export class ChangeSchoolStructureHandler implements ICommandHandler<ChangeSchoo
       schoolId: c.schoolId,
       actor: c.actor,
       correlationId: c.correlationId,
+      ids: c.ids,
     });
     return writeAnswer(c.answerId, result!);
   }
@@ -61,13 +63,13 @@ export class ChangeSchoolStructureHandler implements ICommandHandler<ChangeSchoo
   }
 }
 
-export const newYear = (name: string, startsOn: string, endsOn: string, periods: Omit<PeriodDef, 'periodId'>[], holidays: HolidayDef[]): SchoolCommand & { type: 'CreateYear' } => ({
+export const newYear = (ids: OperationIds, name: string, startsOn: string, endsOn: string, periods: Omit<PeriodDef, 'periodId'>[], holidays: HolidayDef[]): SchoolCommand & { type: 'CreateYear' } => ({
   type: 'CreateYear',
-  yearId: uuidv7(),
+  yearId: ids.newId(),
   name,
   startsOn,
   endsOn,
-  periods: periods.map((period) => ({ periodId: uuidv7(), name: period.name, startsOn: period.startsOn, endsOn: period.endsOn })),
+  periods: periods.map((period) => ({ periodId: ids.newId(), name: period.name, startsOn: period.startsOn, endsOn: period.endsOn })),
   holidays,
 });
 

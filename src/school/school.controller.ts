@@ -1,13 +1,13 @@
 import { Body, Controller, Get, Inject, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { v7 as uuidv7 } from 'uuid';
 import { AccountDirectory } from '../accounts/account-directory';
 import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
 import { CLOCK, Clock } from '../common/clock';
 import { notFound } from '../common/domain-error';
 import { dateIn } from '../common/time-zone';
-import { CorrelationId, WriteAnswer } from '../common/write-answer';
+import { CorrelationId, Ids, WriteAnswer } from '../common/write-answer';
+import { OperationIds } from '../event-store/operation-ids';
 import { assignmentsOfGroup, classRoster, classTeacherOn, SchoolCommand, teachersOfGroupOn } from './domain/school.decider';
 import {
   AdmitStudentDto,
@@ -37,49 +37,49 @@ export class SchoolController {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  private change(schoolId: string, access: Authorized, correlationId: string, command: SchoolCommand, answerId: string): Promise<WriteAnswer> {
-    return this.commands.execute(new ChangeSchoolStructure(schoolId, access.actor, correlationId, command, answerId));
+  private change(schoolId: string, access: Authorized, correlationId: string, ids: OperationIds, command: SchoolCommand, answerId: string): Promise<WriteAnswer> {
+    return this.commands.execute(new ChangeSchoolStructure(schoolId, access.actor, correlationId, ids, command, answerId));
   }
 
   /** Extension of API.md (docs/api-extensions.md): the school's own rules, e.g. the Н/А threshold. */
   @Post('settings')
   @WriteRoute()
   @Allow('settings.change')
-  async changeSettings(@Param('schoolId') schoolId: string, @Body() body: SchoolSettingsDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.change(schoolId, access, correlationId, { type: 'ChangeSettings', settings: { ...body } }, schoolId);
+  async changeSettings(@Param('schoolId') schoolId: string, @Body() body: SchoolSettingsDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    return this.change(schoolId, access, correlationId, ids, { type: 'ChangeSettings', settings: { ...body } }, schoolId);
   }
 
   @Post('years')
   @WriteRoute()
   @Allow('year.create')
-  async createYear(@Param('schoolId') schoolId: string, @Body() body: CreateYearDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const command = newYear(body.name, body.startsOn, body.endsOn, body.periods, body.holidays ?? []);
-    const answer = await this.change(schoolId, access, correlationId, command, command.yearId);
+  async createYear(@Param('schoolId') schoolId: string, @Body() body: CreateYearDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const command = newYear(ids, body.name, body.startsOn, body.endsOn, body.periods, body.holidays ?? []);
+    const answer = await this.change(schoolId, access, correlationId, ids, command, command.yearId);
     return { ...answer, periods: command.periods.map(({ periodId, ...period }) => ({ id: periodId, ...period })) };
   }
 
   @Post('subjects')
   @WriteRoute()
   @Allow('subject.create')
-  createSubject(@Param('schoolId') schoolId: string, @Body() body: CreateSubjectDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const subjectId = uuidv7();
-    return this.change(schoolId, access, correlationId, { type: 'CreateSubject', subjectId, name: body.name }, subjectId);
+  createSubject(@Param('schoolId') schoolId: string, @Body() body: CreateSubjectDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const subjectId = ids.newId();
+    return this.change(schoolId, access, correlationId, ids, { type: 'CreateSubject', subjectId, name: body.name }, subjectId);
   }
 
   @Post('classes')
   @WriteRoute()
   @Allow('class.create')
-  createClass(@Param('schoolId') schoolId: string, @Body() body: CreateClassDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const classId = uuidv7();
+  createClass(@Param('schoolId') schoolId: string, @Body() body: CreateClassDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const classId = ids.newId();
     const command: SchoolCommand = { type: 'CreateClass', classId, yearId: body.yearId, name: body.name, classTeacherId: body.classTeacherId, classTeacher: null };
-    return this.change(schoolId, access, correlationId, command, classId);
+    return this.change(schoolId, access, correlationId, ids, command, classId);
   }
 
   @Post('students')
   @WriteRoute()
   @Allow('student.admit', (request) => ({ classId: str(request.body?.classId) }))
-  admitStudent(@Param('schoolId') schoolId: string, @Body() body: AdmitStudentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const studentId = uuidv7();
+  admitStudent(@Param('schoolId') schoolId: string, @Body() body: AdmitStudentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const studentId = ids.newId();
     const command: SchoolCommand = {
       type: 'AdmitStudent',
       studentId,
@@ -89,7 +89,7 @@ export class SchoolController {
       accountId: body.accountId ?? null,
       account: null,
     };
-    return this.change(schoolId, access, correlationId, command, studentId);
+    return this.change(schoolId, access, correlationId, ids, command, studentId);
   }
 
   @Post('students/:studentId/transfers')
@@ -101,25 +101,26 @@ export class SchoolController {
     @Body() body: TransferStudentDto,
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
+    @Ids() ids: OperationIds,
   ) {
-    return this.change(schoolId, access, correlationId, { type: 'TransferStudent', studentId, toClassId: body.toClassId, on: body.on }, studentId);
+    return this.change(schoolId, access, correlationId, ids, { type: 'TransferStudent', studentId, toClassId: body.toClassId, on: body.on }, studentId);
   }
 
   @Post('groups')
   @WriteRoute()
   @Allow('group.create')
-  createGroup(@Param('schoolId') schoolId: string, @Body() body: CreateGroupDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const groupId = uuidv7();
+  createGroup(@Param('schoolId') schoolId: string, @Body() body: CreateGroupDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const groupId = ids.newId();
     const command: SchoolCommand = { type: 'CreateGroup', groupId, classId: body.classId, subjectId: body.subjectId, name: body.name ?? null, studentIds: body.studentIds ?? null };
-    return this.change(schoolId, access, correlationId, command, groupId);
+    return this.change(schoolId, access, correlationId, ids, command, groupId);
   }
 
   @Post('assignments')
   @WriteRoute()
   @Allow('assignment.create')
-  assign(@Param('schoolId') schoolId: string, @Body() body: AssignTeacherDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const assignmentId = uuidv7();
-    return this.change(schoolId, access, correlationId, { type: 'AssignTeacher', assignmentId, groupId: body.groupId, teacherId: body.teacherId, teacher: null }, assignmentId);
+  assign(@Param('schoolId') schoolId: string, @Body() body: AssignTeacherDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const assignmentId = ids.newId();
+    return this.change(schoolId, access, correlationId, ids, { type: 'AssignTeacher', assignmentId, groupId: body.groupId, teacherId: body.teacherId, teacher: null }, assignmentId);
   }
 
   /** Extension of API.md (docs/api-extensions.md, issue 12): from `on` the assignment gives no access. */
@@ -132,16 +133,17 @@ export class SchoolController {
     @Body() body: EndAssignmentDto,
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
+    @Ids() ids: OperationIds,
   ) {
-    return this.change(schoolId, access, correlationId, { type: 'EndAssignment', assignmentId, on: body.on ?? access.today, reason: body.reason }, assignmentId);
+    return this.change(schoolId, access, correlationId, ids, { type: 'EndAssignment', assignmentId, on: body.on ?? access.today, reason: body.reason }, assignmentId);
   }
 
   /** Extension of API.md (docs/api-extensions.md, issue 12): a substitution (seed 003, the deputy's item 4). */
   @Post('substitutions')
   @WriteRoute()
   @Allow('substitution.register')
-  registerSubstitution(@Param('schoolId') schoolId: string, @Body() body: RegisterSubstitutionDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const substitutionId = uuidv7();
+  registerSubstitution(@Param('schoolId') schoolId: string, @Body() body: RegisterSubstitutionDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const substitutionId = ids.newId();
     const command: SchoolCommand = {
       type: 'RegisterSubstitution',
       substitutionId,
@@ -152,7 +154,7 @@ export class SchoolController {
       reason: body.reason ?? null,
       teacher: null,
     };
-    return this.change(schoolId, access, correlationId, command, substitutionId);
+    return this.change(schoolId, access, correlationId, ids, command, substitutionId);
   }
 
   /** Extension of API.md (docs/api-extensions.md, issue 12): the class teacher from a date on. */
@@ -165,32 +167,33 @@ export class SchoolController {
     @Body() body: ChangeClassTeacherDto,
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
+    @Ids() ids: OperationIds,
   ) {
-    return this.change(schoolId, access, correlationId, { type: 'ChangeClassTeacher', classId, teacherId: body.teacherId, on: body.on, teacher: null }, classId);
+    return this.change(schoolId, access, correlationId, ids, { type: 'ChangeClassTeacher', classId, teacherId: body.teacherId, on: body.on, teacher: null }, classId);
   }
 
   @Post('parent-links')
   @WriteRoute()
   @Allow('parent.link', (request) => ({ studentId: str(request.body?.studentId) }))
-  linkParent(@Param('schoolId') schoolId: string, @Body() body: LinkParentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    const linkId = uuidv7();
-    return this.change(schoolId, access, correlationId, { type: 'LinkParent', linkId, studentId: body.studentId, parentId: body.parentId, parent: null }, linkId);
+  linkParent(@Param('schoolId') schoolId: string, @Body() body: LinkParentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    const linkId = ids.newId();
+    return this.change(schoolId, access, correlationId, ids, { type: 'LinkParent', linkId, studentId: body.studentId, parentId: body.parentId, parent: null }, linkId);
   }
 
   /** Extension of API.md (docs/api-extensions.md, issue 12): the parent no longer reads the diary. */
   @Post('parent-links/:linkId/end')
   @WriteRoute()
   @Allow('parent-link.end', (request) => ({ linkId: str(request.params.linkId) }))
-  endParentLink(@Param('schoolId') schoolId: string, @Param('linkId') linkId: string, @Body() body: EndAccessDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.change(schoolId, access, correlationId, { type: 'EndParentLink', linkId, reason: body.reason }, linkId);
+  endParentLink(@Param('schoolId') schoolId: string, @Param('linkId') linkId: string, @Body() body: EndAccessDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    return this.change(schoolId, access, correlationId, ids, { type: 'EndParentLink', linkId, reason: body.reason }, linkId);
   }
 
   /** Extension of API.md (docs/api-extensions.md, issue 12): the inspector no longer sees the school. */
   @Post('inspector-grants/:grantId/end')
   @WriteRoute()
   @Allow('inspector-grant.end')
-  endInspectorGrant(@Param('schoolId') schoolId: string, @Param('grantId') grantId: string, @Body() body: EndAccessDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.change(schoolId, access, correlationId, { type: 'EndInspectorGrant', grantId, reason: body.reason }, grantId);
+  endInspectorGrant(@Param('schoolId') schoolId: string, @Param('grantId') grantId: string, @Body() body: EndAccessDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    return this.change(schoolId, access, correlationId, ids, { type: 'EndInspectorGrant', grantId, reason: body.reason }, grantId);
   }
 
   /** Read from the school's stream itself (cached, caught up): the structure is never behind a write. */

@@ -9,7 +9,7 @@ import { gridKey } from '../../projections/journal-grid/journal-grid.projector';
 import { ViewDocument } from '../../projections/entities';
 import { accountDecider, AccountState, accountStream } from '../accounts/domain/account.decider';
 import { validationFailed } from '../common/app-error';
-import { notFound } from '../common/domain-error';
+import { noSuch, notFound } from '../common/domain-error';
 import { Database, DATABASE } from '../database/database';
 import { StoredEvent } from '../event-store/envelope';
 import { EntityIndex, IncidentAddress, JournalAddress } from '../event-store/entity-index';
@@ -112,9 +112,9 @@ export class SecurityViews {
     page: Page,
     asOf?: Date,
   ) {
-    if (filter.classId && !school.classes[filter.classId]) throw notFound('class');
-    if (filter.subjectId && !school.subjects[filter.subjectId]) throw notFound('subject');
-    if (filter.periodId && !school.periods[filter.periodId]) throw notFound('period');
+    if (filter.classId && !school.classes[filter.classId]) throw noSuch('classId', 'class of this school');
+    if (filter.subjectId && !school.subjects[filter.subjectId]) throw noSuch('subjectId', 'subject of this school');
+    if (filter.periodId && !school.periods[filter.periodId]) throw noSuch('periodId', 'period of this school');
     const groups = Object.values(school.groups).filter((g) => (!filter.classId || g.classId === filter.classId) && (!filter.subjectId || g.subjectId === filter.subjectId));
     const journals = groups.flatMap((g) =>
       school.years[school.classes[g.classId].yearId].periods.filter((p) => !filter.periodId || p.periodId === filter.periodId).map((p) => ({ groupId: g.groupId, periodId: p.periodId })),

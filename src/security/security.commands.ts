@@ -1,22 +1,23 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { v7 as uuidv7 } from 'uuid';
 import { AccountDirectory } from '../accounts/account-directory';
 import { accountDecider, AccountState, accountStream, decideAccount } from '../accounts/domain/account.decider';
 import { Authorized } from '../auth/access';
 import { CLOCK, Clock, toMoment } from '../common/clock';
-import { notFound } from '../common/domain-error';
+import { noSuch, notFound } from '../common/domain-error';
 import { WriteAnswer, writeAnswer } from '../common/write-answer';
 import { EntityIndex, IncidentAddress } from '../event-store/entity-index';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
 import { VoidingFilter } from './voiding-filter';
+import { OperationIds } from '../event-store/operation-ids';
 
 export class ReportCompromise {
   constructor(
     readonly access: Authorized,
     readonly schoolId: string,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     readonly accountId: string,
     readonly effectiveFrom: string | undefined,
     readonly suspectedSince: string | undefined,
@@ -29,6 +30,7 @@ export class ReinstateOperation {
     readonly access: Authorized,
     readonly schoolId: string,
     readonly correlationId: string,
+    readonly ids: OperationIds,
     readonly incidentId: string,
     readonly eventId: string,
     readonly reason: string,
@@ -55,9 +57,10 @@ export class ReportCompromiseHandler implements ICommandHandler<ReportCompromise
 
   async execute(c: ReportCompromise): Promise<WriteAnswer & { voidedCount: number }> {
     const account = await this.accounts.get(c.accountId);
-    if (!account || account.schoolId !== c.schoolId) throw notFound('account');
+    // Another school's account is as unknown here as one that does not exist (API.md: no leak).
+    if (!account || account.schoolId !== c.schoolId) throw noSuch('accountId', 'account of this school');
     const now = toMoment(this.clock.now());
-    const incidentId = uuidv7();
+    const incidentId = c.ids.newId();
     const command = {
       type: 'ReportCompromise' as const,
       incidentId,
@@ -67,16 +70,24 @@ export class ReportCompromiseHandler implements ICommandHandler<ReportCompromise
       reportedBy: c.access.actor.accountId,
       now,
     };
-    const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId };
+    const meta = { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId, ids: c.ids };
     const stream = accountStream(c.accountId);
-    // Decide once before indexing: a refused report writes nothing.
-    decideAccount(command, (await this.repository.load(stream, accountDecider)).state);
-    await this.index.register<IncidentAddress>(incidentId, { schoolId: c.schoolId, accountId: c.accountId }, meta);
-    const result = await this.repository.handle(stream, accountDecider, (s) => decideAccount(command, s), meta);
+    // A retry whose first attempt reported it: deciding again would find the incident open (409).
+    let result = await this.repository.stored(stream, meta);
+    if (!result) {
+      // Decide once before indexing: a refused report writes nothing.
+      decideAccount(command, (await this.repository.load(stream, accountDecider)).state);
+      await this.index.register<IncidentAddress>(incidentId, { schoolId: c.schoolId, accountId: c.accountId }, meta);
+      result = (await this.repository.handle(stream, accountDecider, (s) => decideAccount(command, s), meta))!;
+    }
+    // Counted from the report as stored, up to its moment: a replay counts what the first answer did.
     // Every operation of the account in the window, of any type: reports, reissues and reinstatements it made too.
-    const voided = await this.store.query({ accountId: c.accountId, recordedFrom: command.suspectedSince ?? command.effectiveFrom });
-    const own = new Set(result!.events.map((e) => e.eventId));
-    return { ...writeAnswer(incidentId, result!), voidedCount: voided.filter((e) => !own.has(e.eventId)).length };
+    const report = result.events[0];
+    const { effectiveFrom, suspectedSince } = report.data as { effectiveFrom: string; suspectedSince: string | null };
+    const upTo = toMoment(new Date(Date.parse(report.recordedAt) + 1));
+    const voided = await this.store.query({ accountId: c.accountId, recordedFrom: suspectedSince ?? effectiveFrom, recordedBefore: upTo });
+    const own = new Set(result.events.map((e) => e.eventId));
+    return { ...writeAnswer(incidentId, result), voidedCount: voided.filter((e) => !own.has(e.eventId)).length };
   }
 }
 
@@ -107,7 +118,7 @@ export class ReinstateOperationHandler implements ICommandHandler<ReinstateOpera
       accountStream(account.accountId),
       accountDecider,
       (s) => decideAccount({ type: 'ReinstateOperation', incidentId: c.incidentId, event: event ?? null, window, reason: c.reason, by: c.access.actor.accountId }, s),
-      { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId },
+      { schoolId: c.schoolId, actor: c.access.actor, correlationId: c.correlationId, ids: c.ids },
     );
     return writeAnswer(c.incidentId, result!);
   }

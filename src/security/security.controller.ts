@@ -5,7 +5,8 @@ import { Allow, Authorized, CurrentAccess } from '../auth/access';
 import { authorize } from '../auth/domain/policy';
 import { forbidden } from '../common/domain-error';
 import { ViewQueryDto } from '../common/view-query';
-import { CorrelationId } from '../common/write-answer';
+import { CorrelationId, Ids } from '../common/write-answer';
+import { OperationIds } from '../event-store/operation-ids';
 import { CorrectionsAuditQueryDto, EventsAuditQueryDto, ListQueryDto, ReinstateDto, ReportIncidentDto } from './dto/security.dto';
 import { ReinstateOperation, ReportCompromise } from './security.commands';
 import { SecurityViews } from './security-views';
@@ -25,8 +26,8 @@ export class SecurityController {
   @Post('incidents')
   @WriteRoute()
   @Allow('incident.report')
-  report(@Param('schoolId') schoolId: string, @Body() body: ReportIncidentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string) {
-    return this.commands.execute(new ReportCompromise(access, schoolId, correlationId, body.accountId, body.effectiveFrom, body.suspectedSince, body.note));
+  report(@Param('schoolId') schoolId: string, @Body() body: ReportIncidentDto, @CurrentAccess() access: Authorized, @CorrelationId() correlationId: string, @Ids() ids: OperationIds) {
+    return this.commands.execute(new ReportCompromise(access, schoolId, correlationId, ids, body.accountId, body.effectiveFrom, body.suspectedSince, body.note));
   }
 
   @Get('incidents')
@@ -50,8 +51,9 @@ export class SecurityController {
     @Body() body: ReinstateDto,
     @CurrentAccess() access: Authorized,
     @CorrelationId() correlationId: string,
+    @Ids() ids: OperationIds,
   ) {
-    return this.commands.execute(new ReinstateOperation(access, schoolId, correlationId, incidentId, body.eventId, body.reason));
+    return this.commands.execute(new ReinstateOperation(access, schoolId, correlationId, ids, incidentId, body.eventId, body.reason));
   }
 
   @Get('audit/corrections')

@@ -1,4 +1,5 @@
 import { EventSourcedRepository } from '../../src/event-store/event-sourced-repository';
+import { OperationIds } from '../../src/event-store/operation-ids';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { openTestDatabase, TEST_DATABASE_KIND, TestDatabase } from '../support/database';
 import { meta } from '../support/fixtures';
@@ -34,5 +35,24 @@ describe(`event-sourced repository under contention (${TEST_DATABASE_KIND})`, ()
     await expect(repository.handle('tally-2', tally, () => { throw new Error('refused'); }, meta())).rejects.toThrow('refused');
     expect(await repository.handle('tally-2', tally, () => [], meta())).toBeNull();
     expect(await store.readStream('tally-2')).toEqual([]);
+  });
+
+  it('under an Idempotency-Key a retry is a replay of what the first attempt stored, found before deciding again, from any process', async () => {
+    const store = new PostgresEventStore(test.database.pool, { kind: TEST_DATABASE_KIND });
+    const [first, other] = [new EventSourcedRepository(store), new EventSourcedRepository(store)];
+    const attempt = () => ({ ...meta(), ids: OperationIds.keyed(meta().actor.accountId, 'f'.repeat(64), 'key-1') });
+    await first.handle('tally-3', tally, () => [{ type: 'Counted', data: { by: 'someone', n: 1 } }], meta());
+    const written = await first.handle('tally-3', tally, (state) => [{ type: 'Counted', data: { by: 'me', n: state.count + 1 } }, { type: 'Counted', data: { by: 'me', n: state.count + 2 } }], attempt());
+    await first.handle('tally-3', tally, () => [{ type: 'Counted', data: { by: 'someone', n: 4 } }], meta());
+    // A second decision would now refuse: the replay must not ask for one.
+    const refuse = () => {
+      throw new Error('decided again');
+    };
+    const replayed = await other.handle('tally-3', tally, refuse, attempt());
+    expect(replayed).toMatchObject({ replayed: true, nextVersion: 3 });
+    expect(replayed!.events.map((e) => e.eventId)).toEqual(written!.events.map((e) => e.eventId));
+    expect(replayed!.position).toEqual(written!.position);
+    expect(await other.stored('tally-3', meta())).toBeNull();
+    expect(await store.readStream('tally-3')).toHaveLength(4);
   });
 });

@@ -1,19 +1,22 @@
 import { v7 as uuidv7 } from 'uuid';
 import { ManualClock } from '../../src/common/clock';
-import { AppendMetadata, StoredEvent } from '../../src/event-store/envelope';
+import { AppendMetadata, EventEnvelope, StoredEvent } from '../../src/event-store/envelope';
 import { ConcurrencyError, IdempotencyConflictError } from '../../src/event-store/event-store.errors';
 import { EventStore } from '../../src/event-store/event-store.port';
+import { OperationIds } from '../../src/event-store/operation-ids';
 import { comparePositions, formatPosition, START } from '../../src/event-store/position';
-import { UpcasterRegistry } from '../../src/event-store/upcasting';
+import { EventSchemas } from '../../src/event-store/upcasting';
 
 export interface ContractSubject {
   store: EventStore;
   clock: ManualClock;
+  /** Writes an envelope straight into the log, as an older service stored it (no stamping, no checks). */
+  storeOld(envelope: EventEnvelope): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Builds a store over an empty log with the given clock and upcasters. */
-export type ContractFactory = (clock: ManualClock, upcasters: UpcasterRegistry) => Promise<ContractSubject>;
+/** Builds a store over an empty log with the given clock and event schemas. */
+export type ContractFactory = (clock: ManualClock, schemas: EventSchemas) => Promise<ContractSubject>;
 
 const teacher = { accountId: '0190a5c0-0000-7000-8000-00000000aaaa', role: 'teacher', generation: 1 };
 const school = '0190a5c0-0000-7000-8000-00000000cccc';
@@ -37,12 +40,18 @@ export function eventStoreContract(name: string, factory: ContractFactory | null
   describeOrSkip(`EventStore contract: ${name}`, () => {
     let subject: ContractSubject;
     let store: EventStore;
-    const upcasters = new UpcasterRegistry([
-      { type: 'LegacyMarked', fromVersion: 1, upcast: (data) => ({ value: (data as { mark: number }).mark, workKind: 'classwork' }) },
-    ]);
+    // LegacyMarked went {mark} → {value, workKind} (v2) → {value, workKind, weight} (v3); other types are v1.
+    const schemas = new EventSchemas({
+      current: { LegacyMarked: 3 },
+      upcasters: [
+        { type: 'LegacyMarked', fromVersion: 1, upcast: (data) => ({ value: (data as { mark: number }).mark, workKind: 'classwork' }) },
+        { type: 'LegacyMarked', fromVersion: 2, upcast: (data) => ({ ...(data as object), weight: 1 }) },
+      ],
+      undeclared: 'version 1',
+    });
 
     beforeAll(async () => {
-      subject = await factory!(new ManualClock('2026-09-01T06:00:00.000Z'), upcasters);
+      subject = await factory!(new ManualClock('2026-09-01T06:00:00.000Z'), schemas);
       store = subject.store;
     });
     afterAll(async () => subject?.close());
@@ -125,6 +134,23 @@ export function eventStoreContract(name: string, factory: ContractFactory | null
       expect(await store.readStream(stream)).toHaveLength(2);
     });
 
+    it("an append under an Idempotency-Key's ids repeats as a replay at any expected version; findEvent finds its events", async () => {
+      const stream = newStream();
+      const keyed = () => ({ ...meta(), ids: OperationIds.keyed(teacher.accountId, 'a'.repeat(64), `key-${stream}`) });
+      await store.append(stream, 'no-stream', [mark(1)], meta());
+      const first = await store.append(stream, 1, [mark(5), mark(4)], keyed());
+      expect(first.replayed).toBe(false);
+      await store.append(stream, 3, [mark(2)], meta());
+      // The retry decided on a newer version: still the first attempt's events, nothing written.
+      const retry = await store.append(stream, 4, [mark(5), mark(4)], keyed());
+      expect(retry.replayed).toBe(true);
+      expect(retry.events.map((e) => e.globalPosition)).toEqual(first.events.map((e) => e.globalPosition));
+      expect(await store.readStream(stream)).toHaveLength(4);
+      expect((await store.findEvent(stream, first.events[1].eventId))?.streamVersion).toBe(3);
+      expect(await store.findEvent(newStream(), first.events[1].eventId)).toBeNull();
+      expect(await store.findEvent(stream, uuidv7())).toBeNull();
+    });
+
     it('reads the global log after a position, in batches, each event once and in order', async () => {
       const start = await store.head();
       const stream = newStream();
@@ -168,12 +194,23 @@ export function eventStoreContract(name: string, factory: ContractFactory | null
       expect(received.map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5]);
     });
 
-    it('upcasts stored events of an old schema version when reading', async () => {
+    it('upcasts an event stored in an old shape, straight into the log, on every read; writes stamp the current version', async () => {
       const stream = newStream();
-      await store.append(stream, 'no-stream', [{ type: 'LegacyMarked', schemaVersion: 1, data: { mark: 4 } }], meta());
-      const [event] = await store.readStream(stream);
-      expect(event.schemaVersion).toBe(2);
-      expect(event.data).toEqual({ value: 4, workKind: 'classwork' });
+      const start = await store.head();
+      const old = { eventId: uuidv7(), type: 'LegacyMarked', stream, streamVersion: 1, schoolId: school, actor: teacher, recordedAt: '2025-09-01T06:00:00.000Z', correlationId: uuidv7(), causationId: null };
+      await subject.storeOld({ ...old, schemaVersion: 1, data: { mark: 4 } });
+      await subject.storeOld({ ...old, eventId: uuidv7(), streamVersion: 2, schemaVersion: 2, data: { value: 3, workKind: 'oral' } });
+      const lifted = [
+        { schemaVersion: 3, data: { value: 4, workKind: 'classwork', weight: 1 } },
+        { schemaVersion: 3, data: { value: 3, workKind: 'oral', weight: 1 } },
+      ];
+      const read = await store.readStream(stream);
+      expect(read).toMatchObject(lifted);
+      expect(await store.findEvent(stream, read[0].eventId)).toMatchObject(lifted[0]);
+      expect((await store.readAll(start)).filter((e) => e.stream === stream)).toMatchObject(lifted);
+      const written = await store.append(stream, 2, [{ type: 'LegacyMarked', data: { value: 5, workKind: 'test', weight: 2 } }, mark(5)], meta());
+      expect(written.events.map((e) => e.schemaVersion)).toEqual([3, 1]);
+      expect((await store.readStream(stream, 3))[0]).toMatchObject({ schemaVersion: 3, data: { value: 5, workKind: 'test', weight: 2 } });
     });
 
     it('answers ping and reports the head of an active log', async () => {

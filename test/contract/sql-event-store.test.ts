@@ -4,12 +4,19 @@ import { openTestDatabase, TEST_DATABASE_KIND } from '../support/database';
 import { eventStoreContract } from './event-store.contract';
 
 // The same suite runs on PGlite (default) and on PostgreSQL (CI's second run, DATABASE_URL set).
-eventStoreContract(TEST_DATABASE_KIND, async (clock, upcasters) => {
+eventStoreContract(TEST_DATABASE_KIND, async (clock, schemas) => {
   const test = await openTestDatabase();
-  const store = new PostgresEventStore(test.database.pool, { kind: TEST_DATABASE_KIND, clock, upcasters });
+  const store = new PostgresEventStore(test.database.pool, { kind: TEST_DATABASE_KIND, clock, schemas });
   return {
     store,
     clock,
+    storeOld: async (envelope) => {
+      await test.database.pool.query(
+        `INSERT INTO event_log (event_id, stream_id, stream_version, type, schema_version, school_id, actor_account_id, recorded_at, envelope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [envelope.eventId, envelope.stream, envelope.streamVersion, envelope.type, envelope.schemaVersion, envelope.schoolId, envelope.actor.accountId, envelope.recordedAt, canonicalEnvelope(envelope)],
+      );
+    },
     close: async () => {
       await store.close();
       await test.close();

@@ -21,7 +21,8 @@ describe(`operations endpoints and HTTP conventions (${TEST_DATABASE_KIND})`, ()
   afterAll(async () => subject?.close());
 
   const appendOne = () =>
-    store.append(`ops-${uuidv7()}`, 'no-stream', [{ type: 'Probe', data: {} }], {
+    // A type the service declares (src/event-schemas.ts): it refuses to write any other.
+    store.append(`ops-${uuidv7()}`, 'no-stream', [{ type: 'EntityIndexed', data: {} }], {
       schoolId: null,
       actor: SYSTEM_ACTOR,
       correlationId: uuidv7(),

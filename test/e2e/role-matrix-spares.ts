@@ -79,3 +79,16 @@ export async function startMatrixWorld(): Promise<{ subject: TestApp; world: Sch
   const world = await buildSchool(subject.server);
   return { subject, world, spares: await makeSpares(subject.server, world) };
 }
+
+/**
+ * The same, started before the calling describe's tests and closed after them; its fields are
+ * set once beforeAll has run, so read them inside the tests.
+ */
+export function useMatrixWorld(): { readonly subject: TestApp; readonly world: SchoolWorld; readonly spares: MatrixSpares } {
+  const held = {} as { subject: TestApp; world: SchoolWorld; spares: MatrixSpares };
+  beforeAll(async () => {
+    Object.assign(held, await startMatrixWorld());
+  });
+  afterAll(async () => held.subject?.close());
+  return held;
+}

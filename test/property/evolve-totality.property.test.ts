@@ -49,6 +49,7 @@ const context = (actor: number): JournalContext => ({
   rosterOn: () => students,
   assignedTeacherIds: teachers,
   substitutions: [],
+  isStudent: (studentId) => students.includes(studentId),
 });
 
 const fold = (events: readonly JournalEnvelope[]) => events.reduce(evolveJournal, initialJournalState());

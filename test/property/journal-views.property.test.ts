@@ -62,6 +62,7 @@ describe(`property: journal and diary views rebuilt from scratch equal the live 
           timezone: 'Europe/Moscow',
           holidays: [],
           rosterOn: () => students,
+          isStudent: () => true,
           assignedTeacherIds: [teacher.accountId],
           substitutions: [],
         };

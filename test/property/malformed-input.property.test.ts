@@ -24,7 +24,10 @@ describe(`property: no malformed body gets a 5xx (${TEST_DATABASE_KIND})`, () =>
     const client = api(subject.server);
     const body = fc.oneof(
       fc.jsonValue(),
-      fc.dictionary(fc.constantFrom('name', 'login', 'password', 'roles', 'periods', 'startsOn', 'classId', 'studentIds', 'on', 'fullName', 'yearId'), fc.jsonValue()),
+      fc.dictionary(
+        fc.constantFrom('name', 'login', 'password', 'roles', 'periods', 'startsOn', 'classId', 'studentIds', 'on', 'fullName', 'yearId', 'before', 'value', 'code', 'field', 'reason', 'studentId', 'periodId'),
+        fc.jsonValue(),
+      ),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...writeRoutes), body, async (row, payload) => {
@@ -35,6 +38,26 @@ describe(`property: no malformed body gets a 5xx (${TEST_DATABASE_KIND})`, () =>
         if (response.status === 400) expect(response.body.details.length).toBeGreaterThan(0);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  // The corrections' `before` (issue 13), on otherwise valid bodies: whatever it holds, the answer is
+  // a 400 naming a field, a 409 (stale, or another refusal), or a write — never a 5xx.
+  const correctionRoutes = writeRoutes.filter((row) => /corrections$|final-marks$/.test(row.route));
+
+  it('for random `before` values on every correction route', async () => {
+    expect(correctionRoutes.map((row) => row.route.split('/').slice(-2).join('/'))).toEqual([':lessonId/corrections', ':markId/corrections', ':attendanceId/corrections', ':groupId/final-marks']);
+    const client = api(subject.server);
+    const before = fc.oneof(fc.jsonValue(), fc.constantFrom(null, 1, 3, 5, '4', 'Н', 'У', 'deferred', 'ОСВ', 'Тема', ['oral'], []));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...correctionRoutes), before, fc.nat(20), async (row, seen, cell) => {
+        const { path, body } = row.request(world, spares, cell % 3);
+        const person = row.allowed.find((p) => p !== 'noToken')!;
+        const response = await client.post(path, world.tokens[person], { ...body, before: seen });
+        expect([201, 400, 409]).toContain(response.status);
+        if (response.status === 400) expect(response.body.details.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -115,6 +115,7 @@ class History {
       timezone: 'Europe/Moscow',
       holidays: [],
       rosterOn: () => this.students,
+      isStudent: () => true,
       assignedTeacherIds: [this.actors[0].accountId, this.actors[1].accountId],
       substitutions: [],
     };

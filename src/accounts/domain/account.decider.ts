@@ -1,5 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
-import { conflict, DomainError, invalid, notFound } from '../../common/domain-error';
+import { conflict, DomainError, invalid, noSuch, notFound } from '../../common/domain-error';
 import { IncidentWindow, Voidable, windowHolds } from '../../security/domain/voiding';
 import { Role } from './roles';
 
@@ -167,7 +167,7 @@ function reportCompromise(command: Extract<AccountCommand, { type: 'ReportCompro
 function reinstateOperation(command: Extract<AccountCommand, { type: 'ReinstateOperation' }>, state: AccountState): AccountEvent[] {
   const incident = state.incidents[command.incidentId];
   if (!state.exists || !incident) throw notFound('incident');
-  if (!command.event || !command.window || !windowHolds(command.window, command.event)) throw notFound('operation voided by this incident');
+  if (!command.event || !command.window || !windowHolds(command.window, command.event)) throw noSuch('eventId', 'operation voided by this incident');
   const eventId = command.event.eventId;
   // The repository folds without void events, so a reinstatement made through a compromised account does not count here.
   if (Object.values(state.incidents).some((i) => i.reinstated[eventId])) throw conflict('ALREADY_REINSTATED', 'This operation has already been reinstated.');

@@ -60,3 +60,13 @@ describe('access policy: parents and the diary', () => {
     expect(authorize(who('d', 'director'), 'consent.read', { classId: '5a' }, school, TODAY)).toMatchObject({ allowed: true });
   });
 });
+
+describe('access policy: an id in the body that names nothing is the command’s to refuse (404)', () => {
+  it('a class teacher naming an unknown class or student is let through; a teacher who is no class teacher, or a parent, is refused', () => {
+    expect(authorize(who('ct', 'teacher'), 'student.admit', { classId: 'nowhere' }, school, TODAY)).toEqual({ allowed: true, actingAs: 'teacher' });
+    expect(authorize(who('ct', 'teacher'), 'parent.link', { studentId: 'nobody' }, school, TODAY)).toEqual({ allowed: true, actingAs: 'teacher' });
+    expect(authorize(who('t2', 'teacher'), 'student.admit', { classId: 'nowhere' }, school, TODAY)).toMatchObject({ allowed: false, status: 403 });
+    expect(authorize(who('t2', 'teacher'), 'parent.link', { studentId: 'nobody' }, school, TODAY)).toMatchObject({ allowed: false, status: 403 });
+    expect(authorize(who('p1', 'parent'), 'parent.link', { studentId: 'nobody' }, school, TODAY)).toMatchObject({ allowed: false, status: 403 });
+  });
+});

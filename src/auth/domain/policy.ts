@@ -156,6 +156,7 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
   // The class teacher of the class the student is in today: a transferred student leaves their former one.
   const classTeacherOfStudent = (studentId: string) => classTeacherOf(classOfStudentOn(school, studentId, today));
   const linkedParent = (studentId: string) => staff('parent') && (school.parentLinks[studentId] ?? []).includes(subject.accountId);
+  const isClassTeacherNow = () => staff('teacher') && classesOfClassTeacherOn(school, subject.accountId, today).length > 0;
   const assignedTo = (groupId: string | undefined) => staff('teacher') && !!groupId && teachersOfGroupOn(school, groupId, today).includes(subject.accountId);
 
   switch (action) {
@@ -187,9 +188,13 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
       return staff('deputy') ? allow('deputy') : deny('Only a deputy director sets up the school structure.');
     case 'student.admit':
       if (staff('deputy')) return allow('deputy');
+      // An id that names no class is the command's to refuse (404 classId), for whoever might admit.
+      if (staff('teacher') && target.classId && !school.classes[target.classId] && isClassTeacherNow()) return allow('teacher');
       return classTeacherOf(target.classId) ? allow('teacher') : deny('Only a deputy director or the class teacher of that class adds students to it.');
     case 'parent.link':
       if (staff('deputy')) return allow('deputy');
+      // An id that names no student is the command's to refuse (404 studentId), for whoever might link.
+      if (staff('teacher') && target.studentId && !school.students[target.studentId] && isClassTeacherNow()) return allow('teacher');
       return target.studentId && classTeacherOfStudent(target.studentId) ? allow('teacher') : deny("Only a deputy director or the student's class teacher links parents.");
     case 'parent-link.end': {
       const link = target.linkId ? school.parentLinksById[target.linkId] : undefined;

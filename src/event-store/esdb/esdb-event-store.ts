@@ -13,9 +13,8 @@ import {
   type Direction,
   type RecordedEvent,
 } from '@eventstore/db-client';
-import { v7 as uuidv7 } from 'uuid';
 import { Clock, systemClock, toMoment } from '../../common/clock';
-import { AppendMetadata, buildEnvelopes, canonicalEnvelope, EventEnvelope, NewEvent, StoredEvent } from '../envelope';
+import { AppendMetadata, buildEnvelopes, canonicalEnvelope, EventEnvelope, eventIdsOf, idsMayRepeat, NewEvent, StoredEvent } from '../envelope';
 import { ConcurrencyError, IdempotencyConflictError } from '../event-store.errors';
 import {
   AppendResult,
@@ -29,12 +28,13 @@ import {
 } from '../event-store.port';
 import { pollingSubscription } from '../polling-subscription';
 import { comparePositions, formatPosition, Position, START } from '../position';
-import { UpcasterRegistry } from '../upcasting';
+import { EventSchemas } from '../upcasting';
 
 export interface EsdbEventStoreOptions {
   readonly connectionString: string;
   readonly clock?: Clock;
-  readonly upcasters?: UpcasterRegistry;
+  /** Default: EventSchemas.open() (tests, benchmarks); the service passes its declared schemas. */
+  readonly schemas?: EventSchemas;
 }
 
 /** How many $all records head() looks at per round trip while skipping system events. */
@@ -49,21 +49,21 @@ export class EsdbEventStore implements EventStore {
   readonly kind = 'eventstoredb' as const;
   private readonly client: EventStoreDBClient;
   private readonly clock: Clock;
-  private readonly upcasters: UpcasterRegistry;
+  private readonly schemas: EventSchemas;
   private readonly appended = new EventEmitter();
 
   constructor(options: EsdbEventStoreOptions) {
     this.client = EventStoreDBClient.connectionString(options.connectionString);
     this.clock = options.clock ?? systemClock;
-    this.upcasters = options.upcasters ?? new UpcasterRegistry();
+    this.schemas = options.schemas ?? EventSchemas.open();
     this.appended.setMaxListeners(0);
   }
 
   async append(stream: string, expected: ExpectedVersion, events: readonly NewEvent[], meta: AppendMetadata): Promise<AppendResult> {
     if (events.length === 0) throw new Error(`append to ${stream} with no events`);
-    // Ids generated here cannot be stored yet: only caller-supplied ones can make this a retry.
-    const supplied = events.some((event) => event.eventId !== undefined);
-    const eventIds = events.map((event) => event.eventId ?? uuidv7());
+    // Fresh ids cannot be stored yet: only caller-supplied or repeated ones can make this a retry.
+    const supplied = idsMayRepeat(events, meta);
+    const eventIds = eventIdsOf(stream, events, meta);
     // ESDB checks ids only at the revisions it is asked to write over; appending at the current
     // version would store a reused id a second time, so look for the ids before writing.
     if (supplied) {
@@ -91,7 +91,7 @@ export class EsdbEventStore implements EventStore {
     supplied: boolean,
   ): Promise<AppendResult> {
     const recordedAt = toMoment(this.clock.now());
-    const envelopes = buildEnvelopes(stream, version, events, eventIds, meta, recordedAt);
+    const envelopes = buildEnvelopes(stream, version, events, eventIds, meta, recordedAt, this.schemas);
     let positionReported: boolean;
     try {
       const result = await this.client.appendToStream(
@@ -140,6 +140,12 @@ export class EsdbEventStore implements EventStore {
     const stored = eventIds.map((id) => found.get(id)!);
     const last = stored.reduce((a, b) => (a.streamVersion >= b.streamVersion ? a : b));
     return { nextVersion: last.streamVersion, events: stored, position: last.position, replayed: true };
+  }
+
+  /** No index by event id in ESDB: the stream is read (as findReplay does). */
+  async findEvent(stream: string, eventId: string): Promise<StoredEvent | null> {
+    const found = (await this.readRaw(stream, 0n)).find((event) => envelopeOf(event).eventId === eventId);
+    return found ? this.toStored(found) : null;
   }
 
   private async streamVersion(stream: string): Promise<number> {
@@ -250,7 +256,7 @@ export class EsdbEventStore implements EventStore {
   private toStored(event: RecordedEvent): StoredEvent {
     const envelope = envelopeOf(event);
     const position = positionOf(event);
-    const { schemaVersion, data } = this.upcasters.upcast(envelope.type, envelope.schemaVersion, envelope.data);
+    const { schemaVersion, data } = this.schemas.upcast(envelope.type, envelope.schemaVersion, envelope.data);
     return { ...envelope, schemaVersion, data, position, globalPosition: formatPosition(position) };
   }
 }

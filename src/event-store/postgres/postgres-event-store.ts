@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { v7 as uuidv7 } from 'uuid';
 import { Clock, systemClock, toMoment } from '../../common/clock';
 import { constraintOf, SqlPool, sqlState } from '../../database/sql-pool';
-import { AppendMetadata, buildEnvelopes, canonicalEnvelope, NewEvent, StoredEvent } from '../envelope';
+import { AppendMetadata, buildEnvelopes, canonicalEnvelope, eventIdsOf, NewEvent, StoredEvent } from '../envelope';
 import { ConcurrencyError, IdempotencyConflictError } from '../event-store.errors';
 import {
   AppendResult,
@@ -16,7 +15,7 @@ import {
 } from '../event-store.port';
 import { pollingSubscription } from '../polling-subscription';
 import { Position, START } from '../position';
-import { UpcasterRegistry } from '../upcasting';
+import { EventSchemas } from '../upcasting';
 
 interface EventRow {
   tx_text: string;
@@ -66,14 +65,15 @@ SELECT ${COLUMNS} FROM event_log
 export interface PostgresEventStoreOptions {
   readonly kind: 'postgres' | 'pglite';
   readonly clock?: Clock;
-  readonly upcasters?: UpcasterRegistry;
+  /** Default: EventSchemas.open() (tests, benchmarks); the service passes its declared schemas. */
+  readonly schemas?: EventSchemas;
 }
 
 /** The PostgreSQL adapter; on PGlite it runs the very same SQL over the single session. */
 export class PostgresEventStore implements EventStore {
   readonly kind: 'postgres' | 'pglite';
   private readonly clock: Clock;
-  private readonly upcasters: UpcasterRegistry;
+  private readonly schemas: EventSchemas;
   private readonly appended = new EventEmitter();
 
   constructor(
@@ -82,13 +82,13 @@ export class PostgresEventStore implements EventStore {
   ) {
     this.kind = options.kind;
     this.clock = options.clock ?? systemClock;
-    this.upcasters = options.upcasters ?? new UpcasterRegistry();
+    this.schemas = options.schemas ?? EventSchemas.open();
     this.appended.setMaxListeners(0);
   }
 
   async append(stream: string, expected: ExpectedVersion, events: readonly NewEvent[], meta: AppendMetadata): Promise<AppendResult> {
     if (events.length === 0) throw new Error(`append to ${stream} with no events`);
-    const eventIds = events.map((event) => event.eventId ?? uuidv7());
+    const eventIds = eventIdsOf(stream, events, meta);
     // 'any' has no version to check against: read it, then append as if it had been expected.
     for (let attempt = 1; ; attempt++) {
       const version = expected === 'any' ? await this.streamVersion(stream) : expected === 'no-stream' ? 0 : expected;
@@ -109,7 +109,7 @@ export class PostgresEventStore implements EventStore {
     meta: AppendMetadata,
   ): Promise<AppendResult> {
     const recordedAt = toMoment(this.clock.now());
-    const envelopes = buildEnvelopes(stream, version, events, eventIds, meta, recordedAt);
+    const envelopes = buildEnvelopes(stream, version, events, eventIds, meta, recordedAt, this.schemas);
     let rows: (EventRow & { event_id: string })[];
     try {
       const result = await this.pool.query<EventRow & { event_id: string }>(INSERT_EVENTS, [
@@ -170,6 +170,11 @@ export class PostgresEventStore implements EventStore {
     return rows.map((row) => this.toStored(row));
   }
 
+  async findEvent(stream: string, eventId: string): Promise<StoredEvent | null> {
+    const { rows } = await this.pool.query<EventRow>(`SELECT ${COLUMNS} FROM event_log WHERE event_id = $1 AND stream_id = $2`, [eventId, stream]);
+    return rows.length === 0 ? null : this.toStored(rows[0]);
+  }
+
   async readAll(after: Position, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     const { rows } = await this.pool.query<EventRow>(READ_ALL, [after.major.toString(), after.minor.toString(), options.limit ?? 1000]);
     return rows.map((row) => this.toStored(row));
@@ -217,8 +222,8 @@ export class PostgresEventStore implements EventStore {
     const event = JSON.parse(row.envelope) as { -readonly [K in keyof StoredEvent]: StoredEvent[K] };
     event.position = { major: BigInt(row.tx_text), minor: BigInt(row.seq_text) };
     event.globalPosition = `${row.tx_text}.${row.seq_text}`;
-    if (this.upcasters.knows(event.type)) {
-      const { schemaVersion, data } = this.upcasters.upcast(event.type, event.schemaVersion, event.data);
+    if (this.schemas.knows(event.type)) {
+      const { schemaVersion, data } = this.schemas.upcast(event.type, event.schemaVersion, event.data);
       event.schemaVersion = schemaVersion;
       event.data = data;
     }

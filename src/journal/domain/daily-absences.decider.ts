@@ -1,4 +1,4 @@
-import { conflict, invalid } from '../../common/domain-error';
+import { conflict, invalid, noSuch } from '../../common/domain-error';
 import type { AttendanceCode } from './journal.types';
 
 /** The class teacher's day marks (Б/У/Н, seed 001): stream `daily-absences-<classId>`. */
@@ -17,10 +17,13 @@ export const dailyAbsencesDecider = {
 };
 
 export function decideDailyAbsence(
-  command: { classId: string; date: string; studentId: string; code: AttendanceCode; roster: string[] },
+  /** roster: the class on that date; isStudent: whether the id names a student of the school at all. */
+  command: { classId: string; date: string; studentId: string; code: AttendanceCode; roster: string[]; isStudent: boolean },
   state: DailyAbsencesState,
 ): DailyAbsenceEvent[] {
-  if (!command.roster.includes(command.studentId)) throw invalid('studentId', `is not in this class on ${command.date}`);
+  if (!command.roster.includes(command.studentId)) {
+    throw command.isStudent ? invalid('studentId', `is not in this class on ${command.date}`) : noSuch('studentId', 'student of this school');
+  }
   if (state.marked[`${command.date}:${command.studentId}`]) throw conflict('ALREADY_EXISTS', 'This student is marked for that day already.');
   return [{ type: 'DailyAbsenceRecorded', data: { classId: command.classId, date: command.date, studentId: command.studentId, code: command.code } }];
 }

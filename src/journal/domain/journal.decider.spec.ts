@@ -16,6 +16,7 @@ const ctx = (over: Partial<JournalContext> = {}): JournalContext => ({
   timezone: 'Europe/Moscow',
   holidays: [{ startsOn: '2026-10-01', endsOn: '2026-10-03' }],
   rosterOn: () => ['s1', 's2'],
+  isStudent: (id) => ['s1', 's2', 's3'].includes(id),
   assignedTeacherIds: [teacher],
   substitutions: [],
   ...over,
@@ -87,6 +88,7 @@ describe('journal decider', () => {
     it('refuses a teacher of another group, also one naming the assigned teacher: a substitute needs a registered substitution', () => {
       given([]).when(recordLesson(), ctx({ actorId: 'teacher-9', isAssignedTeacher: false })).thenRefuses('FORBIDDEN');
       given([]).when(recordLesson({ substitutesFor: teacher }), ctx({ actorId: 'teacher-9', isAssignedTeacher: false })).thenRefuses('FORBIDDEN');
+      given([]).when(recordLesson({ substitutesFor: 'nobody', substitute: null })).thenRefuses('NOT_FOUND', 'substitutesFor');
     });
     it('refuses a second lesson in the same slot, a date outside the period and a holiday', () => {
       given([lesson]).when(recordLesson({ date: '2026-09-07', slot: 2 })).thenRefuses('ALREADY_EXISTS');
@@ -105,8 +107,11 @@ describe('journal decider', () => {
     it('given a lesson, when its teacher records a mark for a student of the group, then MarkRecorded', () => {
       given([lesson]).when({ type: 'RecordMark', markId: 'm2', lessonId: 'l1', studentId: 's2', value: 5, workKind: 'test', weight: 3 }).thenData({ value: 5, weight: 3, dueAt: '2026-09-12T20:59:59.999Z', late: false });
     });
-    it('refuses a mark for a student not in the group on that date', () => {
-      given([lesson]).when({ type: 'RecordMark', markId: 'm2', lessonId: 'l1', studentId: 's9', value: 5, workKind: 'oral', weight: 1 }).thenRefuses('VALIDATION_FAILED', 'studentId');
+    it('refuses a mark for a student not in the group on that date (400), and for an id that names no student (404)', () => {
+      given([lesson]).when({ type: 'RecordMark', markId: 'm2', lessonId: 'l1', studentId: 's3', value: 5, workKind: 'oral', weight: 1 }).thenRefuses('VALIDATION_FAILED', 'studentId');
+      given([lesson]).when({ type: 'RecordMark', markId: 'm2', lessonId: 'l1', studentId: 's9', value: 5, workKind: 'oral', weight: 1 }).thenRefuses('NOT_FOUND', 'studentId');
+      given([lesson]).when({ type: 'RecordAttendance', attendanceId: 'a2', lessonId: 'l1', studentId: 's9', code: 'Н' }).thenRefuses('NOT_FOUND', 'studentId');
+      given([]).when({ type: 'SetFinalMark', studentId: 's9', value: '5', reason: null }).thenRefuses('NOT_FOUND', 'studentId');
     });
     it('flags a classwork mark entered the next day as late', () => {
       given([lesson]).when({ type: 'RecordMark', markId: 'm2', lessonId: 'l1', studentId: 's2', value: 3, workKind: 'classwork', weight: 1 }, ctx({ now: new Date('2026-09-08T06:00:00.000Z') })).thenData({ late: true });
@@ -202,5 +207,46 @@ describe('journal decider: substitutions and ended assignments (issue 12)', () =
     given([lesson]).when({ type: 'RecordMark', markId: 'm2', lessonId: 'l1', studentId: 's2', value: 5, workKind: 'oral', weight: 1 }, ended).thenRefuses('FORBIDDEN');
     given([lesson, mark]).when({ type: 'CorrectMark', markId: 'm1', value: 5, reason: 'пересчёт' }, ended).thenRefuses('FORBIDDEN');
     given([lesson]).when({ type: 'CorrectLesson', lessonId: 'l1', field: 'topic', value: 'Другое', reason: 'опечатка' }, ended).thenRefuses('FORBIDDEN');
+  });
+});
+
+describe('journal decider: a correction names the value it was made against (before)', () => {
+  const absent = by(teacher)({ type: 'AttendanceRecorded', data: { ...placed, attendanceId: 'a1', lessonId: 'l1', lessonDate: '2026-09-07', studentId: 's1', code: 'Н' } });
+  const byDeputy = by(deputy)({ type: 'MarkCorrected', data: { ...placed, markId: 'm1', lessonId: 'l1', lessonDate: '2026-09-07', studentId: 's1', before: 4, after: 3, reason: 'пересчёт', afterLock: false } });
+
+  it('given a mark 4 a deputy corrected to 3, when the teacher corrects 4→5 from an old grid, then CONCURRENT_MODIFICATION', () => {
+    given([lesson, mark, byDeputy]).when({ type: 'CorrectMark', markId: 'm1', value: 5, reason: 'пересчёт', before: 4 }).thenRefuses('CONCURRENT_MODIFICATION');
+    given([lesson, mark, byDeputy]).when({ type: 'CorrectMark', markId: 'm1', value: 5, reason: 'пересчёт', before: 3 }).thenData({ before: 3, after: 5 });
+    given([lesson, mark, byDeputy]).when({ type: 'CorrectMark', markId: 'm1', value: 5, reason: 'пересчёт' }).thenData({ before: 3, after: 5 });
+  });
+  it('a stale before is a conflict even where the new value is what it is now; null is a value: a withdrawn mark', () => {
+    given([lesson, mark, byDeputy]).when({ type: 'CorrectMark', markId: 'm1', value: 3, reason: 'пересчёт', before: 4 }).thenRefuses('CONCURRENT_MODIFICATION');
+    const withdrawn = by(teacher)({ type: 'MarkCorrected', data: { ...placed, markId: 'm1', lessonId: 'l1', lessonDate: '2026-09-07', studentId: 's1', before: 4, after: null, reason: 'ошибка', afterLock: false } });
+    given([lesson, mark, withdrawn]).when({ type: 'CorrectMark', markId: 'm1', value: 4, reason: 'вернуть', before: null }).thenData({ before: null, after: 4 });
+    given([lesson, mark]).when({ type: 'CorrectMark', markId: 'm1', value: 5, reason: 'пересчёт', before: null }).thenRefuses('CONCURRENT_MODIFICATION');
+  });
+  it('attendance: a code or null', () => {
+    given([lesson, absent]).when({ type: 'CorrectAttendance', attendanceId: 'a1', code: 'У', reason: 'справка', before: 'Б' }).thenRefuses('CONCURRENT_MODIFICATION');
+    given([lesson, absent]).when({ type: 'CorrectAttendance', attendanceId: 'a1', code: 'У', reason: 'справка', before: null }).thenRefuses('CONCURRENT_MODIFICATION');
+    given([lesson, absent]).when({ type: 'CorrectAttendance', attendanceId: 'a1', code: 'У', reason: 'справка', before: 'Н' }).thenData({ before: 'Н', after: 'У' });
+  });
+  it('lessons: the topic, the homework (null: «Не задано») and the work kinds the client saw', () => {
+    const correct = (field: 'topic' | 'homework' | 'workKinds', value: string | string[] | null, before: string | string[] | null): JournalCommand => ({ type: 'CorrectLesson', lessonId: 'l1', field, value, reason: 'уточнение', before });
+    given([lesson]).when(correct('topic', 'Десятичные дроби', 'Проценты')).thenRefuses('CONCURRENT_MODIFICATION');
+    given([lesson]).when(correct('topic', 'Десятичные дроби', 'Дроби')).thenData({ before: 'Дроби', after: 'Десятичные дроби' });
+    given([lesson]).when(correct('homework', null, null)).thenRefuses('CONCURRENT_MODIFICATION');
+    given([lesson]).when(correct('homework', null, '№ 12')).thenData({ before: '№ 12', after: null });
+    given([lesson]).when(correct('workKinds', ['test'], ['oral'])).thenRefuses('CONCURRENT_MODIFICATION');
+    given([lesson]).when(correct('workKinds', ['test'], ['classwork'])).thenData({ before: ['classwork'], after: ['test'] });
+  });
+  it('final marks: the value as shown, "deferred", or null for none yet', () => {
+    given([]).when({ type: 'SetFinalMark', studentId: 's1', value: '5', reason: null, before: '4' }).thenRefuses('CONCURRENT_MODIFICATION');
+    given([]).when({ type: 'SetFinalMark', studentId: 's1', value: '5', reason: null, before: null }).thenData({ value: '5', before: null });
+    given([final('s1', '5')]).when({ type: 'SetFinalMark', studentId: 's1', value: '4', reason: 'апелляция', before: null }).thenRefuses('CONCURRENT_MODIFICATION');
+    given([final('s1', '5')]).when({ type: 'SetFinalMark', studentId: 's1', value: '4', reason: 'апелляция', before: '5' }).thenData({ value: '4' });
+    given([final('s2', null, true)]).when({ type: 'SetFinalMark', studentId: 's2', value: '4', reason: 'сдал', before: 'deferred' }).thenData({ value: '4', before: { value: null, deferred: true } });
+  });
+  it('permissions and the lock come first: a stale before from someone who may not correct is still 403 / PERIOD_LOCKED', () => {
+    given([lesson, mark, byDeputy]).when({ type: 'CorrectMark', markId: 'm1', value: 5, reason: 'пересчёт', before: 4 }, ctx({ actorId: 'teacher-2' })).thenRefuses('FORBIDDEN');
   });
 });

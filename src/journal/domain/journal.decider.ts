@@ -1,4 +1,5 @@
-import { conflict, DomainError, forbidden, invalid, notFound } from '../../common/domain-error';
+import { conflict, DomainError, forbidden, invalid, noSuch, notFound } from '../../common/domain-error';
+import type { AccountFacts } from '../../school/domain/school.decider';
 import { finalMarkDue, homeworkDue, lessonDue, markDue } from './deadlines';
 import { AttendanceCode, FinalValue, MarkValue, WorkKind } from './journal.types';
 
@@ -101,20 +102,39 @@ export interface JournalContext {
   holidays: { startsOn: string; endsOn: string }[];
   /** Students of the group on a date. */
   rosterOn(date: string): string[];
+  /** Whether an id names a student of the school at all (else 404, where one of another group is a 400). */
+  isStudent(studentId: string): boolean;
   /** Accounts that teach the group today (a lesson's `substitutesFor` must name one of them). */
   assignedTeacherIds: string[];
   /** Substitutions registered in the group. */
   substitutions: readonly GroupSubstitution[];
 }
 
+/**
+ * `before` on a correction is the value the client saw (issue 13): given and no longer the value,
+ * someone changed it meanwhile and the correction is refused (409) rather than silently winning.
+ * Left out (undefined), the correction applies to whatever the value is now.
+ */
 export type JournalCommand =
-  | { type: 'RecordLesson'; lessonId: string; date: string; slot: number; topic: string; workKinds: WorkKind[]; homework: string | null; substitutesFor: string | null }
-  | { type: 'CorrectLesson'; lessonId: string; field: LessonField; value: FieldValue; reason: string }
+  | {
+      type: 'RecordLesson';
+      lessonId: string;
+      date: string;
+      slot: number;
+      topic: string;
+      workKinds: WorkKind[];
+      homework: string | null;
+      substitutesFor: string | null;
+      /** The substitute's account as the handler found it: null when substitutesFor names no account. */
+      substitute?: AccountFacts | null;
+    }
+  | { type: 'CorrectLesson'; lessonId: string; field: LessonField; value: FieldValue; reason: string; before?: FieldValue }
   | { type: 'RecordMark'; markId: string; lessonId: string; studentId: string; value: MarkValue; workKind: WorkKind; weight: number }
-  | { type: 'CorrectMark'; markId: string; value: MarkValue | null; reason: string }
+  | { type: 'CorrectMark'; markId: string; value: MarkValue | null; reason: string; before?: MarkValue | null }
   | { type: 'RecordAttendance'; attendanceId: string; lessonId: string; studentId: string; code: AttendanceCode }
-  | { type: 'CorrectAttendance'; attendanceId: string; code: AttendanceCode | null; reason: string }
-  | { type: 'SetFinalMark'; studentId: string; value: FinalValue; reason: string | null }
+  | { type: 'CorrectAttendance'; attendanceId: string; code: AttendanceCode | null; reason: string; before?: AttendanceCode | null }
+  /** `before` as the client sees a final mark: a value, "deferred", or null for none set. */
+  | { type: 'SetFinalMark'; studentId: string; value: FinalValue; reason: string | null; before?: FinalValue | null }
   | { type: 'LockPeriod' }
   | { type: 'UnlockPeriod'; reason: string };
 
@@ -199,8 +219,21 @@ function requireCorrector(ctx: JournalContext, state: JournalState, authorId: st
 }
 
 function requireInRoster(ctx: JournalContext, studentId: string, date: string): void {
-  if (!ctx.rosterOn(date).includes(studentId)) throw invalid('studentId', `is not a student of this group on ${date}`);
+  if (ctx.rosterOn(date).includes(studentId)) return;
+  if (!ctx.isStudent(studentId)) throw noSuch('studentId', 'student of this school');
+  throw invalid('studentId', `is not a student of this group on ${date}`);
 }
+
+const shown = (value: unknown): string => (value === null || (Array.isArray(value) && value.length === 0) ? 'empty' : Array.isArray(value) ? value.join(', ') : `"${String(value)}"`);
+
+/** The correction's `before`, when given, must still be the value (see JournalCommand). */
+function requireUnchanged(before: unknown, current: unknown, what: string): void {
+  if (before === undefined || sameValue(before, current)) return;
+  throw conflict('CONCURRENT_MODIFICATION', `The ${what} was changed since you saw it: it is ${shown(current)} now, not ${shown(before)}. Reload and decide again.`);
+}
+
+/** A final mark as clients see and send it: its value, "deferred", or null for none. */
+const finalValueOf = (mark: FinalMarkState | null): FinalValue | null => (mark === null ? null : mark.deferred ? 'deferred' : mark.value);
 
 export function decideJournal(command: JournalCommand, state: JournalState, ctx: JournalContext): JournalEvent[] {
   const placed = { groupId: ctx.groupId, periodId: ctx.period.periodId };
@@ -218,7 +251,9 @@ export function decideJournal(command: JournalCommand, state: JournalState, ctx:
         }
         substitutesFor = command.substitutesFor ?? assigned[0] ?? null;
       }
-      if (command.substitutesFor && !assigned.includes(command.substitutesFor)) throw invalid('substitutesFor', 'must be a teacher assigned to this group');
+      if (command.substitutesFor && !assigned.includes(command.substitutesFor)) {
+        throw command.substitute === null ? noSuch('substitutesFor', 'account') : invalid('substitutesFor', 'must be a teacher assigned to this group');
+      }
       if (state.locked && !isAdministration(ctx)) throw periodLocked();
       if (command.date < ctx.period.startsOn || command.date > ctx.period.endsOn) throw invalid('date', 'must lie inside the period');
       if (ctx.holidays.some((h) => command.date >= h.startsOn && command.date <= h.endsOn)) throw invalid('date', 'falls in the holidays');
@@ -256,6 +291,7 @@ export function decideJournal(command: JournalCommand, state: JournalState, ctx:
       if (!lesson) throw notFound('lesson');
       const afterLock = requireCorrector(ctx, state, lesson.recordedBy, lesson);
       const before = lesson[command.field];
+      requireUnchanged(command.before, before, `lesson's ${command.field}`);
       if (sameValue(before, command.value)) throw invalid('value', 'is what the lesson says already: a correction must change something');
       return [
         {
@@ -294,6 +330,7 @@ export function decideJournal(command: JournalCommand, state: JournalState, ctx:
       const mark = state.marks[command.markId];
       if (!mark) throw notFound('mark');
       const afterLock = requireCorrector(ctx, state, mark.recordedBy, state.lessons[mark.lessonId]);
+      requireUnchanged(command.before, mark.value, 'mark');
       if (mark.value === command.value) throw invalid('value', 'is the mark already: a correction must change something');
       return [
         {
@@ -320,6 +357,7 @@ export function decideJournal(command: JournalCommand, state: JournalState, ctx:
       const entry = state.attendance[command.attendanceId];
       if (!entry) throw notFound('attendance entry');
       const afterLock = requireCorrector(ctx, state, entry.recordedBy, state.lessons[entry.lessonId], true);
+      requireUnchanged(command.before, entry.code, 'attendance entry');
       if (entry.code === command.code) throw invalid('code', 'is the code already: a correction must change something');
       return [
         {
@@ -345,6 +383,7 @@ export function decideJournal(command: JournalCommand, state: JournalState, ctx:
       const onDate = today < ctx.period.endsOn ? (today > ctx.period.startsOn ? today : ctx.period.startsOn) : ctx.period.endsOn;
       requireInRoster(ctx, command.studentId, onDate);
       const before = state.finalMarks[command.studentId] ?? null;
+      requireUnchanged(command.before, finalValueOf(before), 'final mark');
       const deferred = command.value === 'deferred';
       const value = deferred ? null : (command.value as FinalMarkState['value']);
       if (before && !command.reason) throw invalid('reason', 'is required to change a final mark that is set');

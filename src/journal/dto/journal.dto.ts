@@ -21,10 +21,18 @@ export class RecordLessonDto {
   @ApiPropertyOptional() @IsOptional() @IsUUID('all') substitutesFor?: string;
 }
 
+/** A correction's `before`: the value the client saw; a stale one is refused with 409 CONCURRENT_MODIFICATION. */
+const BEFORE = 'the value you saw (optional): if it is no longer the value, nothing is written and the answer is 409 CONCURRENT_MODIFICATION';
+
 export class CorrectLessonDto {
   @ApiProperty({ enum: ['topic', 'homework', 'workKinds'] }) @IsIn(['topic', 'homework', 'workKinds']) field!: 'topic' | 'homework' | 'workKinds';
-  @ApiProperty({ description: 'topic: text; homework: text or null; workKinds: list' }) @IsDefined({ message: 'value is required (null only for homework)' }) value!: unknown;
+  // null is a value here (homework «Не задано»): only a missing value is refused at this stage.
+  @ApiProperty({ nullable: true, description: 'topic: text; homework: text, or null for «Не задано»; workKinds: list' })
+  @ValidateIf((_, value) => value === undefined)
+  @IsDefined({ message: 'value is required (null only for homework)' })
+  value!: unknown;
   @ApiProperty() @Reason() reason!: string;
+  @ApiPropertyOptional({ nullable: true, description: `${BEFORE}; the same kind as value` }) @IsOptional() before?: unknown;
 }
 
 export class RecordMarkDto {
@@ -43,6 +51,12 @@ export class CorrectMarkDto {
   @Max(5)
   value!: MarkValue | null;
   @ApiProperty() @Reason() reason!: string;
+  @ApiPropertyOptional({ nullable: true, minimum: 1, maximum: 5, description: `${BEFORE}: 1–5, or null for a withdrawn mark` })
+  @IsOptional()
+  @IsInt({ message: 'before must be a whole number from 1 to 5, or null' })
+  @Min(1)
+  @Max(5)
+  before?: MarkValue | null;
 }
 
 export class RecordAttendanceDto {
@@ -57,6 +71,7 @@ export class CorrectAttendanceDto {
   @IsIn(ATTENDANCE_CODES)
   code!: AttendanceCode | null;
   @ApiProperty() @Reason() reason!: string;
+  @ApiPropertyOptional({ nullable: true, enum: ATTENDANCE_CODES, description: `${BEFORE}: a code, or null for none` }) @IsOptional() @IsIn(ATTENDANCE_CODES) before?: AttendanceCode | null;
 }
 
 export class DailyAbsenceDto {
@@ -70,6 +85,10 @@ export class FinalMarkDto {
   @ApiProperty() @IsUUID('all') studentId!: string;
   @ApiProperty({ enum: FINAL_VALUES }) @IsIn(FINAL_VALUES) value!: FinalValue;
   @ApiPropertyOptional() @IsOptional() @Reason() reason?: string;
+  @ApiPropertyOptional({ nullable: true, enum: FINAL_VALUES, description: `${BEFORE}: the final mark as shown ("deferred" for a deferral), or null for none set yet` })
+  @IsOptional()
+  @IsIn(FINAL_VALUES)
+  before?: FinalValue | null;
 }
 
 export class LockDto {}

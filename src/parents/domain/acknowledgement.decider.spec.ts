@@ -11,6 +11,7 @@ const ack = (over: Partial<AcknowledgeDiary> = {}): AcknowledgeDiary => ({
   parentId: null,
   by: { accountId: 'p1', role: 'parent' },
   linkedParents: ['p1'],
+  parentKnown: true,
   today: '2026-09-12',
   weekOf: '2026-09-07',
   version: 'v1',
@@ -41,12 +42,15 @@ describe('diary acknowledgement decider', () => {
   it('needs parentId from the class teacher when the student has several parents, and a linked one', () => {
     spec.given([]).when(ack({ by: classTeacher, form: 'paper', linkedParents: ['p1', 'p2'] })).thenRefuses('VALIDATION_FAILED', 'parentId');
     spec.given([]).when(ack({ by: classTeacher, form: 'paper', linkedParents: ['p1', 'p2'], parentId: 'p2' })).then([acknowledged({ form: 'paper', parentId: 'p2' })]);
+    spec.given([]).when(ack({ by: classTeacher, form: 'paper', parentId: 'p3' })).thenRefuses('VALIDATION_FAILED', 'parentId');
+    spec.given([]).when(ack({ by: classTeacher, form: 'paper', parentId: 'p3', parentKnown: false })).thenRefuses('NOT_FOUND', 'parentId');
     spec.given([]).when(ack({ by: classTeacher, form: 'paper', parentId: 'p9' })).thenRefuses('VALIDATION_FAILED', 'parentId');
     spec.given([]).when(ack({ by: classTeacher, form: 'paper', linkedParents: [] })).thenRefuses('VALIDATION_FAILED', 'parentId');
   });
 
   it("refuses a parent acknowledging for someone else, or a child not theirs", () => {
     spec.given([]).when(ack({ parentId: 'p2', linkedParents: ['p1', 'p2'] })).thenRefuses('VALIDATION_FAILED', 'parentId');
+    spec.given([]).when(ack({ parentId: 'p9', parentKnown: false })).thenRefuses('NOT_FOUND', 'parentId');
     spec.given([]).when(ack({ linkedParents: ['p2'] })).thenRefuses('FORBIDDEN');
   });
 

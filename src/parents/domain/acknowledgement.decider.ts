@@ -1,4 +1,4 @@
-import { forbidden, invalid } from '../../common/domain-error';
+import { forbidden, invalid, noSuch } from '../../common/domain-error';
 
 /**
  * A parent's confirmation of having read a student's diary up to a date (seed 000, 003 §20),
@@ -40,6 +40,8 @@ export interface AcknowledgeDiary {
   by: { accountId: string; role: 'parent' | 'class-teacher' };
   /** Facts read when deciding: the school's links, its today, and the diary as served now. */
   linkedParents: readonly string[];
+  /** Whether a parentId given names an account at all (else 404; one not linked is a 400). */
+  parentKnown: boolean;
   today: string;
   weekOf: string;
   version: string;
@@ -50,13 +52,17 @@ export const initialAcknowledgementsState = (): AcknowledgementsState => ({ last
 function whoSigned(command: AcknowledgeDiary): { parentId: string; form: AcknowledgementForm } {
   if (command.by.role === 'parent') {
     if (command.form === 'paper') throw invalid('form', 'must be "electronic" from a parent: a paper signature is registered by the class teacher');
-    if (command.parentId !== null && command.parentId !== command.by.accountId) throw invalid('parentId', 'must be your own account: a parent acknowledges for themself');
+    if (command.parentId !== null && command.parentId !== command.by.accountId) {
+      throw command.parentKnown ? invalid('parentId', 'must be your own account: a parent acknowledges for themself') : noSuch('parentId', 'account');
+    }
     if (!command.linkedParents.includes(command.by.accountId)) throw forbidden("Only the student's parents acknowledge this diary.");
     return { parentId: command.by.accountId, form: 'electronic' };
   }
   if (command.form !== 'paper') throw invalid('form', 'must be "paper": the class teacher registers a paper signature');
   if (command.parentId !== null) {
-    if (!command.linkedParents.includes(command.parentId)) throw invalid('parentId', 'must be a parent linked to this student');
+    if (!command.linkedParents.includes(command.parentId)) {
+      throw command.parentKnown ? invalid('parentId', 'must be a parent linked to this student') : noSuch('parentId', 'account');
+    }
     return { parentId: command.parentId, form: 'paper' };
   }
   if (command.linkedParents.length === 0) throw invalid('parentId', 'cannot be found: the student has no linked parent');

@@ -13,6 +13,7 @@ const record = (over: Partial<RecordConsent> = {}): RecordConsent => ({
   by: { accountId: parent, role: 'parent' },
   studentKnown: true,
   linkedParents: [parent],
+  parentKnown: true,
   ...over,
 });
 const data = (form: 'electronic' | 'paper') => ({ parentId: parent, studentId: 's1', form });
@@ -50,9 +51,10 @@ describe('consent decider', () => {
     spec.given([]).when(record({ by: { accountId: 'parent-2', role: 'parent' }, linkedParents: [parent, 'parent-2'] })).thenRefuses('FORBIDDEN');
   });
 
-  it('refuses an unknown student and a parent not linked to the student (400)', () => {
-    spec.given([]).when(record({ studentKnown: false })).thenRefuses('VALIDATION_FAILED', 'studentId');
+  it('refuses a parent account not linked to the student (400), an id that names no account or no student (404)', () => {
     spec.given([]).when(record({ linkedParents: ['parent-2'] })).thenRefuses('VALIDATION_FAILED', 'parentId');
+    spec.given([]).when(record({ linkedParents: ['parent-2'], parentKnown: false })).thenRefuses('NOT_FOUND', 'parentId');
+    spec.given([]).when(record({ studentKnown: false })).thenRefuses('NOT_FOUND', 'studentId');
   });
 
   it('refuses what changes nothing: granting a granted consent, refusing a refused one (409)', () => {

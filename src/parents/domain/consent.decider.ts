@@ -1,4 +1,4 @@
-import { conflict, forbidden, invalid } from '../../common/domain-error';
+import { conflict, forbidden, invalid, noSuch } from '../../common/domain-error';
 
 /**
  * Consent of one parent to the electronic processing of one student's personal data (seed 000,
@@ -64,13 +64,17 @@ export interface RecordConsent {
   /** Facts from the school's structure, read when deciding. */
   studentKnown: boolean;
   linkedParents: readonly string[];
+  /** Whether parentId names an account at all (else 404; an account not linked is a 400). */
+  parentKnown: boolean;
 }
 
 export const initialConsentState = (): ConsentState => ({ status: 'none', form: null, history: [] });
 
 export function decideConsent(command: RecordConsent, state: ConsentState): ConsentEvent[] {
-  if (!command.studentKnown) throw invalid('studentId', 'must be a student of this school');
-  if (!command.linkedParents.includes(command.parentId)) throw invalid('parentId', 'must be a parent linked to this student');
+  if (!command.studentKnown) throw noSuch('studentId', 'student of this school');
+  if (!command.linkedParents.includes(command.parentId)) {
+    throw command.parentKnown ? invalid('parentId', 'must be a parent linked to this student') : noSuch('parentId', 'account');
+  }
   if (command.by.role === 'parent') {
     if (command.by.accountId !== command.parentId) throw forbidden('A parent registers only their own consent.');
     if (command.form !== 'electronic') throw invalid('form', 'must be "electronic" from a parent: a paper consent is registered by the class teacher or a deputy');

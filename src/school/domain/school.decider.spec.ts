@@ -79,6 +79,24 @@ describe('school structure decider', () => {
     });
   });
 
+  it('an id that names nothing in the school is NOT_FOUND naming the field; one that names the wrong thing stays a 400', () => {
+    const structure = [created, year, subject, class5a, class5b, ivanov, group];
+    spec.given(structure).when({ type: 'CreateClass', classId: 'c9', yearId: 'y9', name: '9А', classTeacherId: 't1', classTeacher: teacher }).thenRefuses('NOT_FOUND', 'yearId');
+    spec.given(structure).when({ type: 'CreateClass', classId: 'c9', yearId: 'y1', name: '9А', classTeacherId: 'x', classTeacher: null }).thenRefuses('NOT_FOUND', 'classTeacherId');
+    spec.given(structure).when({ type: 'AdmitStudent', studentId: 's9', fullName: 'Новиков', classId: 'c9', birthDate: null, accountId: null, account: null }).thenRefuses('NOT_FOUND', 'classId');
+    spec.given(structure).when({ type: 'AdmitStudent', studentId: 's9', fullName: 'Новиков', classId: '5a', birthDate: null, accountId: 'x', account: null }).thenRefuses('NOT_FOUND', 'accountId');
+    spec.given(structure).when({ type: 'TransferStudent', studentId: 's1', toClassId: 'c9', on: '2026-11-10' }).thenRefuses('NOT_FOUND', 'toClassId');
+    spec.given(structure).when({ type: 'CreateGroup', groupId: 'g2', classId: 'c9', subjectId: 'math', name: null, studentIds: null }).thenRefuses('NOT_FOUND', 'classId');
+    spec.given(structure).when({ type: 'CreateGroup', groupId: 'g2', classId: '5a', subjectId: 'art', name: null, studentIds: null }).thenRefuses('NOT_FOUND', 'subjectId');
+    spec.given(structure).when({ type: 'CreateGroup', groupId: 'g2', classId: '5a', subjectId: 'math', name: null, studentIds: ['s1', 's9'] }).thenRefuses('NOT_FOUND', 'studentIds.1');
+    spec.given(structure).when({ type: 'AssignTeacher', assignmentId: 'as9', groupId: 'g9', teacherId: 't5', teacher }).thenRefuses('NOT_FOUND', 'groupId');
+    spec.given(structure).when({ type: 'AssignTeacher', assignmentId: 'as9', groupId: 'g1', teacherId: 'x', teacher: null }).thenRefuses('NOT_FOUND', 'teacherId');
+    spec.given(structure).when({ type: 'LinkParent', linkId: 'l9', studentId: 's9', parentId: 'p1', parent: { schoolId: S, roles: ['parent'] } }).thenRefuses('NOT_FOUND', 'studentId');
+    spec.given(structure).when({ type: 'LinkParent', linkId: 'l9', studentId: 's1', parentId: 'x', parent: null }).thenRefuses('NOT_FOUND', 'parentId');
+    spec.given(structure).when({ type: 'GrantInspector', grantId: 'gr9', accountId: 'x', account: null }).thenRefuses('NOT_FOUND', 'accountId');
+    spec.given(structure).when({ type: 'GrantInspector', grantId: 'gr9', accountId: 't1', account: teacher }).thenRefuses('VALIDATION_FAILED', 'accountId');
+  });
+
   it('refuses anything on a school that does not exist', () => {
     spec.given([]).when({ type: 'CreateSubject', subjectId: 'x', name: 'Физика' }).thenRefuses('NOT_FOUND');
   });

@@ -1,5 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
-import { conflict, DomainError, invalid, notFound } from '../../common/domain-error';
+import { conflict, DomainError, invalid, noSuch, notFound } from '../../common/domain-error';
 import type { Role } from '../../accounts/domain/roles';
 
 /**
@@ -181,7 +181,8 @@ const alreadyEnded = (message: string) => conflict('ALREADY_ENDED', message);
 const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
 function requireAccount(facts: AccountFacts | null, field: string, schoolId: string, role: Role, what: string): void {
-  if (!facts || facts.schoolId !== schoolId) throw invalid(field, `must be an account of this school`);
+  if (!facts) throw noSuch(field, 'account');
+  if (facts.schoolId !== schoolId) throw invalid(field, `must be an account of this school`);
   if (!facts.roles.includes(role)) throw invalid(field, `must be ${what}`);
 }
 
@@ -193,7 +194,8 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
       return [{ type: 'SchoolCreated', data: { schoolId: command.schoolId, name: command.name, timezone: command.timezone } }];
 
     case 'GrantInspector': {
-      if (!command.account || !command.account.roles.includes('inspector')) throw invalid('accountId', 'must be an inspector account');
+      if (!command.account) throw noSuch('accountId', 'account');
+      if (!command.account.roles.includes('inspector')) throw invalid('accountId', 'must be an inspector account');
       if (state.inspectorGrants[command.grantId]) throw conflict('ALREADY_EXISTS', 'A grant with this id exists already.');
       if (command.account.schoolId === state.schoolId || state.inspectors.includes(command.accountId)) {
         throw conflict('ALREADY_EXISTS', 'This inspector can read this school already.');
@@ -235,7 +237,7 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
       return [{ type: 'SubjectCreated', data: { subjectId: command.subjectId, name: command.name } }];
 
     case 'CreateClass': {
-      if (!state.years[command.yearId]) throw invalid('yearId', 'must be a school year of this school');
+      if (!state.years[command.yearId]) throw noSuch('yearId', 'school year of this school');
       requireAccount(command.classTeacher, 'classTeacherId', state.schoolId, 'teacher', 'a teacher');
       if (Object.values(state.classes).some((c) => c.yearId === command.yearId && sameName(c.name, command.name))) {
         throw conflict('ALREADY_EXISTS', `The class "${command.name}" exists already in that year.`);
@@ -244,7 +246,7 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
     }
 
     case 'AdmitStudent': {
-      if (!state.classes[command.classId]) throw invalid('classId', 'must be a class of this school');
+      if (!state.classes[command.classId]) throw noSuch('classId', 'class of this school');
       if (command.accountId) {
         requireAccount(command.account, 'accountId', state.schoolId, 'student', 'a student account');
         if (Object.values(state.students).some((s) => s.accountId === command.accountId)) throw conflict('ALREADY_EXISTS', 'That account belongs to another student already.');
@@ -261,7 +263,7 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
       const student = state.students[command.studentId];
       if (!student) throw notFound('student');
       const target = state.classes[command.toClassId];
-      if (!target) throw invalid('toClassId', 'must be a class of this school');
+      if (!target) throw noSuch('toClassId', 'class of this school');
       const year = state.years[target.yearId];
       if (!year || command.on < year.startsOn || command.on > year.endsOn) throw invalid('on', "must lie inside the target class's school year");
       const last = student.placements[student.placements.length - 1];
@@ -272,14 +274,15 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
 
     case 'CreateGroup': {
       const klass = state.classes[command.classId];
-      if (!klass) throw invalid('classId', 'must be a class of this school');
+      if (!klass) throw noSuch('classId', 'class of this school');
       const subject = state.subjects[command.subjectId];
-      if (!subject) throw invalid('subjectId', 'must be a subject of this school');
+      if (!subject) throw noSuch('subjectId', 'subject of this school');
       if (command.studentIds) {
         if (command.studentIds.length === 0) throw invalid('studentIds', 'must list at least one student, or be left out to follow the class');
         command.studentIds.forEach((id, index) => {
           const student = state.students[id];
-          if (!student || !student.placements.some((p) => p.classId === command.classId)) throw invalid(`studentIds.${index}`, 'must be a student of that class');
+          if (!student) throw noSuch(`studentIds.${index}`, 'student of this school');
+          if (!student.placements.some((p) => p.classId === command.classId)) throw invalid(`studentIds.${index}`, 'must be a student of that class');
         });
       }
       const name = command.name ?? `${klass.name} ${subject.name}`;
@@ -293,7 +296,7 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
 
     case 'AssignTeacher': {
       const group = state.groups[command.groupId];
-      if (!group) throw invalid('groupId', 'must be a group of this school');
+      if (!group) throw noSuch('groupId', 'group of this school');
       requireAccount(command.teacher, 'teacherId', state.schoolId, 'teacher', 'a teacher');
       if (state.assignments[command.assignmentId]) throw conflict('ALREADY_EXISTS', 'An assignment with this id exists already.');
       if (assignmentsOfGroup(state, command.groupId).some((a) => a.teacherId === command.teacherId && a.endsOn === null)) {
@@ -303,7 +306,7 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
     }
 
     case 'LinkParent': {
-      if (!state.students[command.studentId]) throw invalid('studentId', 'must be a student of this school');
+      if (!state.students[command.studentId]) throw noSuch('studentId', 'student of this school');
       requireAccount(command.parent, 'parentId', state.schoolId, 'parent', 'a parent account');
       if ((state.parentLinks[command.studentId] ?? []).includes(command.parentId)) throw conflict('ALREADY_EXISTS', 'This parent is linked to that student already.');
       if (state.parentLinksById[command.linkId]) throw conflict('ALREADY_EXISTS', 'A link with this id exists already.');

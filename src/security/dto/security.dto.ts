@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
-import { IsCalendarDate, Reason } from '../../common/dto-rules';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
+import { IsCalendarDate, IsMoment, Reason } from '../../common/dto-rules';
 import { IsPastMoment, ViewQueryDto } from '../../common/view-query';
 
 export class ReportIncidentDto {
@@ -36,5 +36,5 @@ export class EventsAuditQueryDto extends ListQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsUUID('all') accountId?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() type?: string;
   @ApiPropertyOptional({ description: 'RFC 3339 moment, inclusive' }) @IsOptional() @IsPastMoment() from?: string;
-  @ApiPropertyOptional({ description: 'RFC 3339 moment, exclusive' }) @IsOptional() @IsISO8601({ strict: true }, { message: 'to must be an RFC 3339 moment' }) to?: string;
+  @ApiPropertyOptional({ description: 'RFC 3339 moment, exclusive' }) @IsOptional() @IsMoment() to?: string;
 }
