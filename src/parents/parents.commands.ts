@@ -3,6 +3,7 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { v7 as uuidv7 } from 'uuid';
 import { mondayOf } from '../../projections/diary/diary.projector';
 import { ProjectionRunner } from '../../projections/projection-runner';
+import { VOIDING_FACTS } from '../../projections/voiding-facts/voiding-facts.projector';
 import { notYetConsistent } from '../common/app-error';
 import { Authorized } from '../auth/access';
 import { CLOCK, Clock } from '../common/clock';
@@ -68,8 +69,9 @@ export class RecordConsentHandler implements ICommandHandler<RecordConsent, Writ
 
 /**
  * The version recorded is the one GET diary serves for the week of `upTo` at the moment of the
- * decision: the views are first brought up to the head of the log (every acknowledged write, and
- * every void known, included), then the diary is read by the very code GET diary runs.
+ * decision: the diary (and the voiding facts) are first brought up to the school's newest event
+ * (every acknowledged write of the school, and every void reported in it, included; other schools'
+ * writes are not waited for), then the diary is read by the very code GET diary runs.
  */
 @CommandHandler(AcknowledgeDiary)
 export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary, WriteAnswer> {
@@ -84,7 +86,8 @@ export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary
   async execute(c: AcknowledgeDiary): Promise<WriteAnswer> {
     const school = c.access.school!;
     const acknowledgementId = uuidv7();
-    if (!(await this.runner.waitFor(await this.store.head(), AT_LEAST_WAIT_MS))) throw notYetConsistent(1);
+    // The school's own newest write (its journals, day marks, incidents): the diary must include it, not the region's head.
+    if (!(await this.runner.waitFor(await this.store.head({ schoolId: c.schoolId }), AT_LEAST_WAIT_MS, ['diary', VOIDING_FACTS]))) throw notYetConsistent(1);
     const diary = await this.views.diary(school, c.studentId, c.upTo);
     const now = this.clock.now();
     const command = {
