@@ -1,4 +1,4 @@
-import { ProjectionRunner } from '../../projections/projection-runner';
+import { ProjectionRunner, RunnerOptions } from '../../projections/projection-runner';
 import { DocumentProjector } from '../../projections/projector';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { openTestDatabase, TEST_DATABASE_KIND, TestDatabase } from '../support/database';
@@ -32,8 +32,8 @@ describe(`rebuilding beside a live runner (${TEST_DATABASE_KIND})`, () => {
     await test.close();
   });
 
-  const live = async (projectors: DocumentProjector[]) => {
-    const runner = new ProjectionRunner(test.database.dataSource, store, projectors, { pollIntervalMs: 5 });
+  const live = async (projectors: DocumentProjector[], options: RunnerOptions = {}) => {
+    const runner = new ProjectionRunner(test.database.dataSource, store, projectors, { pollIntervalMs: 5, ...options });
     running.push(runner);
     await runner.start();
     return runner;
@@ -86,5 +86,32 @@ describe(`rebuilding beside a live runner (${TEST_DATABASE_KIND})`, () => {
     const later = await append(99);
     expect(await service.waitFor(later.position, 5000)).toBe(true);
     expect(await viewDocuments(test.database, 'counter')).toEqual(new Map([['all', { count: 2 }]]));
+  });
+
+  it('a deploy that bumps a version: the old version serves, whole, until the new one has caught up, never a half-built view', async () => {
+    const old = await live([counter(1) as DocumentProjector]);
+    let last = await append(0);
+    for (let i = 1; i < 40; i++) last = await append(i);
+    expect(await old.waitFor(last.position, 5000)).toBe(true);
+    await old.stop();
+
+    // The new code counts by ten: a half-built view would show some other number.
+    const next = await live([counter(2, 10) as DocumentProjector], { rebuildBatchSize: 3 });
+    const seen = new Set<string>();
+    let served = '';
+    for (let i = 0; i < 2000 && served !== JSON.stringify({ count: 400 }); i++) {
+      served = JSON.stringify((await viewDocuments(test.database, 'counter')).get('all'));
+      seen.add(served);
+      if (served === JSON.stringify({ count: 40 })) expect((await next.status()).frozen).toEqual(['counter']);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect([...seen].every((doc) => doc === JSON.stringify({ count: 40 }) || doc === JSON.stringify({ count: 400 }))).toBe(true);
+    expect(served).toBe(JSON.stringify({ count: 400 }));
+
+    // The new version is the one written from now on.
+    const after = await append(40);
+    expect(await next.waitFor(after.position, 5000)).toBe(true);
+    expect(await viewDocuments(test.database, 'counter')).toEqual(new Map([['all', { count: 410 }]]));
+    expect((await next.status()).frozen).toEqual([]);
   });
 });
