@@ -391,6 +391,8 @@ export class ProjectionRunner {
     if (!this.leading && (await this.locks.tryLock(VIEWS_LEADER_LOCK))) {
       this.leading = true;
       this.options.logger?.info({}, 'this process now writes the views');
+      // Rows a switch retired but a process that died did not get to delete.
+      void this.collectRetired().catch(() => undefined);
     }
     if (!this.leading) {
       this.clearFailure();
@@ -581,7 +583,22 @@ export class ProjectionRunner {
 
   /** Reads the checkpoints: the serving generations, the rebuilds and (following) the voiding facts. */
   private async refresh(withFacts: boolean): Promise<void> {
-    const rows: CheckpointRow[] = await this.dataSource.query(`SELECT ${CHECKPOINT_COLUMNS} FROM projection_checkpoint WHERE state IN ('serving', 'building')`);
+    // With the serving voiding facts: the position of their document, which moves only when a fact came.
+    const rows: (CheckpointRow & { facts_at: string | null })[] = await this.dataSource.query(
+      `SELECT ${CHECKPOINT_COLUMNS},
+              (SELECT v.position FROM view_document v WHERE c.state = 'serving' AND v.projection = c.name AND v.generation = c.generation AND v.key = 'all') AS facts_at
+         FROM projection_checkpoint c WHERE state IN ('serving', 'building')`,
+    );
+    // A follower takes the voiding facts the leader folded, for its asOf reads and audit marks:
+    // before the positions move, so that whoever waited for a position finds its voids.
+    const factsRow = rows.find((row) => row.state === 'serving' && row.name === VOIDING_FACTS);
+    if (withFacts && !this.leading && factsRow) {
+      const at = `${factsRow.generation}@${factsRow.facts_at ?? ''}`;
+      if (at !== this.factsAt) {
+        this.seenFacts = await this.loadFacts(this.dataSource.manager, factsRow.generation);
+        this.factsAt = at;
+      }
+    }
     const now = performance.now();
     const seen = new Set<number>();
     for (const row of rows) {
@@ -597,22 +614,14 @@ export class ProjectionRunner {
       this.rebuilds.set(row.generation, { views, applied, total: row.events_total === null ? null : Number(row.events_total), first: known?.first ?? sample, last: sample });
     }
     for (const generation of this.rebuilds.keys()) if (!seen.has(generation)) this.rebuilds.delete(generation);
-    // A follower takes the voiding facts the leader folded, for its asOf reads and audit marks.
-    const facts = this.served.get(VOIDING_FACTS);
-    if (withFacts && !this.leading && facts) {
-      const at = `${facts.generation}@${formatPosition(facts.position)}`;
-      if (at !== this.factsAt) {
-        this.seenFacts = await this.loadFacts(this.dataSource.manager, facts.generation);
-        this.factsAt = at;
-      }
-    }
     this.progress.emit('advanced');
   }
 
   private noteServed(name: string, generation: number, version: number, position: Position): void {
     const known = this.served.get(name);
-    // The same generation only moves forward (a look at the table may cross a commit of this process).
-    if (known && known.generation === generation && comparePositions(known.position, position) >= 0) return;
+    // Only forward: a look at the table may cross a commit or a switch of this process, and a
+    // switch always goes to a newer generation (a rebuild replaces any older one of its views).
+    if (known && (generation < known.generation || (generation === known.generation && comparePositions(known.position, position) >= 0))) return;
     this.served.set(name, { generation, version, position });
   }
 
@@ -665,7 +674,7 @@ export class ProjectionRunner {
         this.positions.set(projector.name, parsePosition(row.position) ?? START);
       }
       this.seenFacts = factsStale ? [] : await this.loadFacts(manager, facts.generation);
-      this.factsAt = `${facts.generation}@${facts.position}`;
+      this.factsAt = '';
       this.lanesLost = false;
     });
     if (stale.length === 0) return;

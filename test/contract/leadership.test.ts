@@ -4,7 +4,8 @@ import { streamCatalog } from '../../projections/stream-catalog/stream-catalog.p
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { START } from '../../src/event-store/position';
 import { openTestDatabase, TEST_DATABASE_KIND, TestDatabase } from '../support/database';
-import { meta, viewDocuments } from '../support/fixtures';
+import { v7 as uuidv7 } from 'uuid';
+import { meta, TEACHER, viewDocuments } from '../support/fixtures';
 
 /** Several instances on one database: one writes the views, the others follow its checkpoints. */
 describe(`one leader for the views (${TEST_DATABASE_KIND})`, () => {
@@ -35,8 +36,15 @@ describe(`one leader for the views (${TEST_DATABASE_KIND})`, () => {
     expect((await roles()).sort()).toEqual(['follower', 'follower', 'leader']);
     let last = await append(0);
     for (let i = 1; i < 20; i++) last = await append(i);
-    // A follower answers atLeast from the leader's checkpoints.
-    for (const runner of [a, b, c]) expect(await runner.waitFor(last.position, 5000)).toBe(true);
+    // A follower answers atLeast from the leader's checkpoints, and knows the voids the leader folded.
+    const report = await store.append(
+      `account-${TEACHER.accountId}`,
+      'any',
+      [{ type: 'CredentialCompromiseReported', data: { incidentId: uuidv7(), accountId: TEACHER.accountId, effectiveFrom: '2000-01-01T00:00:00.000Z', suspectedSince: null } }],
+      { ...meta(), actor: { accountId: uuidv7(), role: 'security_officer', generation: 1 } },
+    );
+    for (const runner of [a, b, c]) expect(await runner.waitFor(report.position, 5000)).toBe(true);
+    for (const runner of [a, b, c]) expect(runner.ledger().byAccount[TEACHER.accountId]).toHaveLength(1);
 
     const first = [a, b, c][(await roles()).indexOf('leader')];
     await first.stop();
