@@ -580,7 +580,7 @@ function kindOf(text: string): string {
   if (/pg_snapshot_xmin/.test(sql) && /LIMIT/.test(sql)) return 'readAll';
   if (/^SELECT sources FROM view_document/.test(sql)) return 'plan: sources of affected docs';
   if (/^SELECT key, sources FROM view_document/.test(sql)) return 'commit: sources of re-folded docs';
-  if (/^SELECT .*FROM "view_document"/.test(sql)) return 'commit: load docs';
+  if (/^SELECT key, doc, sources FROM view_document/.test(sql)) return 'commit: load docs';
   if (/^INSERT INTO "view_document"/.test(sql)) return 'commit: upsert docs';
   if (/^DELETE FROM "view_document"/.test(sql)) return 'commit: delete docs';
   if (/projection_checkpoint/.test(sql)) return 'checkpoints';

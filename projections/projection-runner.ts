@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AdvisoryLocks, LocalLocks, VIEWS_LEADER_LOCK } from '../src/database/advisory-locks';
 import type { StoredEvent } from '../src/event-store/envelope';
 import type { EventStore, Subscription } from '../src/event-store/event-store.port';
 import { comparePositions, formatPosition, parsePosition, Position, START } from '../src/event-store/position';
-import { ProjectionCheckpoint, ViewDocument } from './entities';
 import { changedBy, isVoidingFact, VoidingFacts, VoidingLedger } from '../src/security/domain/voiding';
 import { DocEntry, keysOfBatch, projectBatch, StepInput, StreamsNeeded } from './projection-step';
 import { DocumentProjector, handlesEvent } from './projector';
+import { describeFailure, FailureReport, RebuildSuperseded, retryDelay, ViewFoldError } from './runner-failure';
 import { factPosition, VOIDING_FACTS, voidingFacts, VoidingFactsDoc } from './voiding-facts/voiding-facts.projector';
 
 export interface RunnerLogger {
@@ -16,26 +17,138 @@ export interface RunnerLogger {
 
 export interface RunnerOptions {
   readonly batchSize?: number;
+  /** Events per batch of a rebuild (it reads the log from the start; default 2000). */
+  readonly rebuildBatchSize?: number;
   readonly pollIntervalMs?: number;
   readonly logger?: RunnerLogger;
   /** Called after each committed batch: events applied, and the position reached. */
   readonly onBatch?: (events: number, position: Position) => void;
+  /** Who leads the views and who builds a rebuild (`Database.locks()`); default: this process only. */
+  readonly locks?: AdvisoryLocks;
+  /** Retries after an error: the first after about `retryBaseMs`, doubling up to `retryMaxMs`, jittered. */
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+  /** How the runner waits before a retry (tests watch the delays); default: a timer `stop` cuts short. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** What a generation of one view is to this process: its rows, code version and progress. */
+export interface ServedView {
+  readonly generation: number;
+  readonly version: number;
+  readonly position: Position;
+}
+
+/** A rebuild under way, as /health shows it. */
+export interface RebuildProgress {
+  readonly generation: number;
+  readonly views: readonly string[];
+  readonly eventsApplied: number;
+  /** Events in the log when the rebuild began (null: unknown, on EventStoreDB). */
+  readonly eventsTotal: number | null;
+  readonly percent: number | null;
+  /** From the rate this process saw it go at; null until it has seen it move. */
+  readonly etaSeconds: number | null;
+  /** Its last error, when it is waiting to try again. */
+  readonly failure?: string;
+}
+
+export interface RunnerStatus {
+  /** leader: this process writes the views; follower: another does, this one reads their positions. */
+  readonly role: 'leader' | 'follower' | 'stopped';
+  /** The last error while the runner retries (null when all is well). */
+  readonly failure: (FailureReport & { readonly attempts: number; readonly since: string; readonly retryInMs: number }) | null;
+  /** Errors retried since start (the /metrics counter). */
+  readonly retries: number;
+  readonly rebuilds: readonly RebuildProgress[];
+  /** Views whose serving generation this code cannot write (another version): they wait for their rebuild. */
+  readonly frozen: readonly string[];
+}
+
+/** `npm run rebuild` as an object: a shadow generation this runner builds and then switches reads to. */
+export interface Rebuild {
+  readonly generation: number;
+  readonly views: readonly string[];
+  /** Applies one batch; false once the rebuild has reached the head of the log. */
+  step(): Promise<boolean>;
+  /** Builds up to the head and switches reads to it, in one transaction; then drops the old rows. */
+  finish(): Promise<void>;
+  /** Stops without switching: the leader of the views resumes it later. */
+  release(): Promise<void>;
+}
+
+type LaneState = 'serving' | 'building' | 'scratch';
+
+/** The generation of one projection this runner writes. */
+interface Lane {
+  readonly generation: number;
+  readonly state: LaneState;
+  readonly version: number;
+}
+
+interface CheckpointRow {
+  name: string;
+  generation: number;
+  version: number;
+  position: string;
+  state: LaneState | 'retired';
+  events_applied: string;
+  events_total: string | null;
+}
+
+const CHECKPOINT_COLUMNS = 'name, generation, version, position, state, events_applied::text, events_total::text';
+/** How often the leader looks at the checkpoints for what others did (a CLI's switch, a rebuild left behind). */
+const LEADER_LOOK_MS = 1000;
+const DELETE_CHUNK = 5000;
 
 /**
  * The one place that writes views. It reads the global log once for all projectors and, per
  * batch, folds the events into the documents they touch and saves those documents together with
  * every projector's checkpoint in one transaction: a crash loses or repeats nothing.
+ *
+ * Each projection's rows and checkpoint belong to a generation (docs/architecture.md,
+ * "Generations"). Reads see the serving one; a rebuild (a version bump, `npm run rebuild`) writes
+ * a new one beside it and switches reads over in one transaction once it has caught up. Of all the
+ * processes on one database, the one holding the leader lock runs the live pass and the rebuilds;
+ * the others follow the checkpoints. Errors are retried with back-off.
  */
 export class ProjectionRunner {
+  /** This pass's position per lane. */
   private readonly positions = new Map<string, Position>();
   private readonly progress = new EventEmitter();
   private subscription?: Subscription;
-  private failure?: Error;
-  /** Every voiding fact the views have read, in log order, indexed (the `voiding-facts` view, in memory). */
+  /** Every voiding fact this pass has read, in log order, indexed (its generation's `voiding-facts` view, in memory). */
   private facts = new VoidingFacts();
   /** The views, the voiding facts first: every other view's voids are read from them. */
   readonly projectors: readonly DocumentProjector[];
+  /** The generations this pass writes, by projection. */
+  private lanes = new Map<string, Lane>();
+  /** A commit found one of its generations switched or retired: the pass must look again. */
+  private lanesLost = false;
+
+  // What this process knows of every projection (leader and followers alike).
+  private readonly served = new Map<string, ServedView>();
+  private readonly rebuilds = new Map<number, { views: string[]; applied: number; total: number | null; first?: { at: number; applied: number }; last?: { at: number; applied: number } }>();
+  private factsAt = '';
+
+  // The supervisor: leadership, retries, rebuilds (the root runner only).
+  private readonly locks: AdvisoryLocks;
+  private leading = false;
+  private stopping = true;
+  private supervisor?: Promise<void>;
+  private wakeSupervisor?: () => void;
+  private liveError?: unknown;
+  private liveSince = 0;
+  /** The live pass had nothing to write (every view waits for a rebuild): not prepared again until something moves. */
+  private laneless = false;
+  private ticks = 0;
+  private paused = 0;
+  private liveOps: Promise<unknown> = Promise.resolve();
+  private readonly building = new Map<number, Promise<void>>();
+  private readonly buildFailures = new Map<number, { attempts: number; notBefore: number; reason: string }>();
+  private attempts = 0;
+  private retried = 0;
+  private failure: RunnerStatus['failure'] = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -47,6 +160,7 @@ export class ProjectionRunner {
     this.projectors = [voidingFacts as DocumentProjector, ...projectors.filter((p) => p.name !== VOIDING_FACTS)];
     const names = new Set(this.projectors.map((p) => p.name));
     if (names.size !== this.projectors.length) throw new Error('two projectors share a name');
+    this.locks = options.locks ?? new LocalLocks(dataSource);
   }
 
   /** The voids known at a moment: the facts recorded by then (API.md `asOf`: later voids not applied). */
@@ -59,127 +173,659 @@ export class ProjectionRunner {
     return this.facts.all();
   }
 
-  /** Loads checkpoints (rebuilding any projector whose version changed) and follows the log. */
+  /**
+   * Takes the lead of the views if no other process has it (then prepares the checkpoints,
+   * starting rebuilds for changed versions, and follows the log), else follows the checkpoints;
+   * keeps trying, with back-off after errors, until `stop`.
+   */
   async start(): Promise<void> {
-    await this.prepareCheckpoints();
-    this.follow();
+    if (this.supervisor) return;
+    this.stopping = false;
+    let retryIn: number | undefined;
+    try {
+      await this.tick();
+    } catch (error) {
+      await this.stopLive();
+      retryIn = await this.recordFailure(error);
+    }
+    this.supervisor = this.supervise(retryIn);
   }
 
-  /** Drains the batch in hand, whose checkpoint is then saved, and stops following. */
+  /** Drains the batch in hand, whose checkpoint is then saved, stops following and lets go of the lead. */
   async stop(): Promise<void> {
-    await this.subscription?.stop();
-    this.subscription = undefined;
+    this.stopping = true;
+    this.wakeSupervisor?.();
+    await this.supervisor;
+    this.supervisor = undefined;
+    await this.stopLive();
+    await Promise.all(this.building.values());
+    this.leading = false;
+    await this.locks.close();
   }
 
-  /** Where every view has got to: the lowest checkpoint. */
-  position(): Position {
+  /** Where a view has got to (its serving generation); without a name, the lowest of all views. */
+  position(view?: string): Position {
+    if (view) return this.served.get(view)?.position ?? START;
     let lowest: Position | undefined;
-    for (const position of this.positions.values()) {
+    for (const projector of this.projectors) {
+      const position = this.served.get(projector.name)?.position ?? START;
       if (!lowest || comparePositions(position, lowest) < 0) lowest = position;
     }
     return lowest ?? START;
   }
 
-  /** Resolves true once every view includes `target`, false after `timeoutMs`. */
-  async waitFor(target: Position, timeoutMs: number): Promise<boolean> {
-    if (comparePositions(this.position(), target) >= 0) return true;
+  /** Changes whenever what a view's reads may see changes: its generation or its position. */
+  stamp(view: string): string {
+    const served = this.served.get(view);
+    return served ? `${served.generation}@${formatPosition(served.position)}` : 'none';
+  }
+
+  /** Resolves true once the named views (all when none named) include `target`, false after `timeoutMs`. */
+  async waitFor(target: Position, timeoutMs: number, views?: readonly string[]): Promise<boolean> {
+    const names = views ?? this.projectors.map((p) => p.name);
+    const reached = () => names.every((name) => comparePositions(this.position(name), target) >= 0);
+    if (reached()) return true;
     return new Promise<boolean>((resolve) => {
       const check = () => {
-        if (comparePositions(this.position(), target) < 0) return;
+        if (!reached()) return;
         finish(true);
       };
       const timer = setTimeout(() => finish(false), timeoutMs);
-      const finish = (reached: boolean) => {
+      const finish = (done: boolean) => {
         clearTimeout(timer);
         this.progress.off('advanced', check);
-        resolve(reached);
+        resolve(done);
       };
       this.progress.on('advanced', check);
     });
   }
 
-  /** The first event no view has seen yet, if any: how far behind the views are. */
+  /** The first event a live view has not seen yet, if any: how far behind the views are. */
   async oldestUnprocessed(): Promise<StoredEvent | undefined> {
-    const [next] = await this.store.readAll(this.position(), { limit: 1 });
+    const frozen = new Set(this.frozenViews());
+    let lowest: Position | undefined;
+    for (const projector of this.projectors) {
+      if (frozen.has(projector.name)) continue;
+      const position = this.position(projector.name);
+      if (!lowest || comparePositions(position, lowest) < 0) lowest = position;
+    }
+    if (!lowest) return undefined;
+    const [next] = await this.store.readAll(lowest, { limit: 1 });
     return next;
   }
 
-  get failed(): Error | undefined {
-    return this.failure;
-  }
-
-  /** Forgets the named views (all when none named); a started runner rebuilds them from START. */
-  async reset(names?: readonly string[]): Promise<void> {
-    // Every view's voids come from the voiding facts: rebuilding those rebuilds everything.
-    const all = !names || names.includes(VOIDING_FACTS);
-    const chosen = this.projectors.filter((p) => all || names.includes(p.name));
-    const unknown = (names ?? []).filter((name) => !this.projectors.some((p) => p.name === name));
-    if (unknown.length > 0) throw new Error(`no projection named ${unknown.join(', ')}`);
-    await this.dataSource.transaction(async (manager) => {
-      for (const projector of chosen) await this.resetOne(manager, projector);
+  /** Role, last error, rebuilds under way (their progress read afresh). */
+  async status(): Promise<RunnerStatus> {
+    try {
+      await this.refresh(false);
+    } catch {
+      // The checkpoints could not be read: the last known progress is shown, and the error is the runner's.
+    }
+    const now = performance.now();
+    const rebuilds = [...this.rebuilds].map(([generation, r]): RebuildProgress => {
+      const rate = r.first && r.last && r.last.at > r.first.at ? ((r.last.applied - r.first.applied) / (r.last.at - r.first.at)) * 1000 : 0;
+      const total = r.total === null ? null : Math.max(r.total, r.applied);
+      const failure = this.buildFailures.get(generation);
+      return {
+        generation,
+        views: r.views,
+        eventsApplied: r.applied,
+        eventsTotal: total,
+        percent: total === null ? null : total === 0 ? 99.9 : Math.min(99.9, Math.floor((r.applied / total) * 1000) / 10),
+        etaSeconds: total !== null && rate > 0 ? Math.ceil((total - r.applied) / rate) : null,
+        ...(failure && failure.notBefore > now ? { failure: failure.reason } : {}),
+      };
     });
-    for (const projector of chosen) this.positions.set(projector.name, START);
-    if (all) this.facts = new VoidingFacts();
+    return {
+      role: this.stopping ? 'stopped' : this.leading ? 'leader' : 'follower',
+      failure: this.failure,
+      retries: this.retried,
+      rebuilds,
+      frozen: this.frozenViews(),
+    };
   }
 
-  /** Applies everything up to the head of the log now, then returns (rebuilds, tests, CLI). */
+  /**
+   * Starts a rebuild of the named views (all when none named) into a new generation beside the
+   * serving one, which keeps serving reads until the rebuild has caught up. It is built by the
+   * leader of the views, or by `catchUp`. Rebuilding the voiding facts rebuilds every view.
+   */
+  async reset(names?: readonly string[]): Promise<number> {
+    return (await this.createRebuild(names, false)).generation;
+  }
+
+  /** A rebuild of the named views (all when none named) that this runner builds itself (the CLI). */
+  async rebuild(names?: readonly string[]): Promise<Rebuild> {
+    const { generation, views } = await this.createRebuild(names, true);
+    const pass = this.passFor(views);
+    try {
+      await pass.loadRebuild(generation);
+    } catch (error) {
+      await this.locks.unlock(generation);
+      throw error;
+    }
+    const batchSize = this.options.rebuildBatchSize ?? 2000;
+    let ended = false;
+    const end = async () => {
+      ended = true;
+      await this.locks.unlock(generation);
+    };
+    return {
+      generation,
+      views,
+      step: async () => {
+        if (ended) throw new Error('this rebuild has ended');
+        return pass.applyOneBatch(batchSize);
+      },
+      finish: async () => {
+        if (ended) throw new Error('this rebuild has ended');
+        try {
+          await this.finishRebuild(pass, () => false);
+        } finally {
+          await end();
+        }
+        await this.refresh(false);
+        await this.collectRetired();
+      },
+      release: end,
+    };
+  }
+
+  /** Applies everything up to the head of the log now, rebuilds included, then returns (tests, benches). */
   async catchUp(): Promise<void> {
-    await this.prepareCheckpoints();
+    await this.prepareLive();
     const batchSize = this.options.batchSize ?? 1000;
-    for (;;) {
-      const events = await this.store.readAll(this.position(), { limit: batchSize });
-      if (events.length === 0) return;
-      await this.applyBatch(events, events[events.length - 1].position);
+    await this.applyUntilHead(batchSize);
+    let switched = false;
+    for (const rebuild of await this.rebuildsToRun()) {
+      if (!(await this.locks.tryLock(rebuild.generation))) continue;
+      try {
+        const pass = this.passFor(rebuild.views);
+        await pass.loadRebuild(rebuild.generation);
+        switched = (await this.finishRebuild(pass, () => false)) || switched;
+      } catch (error) {
+        if (!(error instanceof RebuildSuperseded)) throw error;
+      } finally {
+        await this.locks.unlock(rebuild.generation);
+      }
+    }
+    if (switched) {
+      await this.collectRetired();
+      await this.prepareLive();
+      await this.applyUntilHead(batchSize);
+    }
+    await this.refresh(false);
+  }
+
+  // --- the supervisor -------------------------------------------------------------------------
+
+  private async supervise(retryIn?: number): Promise<void> {
+    if (retryIn !== undefined) await this.backOff(retryIn);
+    while (!this.stopping) {
+      try {
+        await this.tick();
+      } catch (error) {
+        await this.stopLive();
+        await this.backOff(await this.recordFailure(error));
+        continue;
+      }
+      await this.pause(this.leading ? LEADER_LOOK_MS : (this.options.pollIntervalMs ?? 50));
     }
   }
 
-  private follow(): void {
-    const from = this.position();
-    this.subscription = this.store.subscribe(from, (events, resumeAfter) => this.applyBatch(events, resumeAfter), {
-      batchSize: this.options.batchSize ?? 1000,
-      pollIntervalMs: this.options.pollIntervalMs ?? 50,
-    });
-    this.subscription.done.catch((error: Error) => {
-      this.failure = error;
-      this.options.logger?.error({ err: error }, 'projection runner stopped on an error');
-    });
+  /** One look: errors of the live pass, leadership, what others switched, rebuilds to run. */
+  private async tick(): Promise<void> {
+    this.ticks++;
+    if (this.liveError !== undefined) {
+      const error = this.liveError;
+      this.liveError = undefined;
+      throw error;
+    }
+    await this.refresh(true);
+    if (this.leading && !this.locks.holds(VIEWS_LEADER_LOCK)) {
+      this.options.logger?.info({}, 'lost the lead of the views (its database session ended): following until it can be taken again');
+      this.leading = false;
+      await this.stopLive();
+    }
+    if (!this.leading && (await this.locks.tryLock(VIEWS_LEADER_LOCK))) {
+      this.leading = true;
+      this.options.logger?.info({}, 'this process now writes the views');
+      // Rows a switch retired but a process that died did not get to delete.
+      void this.collectRetired().catch(() => undefined);
+    }
+    if (!this.leading) {
+      this.clearFailure();
+      return;
+    }
+    if (this.subscription && (this.lanesLost || this.lanesMoved())) await this.stopLive();
+    if (!this.subscription && (!this.laneless || this.lanesMoved())) await this.startLive();
+    // Healthy again once the live pass has run through a whole look without an error (or has nothing to write).
+    if (!this.subscription || this.liveSince < this.ticks) this.clearFailure();
+    this.startRebuilds();
   }
 
-  private async prepareCheckpoints(): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const stored = await manager.find(ProjectionCheckpoint);
-      const byName = new Map(stored.map((c) => [c.name, c]));
-      const factsCheckpoint = byName.get(VOIDING_FACTS);
-      const rebuildAll = !factsCheckpoint || factsCheckpoint.version !== voidingFacts.version;
-      for (const projector of this.projectors) {
-        const checkpoint = byName.get(projector.name);
-        if (checkpoint && checkpoint.version === projector.version && !rebuildAll) {
-          this.positions.set(projector.name, parsePosition(checkpoint.position) ?? START);
-          continue;
-        }
-        if (checkpoint) {
-          this.options.logger?.info(
-            { projection: projector.name, from: checkpoint.version, to: projector.version },
-            'projection version changed: rebuilding it from the start of the log',
-          );
-        }
-        await this.resetOne(manager, projector);
-        this.positions.set(projector.name, START);
+  private async backOff(ms: number): Promise<void> {
+    if (this.stopping) return;
+    await (this.options.sleep ? this.options.sleep(ms) : this.pause(ms));
+  }
+
+  private async recordFailure(error: unknown): Promise<number> {
+    this.attempts++;
+    this.retried++;
+    const report = describeFailure(error);
+    const delay = retryDelay(this.attempts, this.options.retryBaseMs ?? 100, this.options.retryMaxMs ?? 30_000);
+    this.failure = { ...report, attempts: this.attempts, since: this.failure?.since ?? new Date().toISOString(), retryInMs: delay };
+    this.options.logger?.error({ err: error, attempt: this.attempts, retryInMs: delay }, `the views stopped: ${report.reason}; trying again in ${delay} ms`);
+    return delay;
+  }
+
+  private clearFailure(): void {
+    if (this.failure) this.options.logger?.info({ attempts: this.attempts }, 'the views are running again');
+    this.failure = null;
+    this.attempts = 0;
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const wake = () => done();
+      function done() {
+        clearTimeout(timer);
+        resolve();
       }
-      const known = await manager.findOneBy(ViewDocument, { projection: VOIDING_FACTS, key: 'all' });
-      this.facts = new VoidingFacts();
-      for (const fact of (known?.doc as VoidingFactsDoc | undefined)?.facts ?? []) this.facts.append(fact, factPosition(fact));
+      this.wakeSupervisor = wake;
     });
   }
 
-  private async resetOne(manager: EntityManager, projector: DocumentProjector): Promise<void> {
-    await manager.delete(ViewDocument, { projection: projector.name });
-    await manager.upsert(
-      ProjectionCheckpoint,
-      { name: projector.name, version: projector.version, position: formatPosition(START), updatedAt: new Date() },
-      ['name'],
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.liveOps.then(work, work);
+    this.liveOps = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Prepares the lanes (serving generations this code writes) and follows the log from the lowest. */
+  private startLive(): Promise<void> {
+    return this.serially(async () => {
+      if (this.subscription || this.paused > 0 || !this.leading || this.stopping) return;
+      await this.prepareLive();
+      this.laneless = this.lanes.size === 0;
+      if (this.laneless) return;
+      const subscription = this.store.subscribe(this.lowestLane(), (events, resumeAfter) => this.applyBatch(events, resumeAfter), {
+        batchSize: this.options.batchSize ?? 1000,
+        pollIntervalMs: this.options.pollIntervalMs ?? 50,
+      });
+      this.subscription = subscription;
+      this.liveSince = this.ticks;
+      subscription.done.then(
+        () => undefined,
+        (error: unknown) => {
+          if (this.subscription !== subscription) return;
+          this.liveError = error;
+          this.wakeSupervisor?.();
+        },
+      );
+    });
+  }
+
+  private stopLive(): Promise<void> {
+    return this.serially(async () => {
+      const subscription = this.subscription;
+      this.subscription = undefined;
+      await subscription?.stop();
+    });
+  }
+
+  /** Runs `work` with the live pass stopped (the batch in hand finished): nothing moves the serving generations meanwhile. */
+  private async pausingLive<T>(work: () => Promise<T>): Promise<T> {
+    this.paused++;
+    try {
+      await this.stopLive();
+      return await work();
+    } finally {
+      this.paused--;
+      this.wakeSupervisor?.();
+    }
+  }
+
+  /**
+   * The serving generations moved under the live pass: one it writes was switched or retired (a
+   * rebuild elsewhere caught up), or one it could not write is now of this code's version.
+   */
+  private lanesMoved(): boolean {
+    const frozen = new Set(this.frozenViews());
+    for (const projector of this.projectors) {
+      const served = this.served.get(projector.name);
+      const lane = this.lanes.get(projector.name);
+      if (lane ? served !== undefined && served.generation !== lane.generation : served !== undefined && !frozen.has(projector.name)) return true;
+    }
+    return false;
+  }
+
+  /** Starts, in the background, each rebuild this code can build that nobody builds now. */
+  private startRebuilds(): void {
+    void this.rebuildsToRun().then((rebuilds) => {
+      for (const rebuild of rebuilds) {
+        if (this.building.has(rebuild.generation) || this.stopping || !this.leading) continue;
+        const failed = this.buildFailures.get(rebuild.generation);
+        if (failed && failed.notBefore > performance.now()) continue;
+        const run = this.runRebuild(rebuild.generation, rebuild.views).finally(() => this.building.delete(rebuild.generation));
+        this.building.set(rebuild.generation, run);
+      }
+    }, () => undefined);
+  }
+
+  private async runRebuild(generation: number, views: string[]): Promise<void> {
+    // Another process (a CLI's `npm run rebuild`) may be building it: then it is theirs.
+    if (!(await this.locks.tryLock(generation).catch(() => false))) return;
+    try {
+      const pass = this.passFor(views);
+      await pass.loadRebuild(generation);
+      this.options.logger?.info({ generation, views }, 'building a rebuild of the views beside the serving ones');
+      const switched = await this.finishRebuild(pass, () => this.stopping || !this.leading, true);
+      this.buildFailures.delete(generation);
+      if (!switched) return;
+      this.options.logger?.info({ generation, views }, 'the rebuild caught up: reads switched to it');
+      await this.refresh(true);
+      await this.collectRetired();
+    } catch (error) {
+      if (error instanceof RebuildSuperseded) return;
+      const attempts = (this.buildFailures.get(generation)?.attempts ?? 0) + 1;
+      const delay = retryDelay(attempts, this.options.retryBaseMs ?? 100, this.options.retryMaxMs ?? 30_000);
+      const { reason } = describeFailure(error);
+      this.buildFailures.set(generation, { attempts, notBefore: performance.now() + delay, reason });
+      this.retried++;
+      this.options.logger?.error({ err: error, generation, attempt: attempts, retryInMs: delay }, `a rebuild of the views stopped: ${reason}; trying again in ${delay} ms`);
+    } finally {
+      await this.locks.unlock(generation).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Builds `pass` (a rebuild) to the head, then switches reads to it. The switch needs the rebuild
+   * to be at least as far as the generation it replaces; with `pauseLive` the live pass stands still
+   * for that last step, else (another process's live pass) it is tried again until it holds.
+   */
+  private async finishRebuild(pass: ProjectionRunner, shouldStop: () => boolean, pauseLive = false): Promise<boolean> {
+    const batchSize = this.options.rebuildBatchSize ?? 2000;
+    for (;;) {
+      while (await pass.applyOneBatch(batchSize)) if (shouldStop()) return false;
+      if (shouldStop()) return false;
+      const lastStep = async () => {
+        while (await pass.applyOneBatch(batchSize));
+        return pass.trySwitch();
+      };
+      if (await (pauseLive ? this.pausingLive(lastStep) : lastStep())) return true;
+    }
+  }
+
+  /** Builds under way whose every generation this code writes (same versions), oldest first. */
+  private async rebuildsToRun(): Promise<{ generation: number; views: string[] }[]> {
+    const rows: CheckpointRow[] = await this.dataSource.query(`SELECT ${CHECKPOINT_COLUMNS} FROM projection_checkpoint WHERE state IN ('building', 'scratch') ORDER BY generation`);
+    const byGeneration = new Map<number, CheckpointRow[]>();
+    for (const row of rows) byGeneration.set(row.generation, [...(byGeneration.get(row.generation) ?? []), row]);
+    const versions = new Map(this.projectors.map((p) => [p.name, p.version]));
+    return [...byGeneration]
+      .filter(([, lanes]) => lanes.some((l) => l.state === 'building') && lanes.every((l) => versions.get(l.name) === l.version))
+      .map(([generation, lanes]) => ({ generation, views: lanes.filter((l) => l.state === 'building').map((l) => l.name) }));
+  }
+
+  /** A pass of its own for a rebuild of `views` (the voiding facts come with it, built or as scratch). */
+  private passFor(views: readonly string[]): ProjectionRunner {
+    return new ProjectionRunner(
+      this.dataSource,
+      this.store,
+      this.projectors.filter((p) => views.includes(p.name)),
+      { ...this.options, locks: this.locks },
     );
   }
+
+  /** Reads the checkpoints: the serving generations, the rebuilds and (following) the voiding facts. */
+  private async refresh(withFacts: boolean): Promise<void> {
+    // With the serving voiding facts: the position of their document, which moves only when a fact came.
+    const rows: (CheckpointRow & { facts_at: string | null })[] = await this.dataSource.query(
+      `SELECT ${CHECKPOINT_COLUMNS},
+              (SELECT v.position FROM view_document v WHERE c.state = 'serving' AND v.projection = c.name AND v.generation = c.generation AND v.key = 'all') AS facts_at
+         FROM projection_checkpoint c WHERE state IN ('serving', 'building')`,
+    );
+    // A follower takes the voiding facts the leader folded, for its asOf reads and audit marks:
+    // before the positions move, so that whoever waited for a position finds its voids.
+    const factsRow = rows.find((row) => row.state === 'serving' && row.name === VOIDING_FACTS);
+    if (withFacts && !this.leading && factsRow) {
+      const at = `${factsRow.generation}@${factsRow.facts_at ?? ''}`;
+      if (at !== this.factsAt) {
+        this.facts = await this.loadFacts(this.dataSource.manager, factsRow.generation);
+        this.factsAt = at;
+      }
+    }
+    const now = performance.now();
+    const seen = new Set<number>();
+    for (const row of rows) {
+      if (row.state === 'serving') {
+        this.noteServed(row.name, row.generation, row.version, parsePosition(row.position) ?? START);
+        continue;
+      }
+      seen.add(row.generation);
+      const applied = Number(row.events_applied);
+      const known = this.rebuilds.get(row.generation);
+      const views = [...new Set([...(known?.views ?? []), row.name])].sort();
+      const sample = { at: now, applied };
+      this.rebuilds.set(row.generation, { views, applied, total: row.events_total === null ? null : Number(row.events_total), first: known?.first ?? sample, last: sample });
+    }
+    for (const generation of this.rebuilds.keys()) if (!seen.has(generation)) this.rebuilds.delete(generation);
+    this.progress.emit('advanced');
+  }
+
+  private noteServed(name: string, generation: number, version: number, position: Position): void {
+    const known = this.served.get(name);
+    // Only forward: a look at the table may cross a commit or a switch of this process, and a
+    // switch always goes to a newer generation (a rebuild replaces any older one of its views).
+    if (known && (generation < known.generation || (generation === known.generation && comparePositions(known.position, position) >= 0))) return;
+    this.served.set(name, { generation, version, position });
+  }
+
+  /** Views whose serving generation was made by another version of the code (or the voiding facts' was). */
+  private frozenViews(): string[] {
+    const facts = this.served.get(VOIDING_FACTS);
+    const factsFrozen = facts !== undefined && facts.version !== voidingFacts.version;
+    return this.projectors
+      .filter((p) => {
+        const served = this.served.get(p.name);
+        return served !== undefined && (factsFrozen || served.version !== p.version);
+      })
+      .map((p) => p.name);
+  }
+
+  // --- generations ----------------------------------------------------------------------------
+
+  /**
+   * The live lanes: for each view the serving generation, made where there is none (a new
+   * database or a new projector: nothing to keep serving, so it is built in place), and written by
+   * this pass when its version is this code's. A view of another version keeps serving as it is
+   * while a rebuild of this code's version is built beside it (started here if there is none).
+   */
+  private async prepareLive(): Promise<void> {
+    const stale: string[] = [];
+    let factsStale = false;
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO projection_checkpoint (name, generation, version, position, state, updated_at)
+         SELECT p.name, nextval('projection_generation'), p.version, $3, 'serving', now() FROM unnest($1::text[], $2::int[]) AS p(name, version)
+         ON CONFLICT (name) WHERE state = 'serving' DO NOTHING`,
+        [this.projectors.map((p) => p.name), this.projectors.map((p) => p.version), formatPosition(START)],
+      );
+      const rows: CheckpointRow[] = await manager.query(`SELECT ${CHECKPOINT_COLUMNS} FROM projection_checkpoint WHERE state = 'serving' AND name = ANY($1)`, [
+        this.projectors.map((p) => p.name),
+      ]);
+      const serving = new Map(rows.map((row) => [row.name, row]));
+      const facts = serving.get(VOIDING_FACTS)!;
+      factsStale = facts.version !== voidingFacts.version;
+      this.lanes = new Map();
+      this.positions.clear();
+      for (const projector of this.projectors) {
+        const row = serving.get(projector.name)!;
+        this.noteServed(row.name, row.generation, row.version, parsePosition(row.position) ?? START);
+        if (factsStale || row.version !== projector.version) {
+          stale.push(projector.name);
+          continue;
+        }
+        this.lanes.set(projector.name, { generation: row.generation, state: 'serving', version: projector.version });
+        this.positions.set(projector.name, parsePosition(row.position) ?? START);
+      }
+      this.facts = factsStale ? new VoidingFacts() : await this.loadFacts(manager, facts.generation);
+      this.factsAt = '';
+      this.lanesLost = false;
+    });
+    if (stale.length === 0) return;
+    const underWay = new Set((await this.rebuildsToRun()).flatMap((r) => r.views));
+    const missing = factsStale ? (underWay.has(VOIDING_FACTS) ? [] : this.projectors.map((p) => p.name)) : stale.filter((name) => !underWay.has(name));
+    if (missing.length === 0) return;
+    this.options.logger?.info({ projections: missing }, 'projection version changed: rebuilding it beside the serving one, which serves reads until then');
+    await this.createRebuild(factsStale ? undefined : missing, false);
+  }
+
+  /**
+   * A new generation for the named views (all when none named, or when the voiding facts are
+   * named), with the voiding facts as scratch when they are not rebuilt. A rebuild of the same
+   * views still under way is replaced. With `lock`, this runner holds the rebuild before anyone
+   * can see it.
+   */
+  private async createRebuild(names: readonly string[] | undefined, lock: boolean): Promise<{ generation: number; views: string[] }> {
+    const unknown = (names ?? []).filter((name) => !this.projectors.some((p) => p.name === name));
+    if (unknown.length > 0) throw new Error(`no projection named ${unknown.join(', ')}`);
+    const all = !names || names.includes(VOIDING_FACTS);
+    const views = this.projectors.filter((p) => all || names.includes(p.name)).map((p) => p.name);
+    const [{ generation }]: { generation: number }[] = await this.dataSource.query(`SELECT nextval('projection_generation')::int AS generation`);
+    if (lock && !(await this.locks.tryLock(generation))) throw new Error(`generation ${generation} is locked by another session`);
+    const total = this.store.kind === 'eventstoredb' ? null : Number((await this.dataSource.query(`SELECT count(*)::text AS n FROM event_log`))[0].n);
+    const pass = this.passFor(views);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`UPDATE projection_checkpoint SET state = 'retired', updated_at = now() WHERE state = 'building' AND name = ANY($1)`, [views]);
+      await manager.query(
+        `UPDATE projection_checkpoint SET state = 'retired', updated_at = now()
+          WHERE state = 'scratch' AND generation NOT IN (SELECT generation FROM projection_checkpoint WHERE state = 'building')`,
+      );
+      await manager.query(
+        `INSERT INTO projection_checkpoint (name, generation, version, position, state, events_total, updated_at)
+         SELECT l.name, $1, l.version, $2, l.state, $3, now() FROM unnest($4::text[], $5::int[], $6::text[]) AS l(name, version, state)`,
+        [
+          generation,
+          formatPosition(START),
+          total,
+          pass.projectors.map((p) => p.name),
+          pass.projectors.map((p) => p.version),
+          pass.projectors.map((p) => (views.includes(p.name) ? 'building' : 'scratch')),
+        ],
+      );
+    });
+    return { generation, views };
+  }
+
+  /** This pass becomes the rebuild into `generation`: its lanes, positions and voiding facts. */
+  private async loadRebuild(generation: number): Promise<void> {
+    const rows: CheckpointRow[] = await this.dataSource.query(
+      `SELECT ${CHECKPOINT_COLUMNS} FROM projection_checkpoint WHERE generation = $1 AND state IN ('building', 'scratch')`,
+      [generation],
+    );
+    const byName = new Map(rows.map((row) => [row.name, row]));
+    this.lanes = new Map();
+    this.positions.clear();
+    for (const projector of this.projectors) {
+      const row = byName.get(projector.name);
+      if (!row || row.version !== projector.version) throw new RebuildSuperseded(generation);
+      this.lanes.set(projector.name, { generation, state: row.state as LaneState, version: projector.version });
+      this.positions.set(projector.name, parsePosition(row.position) ?? START);
+    }
+    this.facts = await this.loadFacts(this.dataSource.manager, generation);
+  }
+
+  /**
+   * Switches reads to this rebuild, in one transaction, if it is at least as far as each serving
+   * generation it replaces (the serving rows are locked, so none moves meanwhile): the old ones
+   * are retired (their rows deleted after), the scratch voiding facts too.
+   */
+  private async trySwitch(): Promise<boolean> {
+    const [generation] = new Set([...this.lanes.values()].map((lane) => lane.generation));
+    const views = [...this.lanes].filter(([, lane]) => lane.state === 'building').map(([name]) => name);
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      const mine: { name: string; position: string }[] = await manager.query(
+        `SELECT name, position FROM projection_checkpoint WHERE generation = $1 AND state IN ('building', 'scratch') ORDER BY name FOR UPDATE`,
+        [generation],
+      );
+      if (mine.length !== this.lanes.size) return 'superseded';
+      let at: Position | undefined;
+      for (const row of mine) {
+        const position = parsePosition(row.position) ?? START;
+        if (!at || comparePositions(position, at) < 0) at = position;
+      }
+      const serving: { position: string }[] = await manager.query(
+        `SELECT position FROM projection_checkpoint WHERE state = 'serving' AND name = ANY($1) ORDER BY name FOR UPDATE`,
+        [views],
+      );
+      if (serving.some((row) => comparePositions(parsePosition(row.position) ?? START, at!) > 0)) return 'behind';
+      await manager.query(`UPDATE projection_checkpoint SET state = 'retired', updated_at = now() WHERE state = 'serving' AND name = ANY($1)`, [views]);
+      await manager.query(
+        `UPDATE projection_checkpoint SET state = CASE state WHEN 'building' THEN 'serving' ELSE 'retired' END, updated_at = now() WHERE generation = $1`,
+        [generation],
+      );
+      return 'switched';
+    });
+    if (outcome === 'superseded') throw new RebuildSuperseded(generation);
+    return outcome === 'switched';
+  }
+
+  /** Deletes the rows of retired generations, a chunk per statement (reads never see them). */
+  private async collectRetired(): Promise<void> {
+    const retired: { name: string; generation: number }[] = await this.dataSource.query(`SELECT name, generation FROM projection_checkpoint WHERE state = 'retired'`);
+    for (const { name, generation } of retired) {
+      for (;;) {
+        const [{ n }]: { n: number }[] = await this.dataSource.query(
+          `WITH gone AS (DELETE FROM view_document WHERE ctid IN (SELECT ctid FROM view_document WHERE projection = $1 AND generation = $2 LIMIT ${DELETE_CHUNK}) RETURNING 1)
+           SELECT count(*)::int AS n FROM gone`,
+          [name, generation],
+        );
+        if (n < DELETE_CHUNK) break;
+      }
+      await this.dataSource.query(`DELETE FROM projection_checkpoint WHERE name = $1 AND generation = $2 AND state = 'retired'`, [name, generation]);
+    }
+  }
+
+  /** The voiding facts a generation has folded, indexed for the ledger. */
+  private async loadFacts(manager: EntityManager, generation: number): Promise<VoidingFacts> {
+    const [row]: { doc: VoidingFactsDoc }[] = await manager.query(`SELECT doc FROM view_document WHERE projection = $1 AND generation = $2 AND key = 'all'`, [
+      VOIDING_FACTS,
+      generation,
+    ]);
+    const facts = new VoidingFacts();
+    for (const fact of row?.doc.facts ?? []) facts.append(fact, factPosition(fact));
+    return facts;
+  }
+
+  private lowestLane(): Position {
+    let lowest: Position | undefined;
+    for (const name of this.lanes.keys()) {
+      const position = this.positions.get(name) ?? START;
+      if (!lowest || comparePositions(position, lowest) < 0) lowest = position;
+    }
+    return lowest ?? START;
+  }
+
+  /** Reads and applies one batch from the lowest lane; false when the log had nothing more. */
+  private async applyOneBatch(batchSize: number): Promise<boolean> {
+    const events = await this.store.readAll(this.lowestLane(), { limit: batchSize });
+    if (events.length === 0) return false;
+    await this.applyBatch(events, events[events.length - 1].position);
+    if (this.lanesLost && [...this.lanes.values()].every((lane) => lane.state !== 'serving')) {
+      throw new RebuildSuperseded([...this.lanes.values()][0]?.generation ?? 0);
+    }
+    return true;
+  }
+
+  private async applyUntilHead(batchSize: number): Promise<void> {
+    while (this.lanes.size > 0 && (await this.applyOneBatch(batchSize)));
+  }
+
+  // --- one batch ------------------------------------------------------------------------------
 
   /**
    * One batch, in one transaction. What a re-fold needs from the log (the events a voiding fact
@@ -246,66 +892,106 @@ export class ProjectionRunner {
   }
 
   private async commit(events: readonly StoredEvent[], reached: Position, plan: BatchPlan): Promise<void> {
-    const names = this.projectors.map((p) => p.name);
+    const lanes = [...this.lanes];
     const committed = await this.dataSource.transaction(async (manager) => {
-      // The stored checkpoint, locked, is the truth: a second runner on the same database waits
-      // here and then skips what this one applied.
+      // The stored checkpoints of this pass's generations, locked, are the truth: a second runner
+      // on the same generation waits here and then skips what this one applied, and a generation
+      // switched or retired meanwhile (or of another version) is not returned, so never written.
       const checkpoints: { name: string; position: string }[] = await manager.query(
-        `SELECT name, position FROM projection_checkpoint WHERE name = ANY($1) FOR UPDATE`,
-        [names],
+        `SELECT c.name, c.position FROM projection_checkpoint c
+           JOIN unnest($1::text[], $2::int[], $3::text[], $4::int[]) AS l(name, generation, state, version)
+             ON c.name = l.name AND c.generation = l.generation AND c.state = l.state AND c.version = l.version
+          ORDER BY c.name FOR UPDATE OF c`,
+        [lanes.map(([name]) => name), lanes.map(([, l]) => l.generation), lanes.map(([, l]) => l.state), lanes.map(([, l]) => l.version)],
       );
       const from = new Map(checkpoints.map((c) => [c.name, parsePosition(c.position) ?? START]));
       const reachedPositions = new Map<string, Position>();
+      const applied = new Map<string, number>();
       for (const projector of this.projectors) {
-        const start = from.get(projector.name) ?? START;
+        const lane = this.lanes.get(projector.name);
+        const start = from.get(projector.name);
+        if (!lane || !start) continue;
         if (comparePositions(start, reached) >= 0) {
           reachedPositions.set(projector.name, start);
           continue;
         }
         const fresh = events.filter((e) => comparePositions(e.position, start) > 0);
         const ledger = this.facts.upTo(start, true);
-        await this.applyToProjector(manager, projector, fresh, ledger, plan);
+        await this.applyToProjector(manager, projector, lane.generation, fresh, ledger, plan);
         reachedPositions.set(projector.name, reached);
+        applied.set(projector.name, fresh.length);
       }
       const moved = [...reachedPositions].filter(([name, position]) => comparePositions(position, from.get(name) ?? START) > 0);
       if (moved.length > 0) {
         await manager.query(
-          `UPDATE projection_checkpoint AS c SET position = m.position, updated_at = now()
-             FROM unnest($1::text[], $2::text[]) AS m(name, position) WHERE c.name = m.name`,
-          [moved.map(([name]) => name), moved.map(([, position]) => formatPosition(position))],
+          `UPDATE projection_checkpoint AS c SET position = m.position, events_applied = c.events_applied + m.applied, updated_at = now()
+             FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[]) AS m(name, generation, position, applied)
+            WHERE c.name = m.name AND c.generation = m.generation`,
+          [
+            moved.map(([name]) => name),
+            moved.map(([name]) => this.lanes.get(name)!.generation),
+            moved.map(([, position]) => formatPosition(position)),
+            moved.map(([name]) => applied.get(name) ?? 0),
+          ],
         );
       }
       return reachedPositions;
     });
-    for (const [name, position] of committed) this.positions.set(name, position);
+    for (const [name] of lanes) {
+      if (committed.has(name)) continue;
+      this.lanes.delete(name);
+      this.lanesLost = true;
+    }
+    for (const [name, position] of committed) {
+      this.positions.set(name, position);
+      const lane = this.lanes.get(name)!;
+      if (lane.state === 'serving') this.noteServed(name, lane.generation, lane.version, position);
+    }
+    if (this.lanesLost) this.wakeSupervisor?.();
   }
 
   private async applyToProjector(
     manager: EntityManager,
     projector: DocumentProjector,
+    generation: number,
     events: readonly StoredEvent[],
     ledger: VoidingLedger,
     plan: BatchPlan,
   ): Promise<void> {
-    const keys = keysOfBatch(projector, events);
+    const fold = <T>(work: () => T): T => {
+      try {
+        return work();
+      } catch (error) {
+        if (error instanceof StreamsNeeded) throw error;
+        throw new ViewFoldError(projector.name, events[0]?.position ?? START, events.at(-1)?.position ?? START, error);
+      }
+    };
+    const keys = fold(() => keysOfBatch(projector, events));
     // Documents only a voiding fact touches are folded again from their sources (projectBatch's
     // refold never reads the stored body): load their sources, not their bodies.
     const refoldOnly = new Set<string>();
     for (const fact of events) {
       const changed = plan.changed.get(fact.eventId);
-      if (changed) for (const key of keysOfBatch(projector, changed)) if (!keys.has(key)) refoldOnly.add(key);
+      if (changed) for (const key of fold(() => keysOfBatch(projector, changed))) if (!keys.has(key)) refoldOnly.add(key);
     }
     if (keys.size === 0 && refoldOnly.size === 0) return;
-    const loaded = keys.size === 0 ? [] : await manager.find(ViewDocument, { where: { projection: projector.name, key: In([...keys]) } });
+    const loaded: { key: string; doc: object; sources: string[] }[] =
+      keys.size === 0
+        ? []
+        : await manager.query(`SELECT key, doc, sources FROM view_document WHERE projection = $1 AND generation = $2 AND key = ANY($3::text[])`, [
+            projector.name,
+            generation,
+            [...keys],
+          ]);
     const docs = new Map<string, DocEntry>(loaded.map((row) => [row.key, { doc: row.doc, sources: new Set(row.sources), changedAt: null }]));
     if (refoldOnly.size > 0) {
       const rows: { key: string; sources: string[] }[] = await manager.query(
-        `SELECT key, sources FROM view_document WHERE projection = $1 AND key = ANY($2::text[])`,
-        [projector.name, [...refoldOnly]],
+        `SELECT key, sources FROM view_document WHERE projection = $1 AND generation = $2 AND key = ANY($3::text[])`,
+        [projector.name, generation, [...refoldOnly]],
       );
       for (const row of rows) docs.set(row.key, { doc: null, sources: new Set(row.sources), changedAt: null });
     }
-    projectBatch(projector, docs, events, ledger, plan);
+    fold(() => projectBatch(projector, docs, events, ledger, plan));
     const upserts: { key: string; doc: string; sources: string; position: string }[] = [];
     const deletes: string[] = [];
     for (const [key, entry] of docs) {
@@ -316,17 +1002,19 @@ export class ProjectionRunner {
     // One statement per 2,000 documents, the JSON made once here (a re-fold after a report writes thousands).
     for (let i = 0; i < upserts.length; i += 2000) {
       const chunk = upserts.slice(i, i + 2000);
-      await manager.query(UPSERT_DOCUMENTS, [projector.name, chunk.map((u) => u.key), chunk.map((u) => u.doc), chunk.map((u) => u.sources), chunk.map((u) => u.position)]);
+      await manager.query(UPSERT_DOCUMENTS, [projector.name, generation, chunk.map((u) => u.key), chunk.map((u) => u.doc), chunk.map((u) => u.sources), chunk.map((u) => u.position)]);
     }
-    if (deletes.length > 0) await manager.query(`DELETE FROM view_document WHERE projection = $1 AND key = ANY($2::text[])`, [projector.name, deletes]);
+    if (deletes.length > 0) {
+      await manager.query(`DELETE FROM view_document WHERE projection = $1 AND generation = $2 AND key = ANY($3::text[])`, [projector.name, generation, deletes]);
+    }
   }
 }
 
 const UPSERT_DOCUMENTS = `
-INSERT INTO view_document (projection, key, doc, sources, position)
-SELECT $1, m.key, m.doc::jsonb, ARRAY(SELECT jsonb_array_elements_text(m.sources::jsonb)), m.position
-  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS m(key, doc, sources, position)
-ON CONFLICT (projection, key) DO UPDATE SET doc = EXCLUDED.doc, sources = EXCLUDED.sources, position = EXCLUDED.position`;
+INSERT INTO view_document (projection, generation, key, doc, sources, position)
+SELECT $1, $2, m.key, m.doc::jsonb, ARRAY(SELECT jsonb_array_elements_text(m.sources::jsonb)), m.position
+  FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS m(key, doc, sources, position)
+ON CONFLICT (projection, generation, key) DO UPDATE SET doc = EXCLUDED.doc, sources = EXCLUDED.sources, position = EXCLUDED.position`;
 
 /** What a batch needs besides its events, read before its transaction. */
 type BatchPlan = StepInput;

@@ -18,6 +18,7 @@ import { AccountDirectory } from './account-directory';
 import { ChangeRoles, CreateAccount, CreateSchool, GrantInspector, ReissueCredentials } from './accounts.commands';
 import { ChangeRolesDto, CreateAccountDto, CreateSchoolDto, InspectorGrantDto, LoginDto, ReissueCredentialsDto } from './dto/accounts.dto';
 import { WriteRoute } from '../operations/write-route';
+import { ReadsViews } from '../operations/read-your-writes.guard';
 
 /** A malformed login body is a 400 and never counts as a wrong password: checked before passport. */
 @Injectable()
@@ -64,6 +65,7 @@ export class AccountsController {
 
   @Get('auth/me')
   @Allow('auth.me')
+  @ReadsViews()
   me(@CurrentAccess() { principal }: Authorized) {
     return { accountId: principal.accountId, schoolId: principal.schoolId, login: principal.login, fullName: principal.fullName, roles: principal.roles };
   }
@@ -97,6 +99,7 @@ export class AccountsController {
 
   @Get('schools/:schoolId/accounts/:accountId')
   @Allow('account.read', (request) => ({ accountId: str(request.params.accountId) }))
+  @ReadsViews()
   async readAccount(@Param('schoolId') schoolId: string, @Param('accountId') accountId: string) {
     const account = await this.accounts.get(accountId);
     if (!account || account.schoolId !== schoolId) throw notFound('account');

@@ -66,6 +66,12 @@ export class AppConfig {
   @Min(1)
   @Max(86400)
   IDEMPOTENCY_TAKEOVER_SECONDS = 120;
+  /** The longest pause of the views' back-off after errors (it starts at 100 ms and doubles). */
+  @Transform(toInt)
+  @IsInt({ message: 'PROJECTION_RETRY_MAX_MS must be a whole number' })
+  @Min(100)
+  @Max(600000)
+  PROJECTION_RETRY_MAX_MS = 30000;
 
   get storeDescription(): string {
     if (this.EVENTSTORE_CONNECTION_STRING) return 'EventStoreDB (views in PostgreSQL)';

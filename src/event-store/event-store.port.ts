@@ -38,6 +38,10 @@ export interface LogQuery {
   readonly limit?: number;
 }
 
+export interface HeadScope {
+  readonly schoolId?: string;
+}
+
 export interface Subscription {
   /** Stops after the batch in hand; resolves once the handler has returned. */
   stop(): Promise<void>;
@@ -87,8 +91,11 @@ export interface EventStore {
   /** Catch-up then live: the handler gets every event after `after` exactly once, in order. */
   subscribe(after: Position, handler: BatchHandler, options?: SubscribeOptions): Subscription;
 
-  /** Position of the newest event a reader may see now (START if the log is empty). */
-  head(): Promise<Position>;
+  /**
+   * Position of the newest event a reader may see now (START if the log is empty); with a school,
+   * of that school's newest event (EventStoreDB, which keeps no such index: the whole log's).
+   */
+  head(scope?: HeadScope): Promise<Position>;
 
   /** Cheap reachability check for /health. */
   ping(): Promise<void>;

@@ -1,5 +1,5 @@
 import { AppendMetadata, NewEvent, StoredEvent } from './envelope';
-import { AppendResult, BatchHandler, EventStore, ExpectedVersion, LogQuery, ReadAllOptions, SubscribeOptions, Subscription } from './event-store.port';
+import { AppendResult, BatchHandler, EventStore, ExpectedVersion, HeadScope, LogQuery, ReadAllOptions, SubscribeOptions, Subscription } from './event-store.port';
 import { Position } from './position';
 
 /** An EventStore that hands every call to `inner`: a decorator overrides only the calls it watches. */
@@ -34,8 +34,8 @@ export abstract class ForwardingEventStore<Inner extends EventStore = EventStore
     return this.inner.subscribe(after, handler, options);
   }
 
-  head(): Promise<Position> {
-    return this.inner.head();
+  head(scope?: HeadScope): Promise<Position> {
+    return this.inner.head(scope);
   }
 
   ping(): Promise<void> {

@@ -74,10 +74,13 @@ export class InfrastructureModule {
           provide: Metrics,
           inject: [ProjectionRunner],
           useFactory: (runner: ProjectionRunner) =>
-            new Metrics(async () => {
-              const oldest = await runner.oldestUnprocessed();
-              return oldest ? Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000) : 0;
-            }),
+            new Metrics(
+              async () => {
+                const oldest = await runner.oldestUnprocessed();
+                return oldest ? Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000) : 0;
+              },
+              () => runner.status(),
+            ),
         },
         // Built, and so checked, at start: a broken upcaster chain stops the service here.
         { provide: EventSchemas, useFactory: serviceEventSchemas },
@@ -111,6 +114,9 @@ export class InfrastructureModule {
             const logger = new Logger('projections');
             return new ProjectionRunner(database.dataSource, store, PROJECTORS, {
               pollIntervalMs: config.PROJECTION_POLL_MS,
+              retryMaxMs: config.PROJECTION_RETRY_MAX_MS,
+              // Of all the instances on one database, the one holding the lock writes the views.
+              locks: database.locks(),
               logger: { info: (object, message) => logger.log(object, message), error: (object, message) => logger.error(object, message) },
             });
           },

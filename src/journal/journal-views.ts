@@ -10,7 +10,7 @@ import { noSuch, notFound } from '../common/domain-error';
 import { Database, DATABASE } from '../database/database';
 import { StoredEvent } from '../event-store/envelope';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
-import { comparePositions, formatPosition } from '../event-store/position';
+import { comparePositions } from '../event-store/position';
 import { JsonBody } from '../common/json-body';
 import { classesOfStudent, groupRoster, SchoolState } from '../school/domain/school.decider';
 import { addDays } from './domain/deadlines';
@@ -142,13 +142,14 @@ export class JournalViews {
     school: SchoolState,
     build: (docs: (Doc | undefined)[]) => View,
   ): Promise<Built<View>> {
-    const checkedAt = formatPosition(this.runner.position());
+    const checkedAt = this.runner.stamp(projection);
     const cached = kept.get(cacheKey);
     if (cached && cached.school === school && cached.checkedAt === checkedAt) return cached;
     const cachedDocs = (cached?.doc ?? {}) as Record<string, { position: string; doc: Doc }>;
+    // A document's position names its generation too: a rebuild's switch may leave it at the same position.
     const { rows } = await this.database.pool.query<{ key: string; position: string; doc: Doc | null }>(
-      `SELECT v.key, v.position, CASE WHEN v.position = c.position THEN NULL ELSE v.doc END AS doc
-         FROM view_document v LEFT JOIN unnest($2::text[], $3::text[]) AS c(key, position) ON c.key = v.key
+      `SELECT v.key, v.generation || '@' || v.position AS position, CASE WHEN v.generation || '@' || v.position = c.position THEN NULL ELSE v.doc END AS doc
+         FROM served_document v LEFT JOIN unnest($2::text[], $3::text[]) AS c(key, position) ON c.key = v.key
         WHERE v.projection = $1 AND v.key = ANY($2::text[])`,
       [projection, keys, keys.map((key) => cachedDocs[key]?.position ?? '')],
     );

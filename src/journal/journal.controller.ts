@@ -25,6 +25,7 @@ import {
 import { JournalTarget, RecordDailyAbsence, WriteJournal } from './journal.commands';
 import { JournalViews } from './journal-views';
 import { WriteRoute } from '../operations/write-route';
+import { ReadsViews } from '../operations/read-your-writes.guard';
 
 const groupTarget = (request: Request) => ({ groupId: str(request.params.groupId) });
 const asDate = (moment?: string) => (moment ? new Date(moment) : undefined);
@@ -150,6 +151,7 @@ export class JournalController {
 
   @Get('groups/:groupId/final-marks/suggestions')
   @Allow('final-mark.suggest', groupTarget)
+  @ReadsViews('journal-grid', 'voiding-facts')
   suggestions(@Param('groupId') groupId: string, @Query() query: PeriodViewQueryDto, @CurrentAccess() { school }: Authorized) {
     return this.views.suggestions(school!, groupId, query.periodId, school!.settings.minMarksForAttestation, asDate(query.asOf));
   }
@@ -187,6 +189,7 @@ export class JournalController {
 
   @Get('groups/:groupId/journal')
   @Allow('journal.read', groupTarget)
+  @ReadsViews('journal-grid', 'voiding-facts')
   async journal(@Param('groupId') groupId: string, @Query() query: PeriodViewQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: Request, @Res() response: Response) {
     // Sent as built once (JsonBody): a grid is ~200 KB of JSON, serialising it was a large part of a read.
     await (await this.views.gridBody(school!, groupId, query.periodId, asDate(query.asOf))).send(request, response);
@@ -194,6 +197,7 @@ export class JournalController {
 
   @Get('students/:studentId/diary')
   @Allow('diary.read', (request) => ({ studentId: str(request.params.studentId) }))
+  @ReadsViews('diary', 'voiding-facts')
   async diary(@Param('studentId') studentId: string, @Query() query: DiaryQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: Request, @Res() response: Response) {
     await (await this.views.diaryBody(school!, studentId, query.weekOf, asDate(query.asOf))).send(request, response);
   }

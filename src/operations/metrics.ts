@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RunnerStatus } from '../../projections/projection-runner';
 
 /** The service's Prometheus registry: one per process, so tests can build their own. */
 export class Metrics {
@@ -29,14 +30,65 @@ export class Metrics {
 
   readonly projectionLag: Gauge<string>;
 
-  constructor(projectionLagSeconds: () => Promise<number>) {
+  constructor(projectionLagSeconds: () => Promise<number>, runnerStatus?: () => Promise<RunnerStatus>) {
     collectDefaultMetrics({ register: this.registry, prefix: 'zhurnal_' });
+    if (runnerStatus) this.runnerMetrics(runnerStatus);
     this.projectionLag = new Gauge({
       name: 'zhurnal_projection_lag_seconds',
       help: 'Age of the oldest event the views have not applied yet (0 when caught up)',
       registers: [this.registry],
       async collect() {
         this.set(await projectionLagSeconds());
+      },
+    });
+  }
+
+  /** The runner's health for alerts: up or retrying, leader or not, errors retried, rebuilds' progress. */
+  private runnerMetrics(runnerStatus: () => Promise<RunnerStatus>): void {
+    // One look at the runner per scrape, shared by the metrics below.
+    let look: { at: number; status: Promise<RunnerStatus> } | undefined;
+    const status = () => {
+      if (!look || performance.now() - look.at > 500) look = { at: performance.now(), status: runnerStatus() };
+      return look.status;
+    };
+    let counted = 0;
+    new Counter({
+      name: 'zhurnal_projection_retries_total',
+      help: 'Errors the projection runner retried after (with back-off) since the process started',
+      registers: [this.registry],
+      async collect() {
+        const { retries } = await status();
+        if (retries > counted) this.inc(retries - counted);
+        counted = retries;
+      },
+    });
+    new Gauge({
+      name: 'zhurnal_projection_runner_up',
+      help: '1 while the projection runner runs (as leader or follower) without an error, 0 while it retries or is stopped',
+      registers: [this.registry],
+      async collect() {
+        const { role, failure } = await status();
+        this.set(role !== 'stopped' && failure === null ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'zhurnal_projection_leader',
+      help: '1 when this process writes the views, 0 when it follows another',
+      registers: [this.registry],
+      async collect() {
+        this.set((await status()).role === 'leader' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'zhurnal_projection_rebuild_progress_ratio',
+      help: 'Share of the log a rebuild under way has applied (by generation and views)',
+      labelNames: ['generation', 'views'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const rebuild of (await status()).rebuilds) {
+          if (rebuild.percent !== null) this.set({ generation: String(rebuild.generation), views: rebuild.views.join(',') }, rebuild.percent / 100);
+        }
       },
     });
   }

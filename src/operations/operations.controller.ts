@@ -4,11 +4,8 @@ import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ProjectionRunner } from '../../projections/projection-runner';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
-import { formatPosition } from '../event-store/position';
 import { Metrics } from './metrics';
-
-/** Views further behind than this make the service unhealthy: reads would show stale data. */
-const MAX_HEALTHY_LAG_SECONDS = 30;
+import { viewsHealth } from './views-health';
 
 /** /health answers with Terminus' own report when down (which check, and why): it is for operators' tools. */
 @Catch(ServiceUnavailableException)
@@ -44,15 +41,7 @@ export class OperationsController {
           return indicator.down({ kind: this.store.kind, reason: (error as Error).message });
         }
       },
-      async () => {
-        const indicator = this.indicators.check('views');
-        const failure = this.runner.failed;
-        const oldest = await this.runner.oldestUnprocessed();
-        const lagSeconds = oldest ? Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000) : 0;
-        const details = { lagSeconds, position: formatPosition(this.runner.position()) };
-        if (failure) return indicator.down({ ...details, reason: failure.message });
-        return lagSeconds <= MAX_HEALTHY_LAG_SECONDS ? indicator.up(details) : indicator.down({ ...details, reason: 'views are behind' });
-      },
+      () => viewsHealth(this.indicators, this.runner),
     ]);
   }
 

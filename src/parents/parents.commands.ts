@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { mondayOf } from '../../projections/diary/diary.projector';
 import { ProjectionRunner } from '../../projections/projection-runner';
+import { VOIDING_FACTS } from '../../projections/voiding-facts/voiding-facts.projector';
 import { notYetConsistent } from '../common/app-error';
 import { Authorized } from '../auth/access';
 import { CLOCK, Clock } from '../common/clock';
@@ -82,8 +83,9 @@ async function parentKnown(accounts: AccountDirectory, linkedParents: readonly s
 
 /**
  * The version recorded is the one GET diary serves for the week of `upTo` at the moment of the
- * decision: the views are first brought up to the head of the log (every acknowledged write, and
- * every void known, included), then the diary is read by the very code GET diary runs.
+ * decision: the diary (and the voiding facts) are first brought up to the school's newest event
+ * (every acknowledged write of the school, and every void reported in it, included; other schools'
+ * writes are not waited for), then the diary is read by the very code GET diary runs.
  */
 @CommandHandler(AcknowledgeDiary)
 export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary, WriteAnswer> {
@@ -104,7 +106,8 @@ export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary
     // A retry whose first attempt stored it answers with what was recorded then, not the diary now.
     const stored = await this.repository.stored(acknowledgementsStream(c.studentId), meta);
     if (stored) return acknowledgementAnswer(stored);
-    if (!(await this.runner.waitFor(await this.store.head(), AT_LEAST_WAIT_MS))) throw notYetConsistent(1);
+    // The school's own newest write (its journals, day marks, incidents): the diary must include it, not the region's head.
+    if (!(await this.runner.waitFor(await this.store.head({ schoolId: c.schoolId }), AT_LEAST_WAIT_MS, ['diary', VOIDING_FACTS]))) throw notYetConsistent(1);
     const diary = await this.views.diary(school, c.studentId, c.upTo);
     const now = this.clock.now();
     const command = {

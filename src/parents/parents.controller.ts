@@ -12,6 +12,7 @@ import { AcknowledgeDiaryDto, AcknowledgementsQueryDto, ExtractQueryDto, RecordC
 import { AcknowledgeDiary, RecordConsent } from './parents.commands';
 import { ParentsViews } from './parents-views';
 import { WriteRoute } from '../operations/write-route';
+import { ReadsViews } from '../operations/read-your-writes.guard';
 
 const classTarget = (request: Request) => ({ classId: str(request.params.classId) });
 const studentTarget = (request: Request) => ({ studentId: str(request.params.studentId) });
@@ -50,6 +51,7 @@ export class ParentsController {
 
   @Get('classes/:classId/acknowledgements')
   @Allow('acknowledgement.read', classTarget)
+  @ReadsViews('acknowledgements', 'diary', 'voiding-facts')
   acknowledgements(@Param('classId') classId: string, @Query() query: AcknowledgementsQueryDto, @CurrentAccess() { school }: Authorized) {
     return this.views.acknowledgements(school!, classId, query.upTo ?? this.today(school!.timezone, query.asOf), asDate(query.asOf));
   }
@@ -57,6 +59,7 @@ export class ParentsController {
   /** Extension of API.md (docs/api-extensions.md): consents of the class, and who needs a paper extract. */
   @Get('classes/:classId/consents')
   @Allow('consent.read', classTarget)
+  @ReadsViews('voiding-facts')
   consents(@Param('classId') classId: string, @Query() query: ViewQueryDto, @CurrentAccess() { school }: Authorized) {
     return this.views.consents(school!, classId, this.today(school!.timezone, query.asOf), asDate(query.asOf));
   }
@@ -64,6 +67,7 @@ export class ParentsController {
   /** Extension of API.md (docs/api-extensions.md): the paper extract's data for one student. */
   @Get('students/:studentId/extract')
   @Allow('extract.read', studentTarget)
+  @ReadsViews('diary', 'voiding-facts')
   extract(@Param('studentId') studentId: string, @Query() query: ExtractQueryDto, @CurrentAccess() { school }: Authorized) {
     return this.views.extract(school!, studentId, query.from, query.to, asDate(query.asOf));
   }

@@ -26,6 +26,7 @@ import {
 } from './dto/school.dto';
 import { ChangeSchoolStructure, newYear } from './school.commands';
 import { WriteRoute } from '../operations/write-route';
+import { ReadsViews } from '../operations/read-your-writes.guard';
 
 @ApiTags('school year')
 @ApiBearerAuth()
@@ -199,6 +200,7 @@ export class SchoolController {
   /** Read from the school's stream itself (cached, caught up): the structure is never behind a write. */
   @Get('classes/:classId')
   @Allow('class.read', (request) => ({ classId: str(request.params.classId) }))
+  @ReadsViews()
   async readClass(@Param('classId') classId: string, @CurrentAccess() { school }: Authorized) {
     const klass = school!.classes[classId];
     if (!klass) throw notFound('class');

@@ -11,6 +11,7 @@ import { CorrectionsAuditQueryDto, EventsAuditQueryDto, ListQueryDto, ReinstateD
 import { ReinstateOperation, ReportCompromise } from './security.commands';
 import { SecurityViews } from './security-views';
 import { WriteRoute } from '../operations/write-route';
+import { ReadsViews } from '../operations/read-your-writes.guard';
 
 const asDate = (moment?: string) => (moment ? new Date(moment) : undefined);
 
@@ -32,12 +33,14 @@ export class SecurityController {
 
   @Get('incidents')
   @Allow('incident.read')
+  @ReadsViews('incidents')
   incidents(@Query() query: ListQueryDto, @CurrentAccess() { school }: Authorized) {
     return this.views.incidents(school!, query, asDate(query.asOf));
   }
 
   @Get('incidents/:incidentId')
   @Allow('incident.read')
+  @ReadsViews()
   incident(@Param('incidentId') incidentId: string, @Query() query: ViewQueryDto, @CurrentAccess() { school }: Authorized) {
     return this.views.incident(school!, incidentId, asDate(query.asOf));
   }
@@ -58,6 +61,7 @@ export class SecurityController {
 
   @Get('audit/corrections')
   @Allow('audit.corrections')
+  @ReadsViews('corrections-audit', 'voiding-facts')
   corrections(@Query() query: CorrectionsAuditQueryDto, @CurrentAccess() { school }: Authorized) {
     const { classId, subjectId, teacherId, periodId, from, to } = query;
     const afterLock = query.afterLock === undefined ? undefined : query.afterLock === 'true';
@@ -66,12 +70,14 @@ export class SecurityController {
 
   @Get('audit/events')
   @Allow('audit.events')
+  @ReadsViews('voiding-facts')
   events(@Query() query: EventsAuditQueryDto, @CurrentAccess() { school }: Authorized) {
     return this.views.events(school!, { accountId: query.accountId, type: query.type, from: query.from, to: query.to }, query, asDate(query.asOf));
   }
 
   @Get('marks/:markId/provenance')
   @Allow('mark.provenance')
+  @ReadsViews()
   async provenance(@Param('markId') markId: string, @Query() query: ViewQueryDto, @CurrentAccess() { school, principal, today }: Authorized) {
     const { address, items } = await this.views.provenance(school!, markId, asDate(query.asOf));
     // The guard let teachers through before the mark's group was known: ask again with it.

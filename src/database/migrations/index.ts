@@ -3,7 +3,16 @@ import { Projections1763900000001 } from './1763900000001-projections';
 import { Accounts1763900000002 } from './1763900000002-accounts';
 import { Idempotency1763900000003 } from './1763900000003-idempotency';
 import { LogIndexes1763900000004 } from './1763900000004-log-indexes';
+import { ProjectionGenerations1763900000010 } from './1763900000010-projection-generations';
 import { EventIndex1763900000050 } from './1763900000050-event-index';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
-export const MIGRATIONS = [EventLog1763900000000, Projections1763900000001, Accounts1763900000002, Idempotency1763900000003, LogIndexes1763900000004, EventIndex1763900000050];
+export const MIGRATIONS = [
+  EventLog1763900000000,
+  Projections1763900000001,
+  Accounts1763900000002,
+  Idempotency1763900000003,
+  LogIndexes1763900000004,
+  ProjectionGenerations1763900000010,
+  EventIndex1763900000050,
+];

@@ -8,6 +8,7 @@ import {
   BatchHandler,
   EventStore,
   ExpectedVersion,
+  HeadScope,
   LogQuery,
   ReadAllOptions,
   SubscribeOptions,
@@ -59,6 +60,13 @@ SELECT ${COLUMNS} FROM event_log
 const HEAD = `
 SELECT ${COLUMNS} FROM event_log
  WHERE event_log.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY event_log.tx_id DESC, event_log.seq DESC
+ LIMIT 1`;
+
+/** A school's newest readable event: index event_log_school_order_idx, read backwards. */
+const SCHOOL_HEAD = `
+SELECT event_log.tx_id::text AS tx_text, event_log.seq::text AS seq_text FROM event_log
+ WHERE event_log.school_id = $1::uuid AND event_log.tx_id < pg_snapshot_xmin(pg_current_snapshot())
  ORDER BY event_log.tx_id DESC, event_log.seq DESC
  LIMIT 1`;
 
@@ -200,8 +208,8 @@ export class PostgresEventStore implements EventStore {
     return pollingSubscription((from, limit) => this.readAll(from, { limit }), this.appended, after, handler, options);
   }
 
-  async head(): Promise<Position> {
-    const { rows } = await this.pool.query<EventRow>(HEAD);
+  async head(scope: HeadScope = {}): Promise<Position> {
+    const { rows } = scope.schoolId === undefined ? await this.pool.query<EventRow>(HEAD) : await this.pool.query<EventRow>(SCHOOL_HEAD, [scope.schoolId]);
     return rows.length === 0 ? START : { major: BigInt(rows[0].tx_text), minor: BigInt(rows[0].seq_text) };
   }
 
