@@ -53,7 +53,12 @@ describe(`waits only for what is read (${TEST_DATABASE_KIND})`, () => {
     expect(await runner.waitFor(await store.head(), 5000)).toBe(true);
     await runner.stop();
     // Another school writes: the region's log moves on, the views stand still.
-    const elsewhere = await store.append(`probe-${uuidv7()}`, 'no-stream', [{ type: 'Probe', data: {} }], { schoolId: world.otherSchoolId, actor: SYSTEM_ACTOR, correlationId: uuidv7() });
+    // (A declared type, as every write must be: a settings change of the other school.)
+    const elsewhere = await store.append(`probe-${uuidv7()}`, 'no-stream', [{ type: 'SchoolSettingsChanged', data: { minMarksForAttestation: 3 } }], {
+      schoolId: world.otherSchoolId,
+      actor: SYSTEM_ACTOR,
+      correlationId: uuidv7(),
+    });
     const client = api(subject.server);
     // The account is read from its stream (caught up from the tail for atLeast): no view to wait for.
     await client.get(`/auth/me?atLeast=${elsewhere.events[0].globalPosition}`, world.tokens.parent).expect(200);
