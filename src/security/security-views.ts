@@ -175,7 +175,9 @@ export class SecurityViews {
     const after = page.cursor ? parsePosition(Buffer.from(page.cursor, 'base64url').toString()) : undefined;
     if (after === null) throw validationFailed([{ field: 'cursor', reason: 'must be a cursor returned by this list' }]);
     const limit = page.limit ?? 100;
-    const recordedBefore = [filter.to, asOf ? new Date(asOf.getTime() + 1).toISOString() : undefined].filter((m): m is string => !!m).sort()[0];
+    // The earlier of `to` and just after `asOf`, compared as moments: `to` may carry any offset.
+    const bounds = [filter.to ? Date.parse(filter.to) : undefined, asOf ? asOf.getTime() + 1 : undefined].filter((t): t is number => t !== undefined);
+    const recordedBefore = bounds.length > 0 ? new Date(Math.min(...bounds)).toISOString() : undefined;
     const found = await this.store.query({
       schoolId: school.schoolId,
       accountId: filter.accountId,

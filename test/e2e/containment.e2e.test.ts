@@ -51,14 +51,17 @@ describe(`containment of a compromised account (${TEST_DATABASE_KIND})`, () => {
   afterAll(async () => subject?.close());
 
   describe('point 2: a report never bricks a journal', () => {
-    const ids = { lesson: '', m1: '', m2: '', correction: '', incident: '' };
+    const ids = { lesson: '', m1: '', m2: '', m1Event: '', m2Event: '', correction: '', incident: '', moment: '' };
 
     it('given m1, m2 by the teacher and a deputy’s correction of m2, when the teacher is reported from m2 on, then the journal still takes writes', async () => {
       const teacher = world.tokens.assignedTeacher!;
       ids.lesson = ok(await client.post(`${s}/groups/${world.groupId}/lessons`, teacher, { date: '2026-09-07', slot: 1, topic: 'Дроби' }), 'lesson').id;
-      ids.m1 = ok(await client.post(`${s}/lessons/${ids.lesson}/marks`, teacher, { studentId: world.studentId, value: 5, workKind: 'classwork' }), 'm1').id;
+      const m1 = ok(await client.post(`${s}/lessons/${ids.lesson}/marks`, teacher, { studentId: world.studentId, value: 5, workKind: 'classwork' }), 'm1');
+      [ids.m1, ids.m1Event] = [m1.id, m1.eventIds[0]];
       const moment = tick();
-      ids.m2 = ok(await client.post(`${s}/lessons/${ids.lesson}/marks`, teacher, { studentId: world.studentId, value: 2, workKind: 'test' }), 'm2').id;
+      ids.moment = moment;
+      const m2 = ok(await client.post(`${s}/lessons/${ids.lesson}/marks`, teacher, { studentId: world.studentId, value: 2, workKind: 'test' }), 'm2');
+      [ids.m2, ids.m2Event] = [m2.id, m2.eventIds[0]];
       tick();
       ids.correction = ok(await client.post(`${s}/marks/${ids.m2}/corrections`, world.tokens.deputy, { value: 3, reason: 'апелляция' }), 'deputy correction').eventIds[0];
       tick();
@@ -76,6 +79,16 @@ describe(`containment of a compromised account (${TEST_DATABASE_KIND})`, () => {
       expect(review).toContainEqual(['correction-of-void-entry', ids.correction]);
       const log = (await client.get(`${s}/audit/events?accountId=${world.accounts.deputy}&type=MarkCorrected&atLeast=${position}`, world.tokens.securityOfficer).expect(200)).body;
       expect(log.items.map((i: { eventId: string }) => i.eventId)).toContain(ids.correction);
+    });
+
+    it('the raw log’s `to` bound holds whatever offset it is written in, also beside an asOf', async () => {
+      // The moment m2 was recorded, written in Moscow time: m1 is before it, m2 not (`to` is exclusive).
+      const moscow = new Date(Date.parse(ids.moment) + 3 * 3_600_000).toISOString().replace('Z', '+03:00');
+      const query = `accountId=${world.accounts.assignedTeacher}&type=MarkRecorded&to=${encodeURIComponent(moscow)}&asOf=${encodeURIComponent(clock.now().toISOString())}`;
+      const log = (await client.get(`${s}/audit/events?${query}`, world.tokens.securityOfficer).expect(200)).body;
+      const seen = log.items.map((i: { eventId: string }) => i.eventId);
+      expect(seen).toContain(ids.m1Event);
+      expect(seen).not.toContain(ids.m2Event);
     });
   });
 

@@ -62,14 +62,14 @@ describe(`when the database drops the runner's sessions (${TEST_DATABASE_KIND})`
       try {
         // Terminated again and again while events come, so that some die mid-read or mid-batch.
         for (let round = 0; round < 10; round++) {
-          for (let i = 0; i < 5; i++) await store.append(`probe-${uuidv7()}`, 'no-stream', [{ type: 'Probe', data: {} }], meta).catch(() => undefined);
+          for (let i = 0; i < 5; i++) await store.append(`probe-${uuidv7()}`, 'no-stream', [{ type: 'AccessDenied', data: { probe: true } }], meta).catch(() => undefined);
           await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
         }
       } finally {
         await admin.end();
       }
       const written = await eventually(
-        () => store.append(`probe-${uuidv7()}`, 'no-stream', [{ type: 'Probe', data: {} }], meta).catch(() => undefined),
+        () => store.append(`probe-${uuidv7()}`, 'no-stream', [{ type: 'AccessDenied', data: { probe: true } }], meta).catch(() => undefined),
         (result) => result !== undefined,
       );
       await request(subject.server).get(`/health?atLeast=${written!.events[0].globalPosition}`).expect(200);
