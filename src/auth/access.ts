@@ -16,7 +16,7 @@ import { isPlainRead } from './strategies';
 export const PUBLIC_ROUTE = 'zhurnal:public';
 export const ACCESS_RULE = 'zhurnal:access';
 
-/** Open to anyone, no token (login, health, docs). */
+/** Open to anyone, no token (login, health, metrics). Every other route needs one: deny by default. */
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 
 export interface AccessRule {

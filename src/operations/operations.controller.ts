@@ -5,6 +5,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { ProjectionRunner } from '../../projections/projection-runner';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { formatPosition } from '../event-store/position';
+import { Public } from '../auth/access';
 import { Metrics } from './metrics';
 
 /** Views further behind than this make the service unhealthy: reads would show stale data. */
@@ -30,6 +31,7 @@ export class OperationsController {
   ) {}
 
   @Get('health')
+  @Public()
   @HealthCheck()
   @UseFilters(HealthReportFilter)
   @ApiOkResponse({ description: 'The event store answers and the views keep up' })
@@ -57,6 +59,7 @@ export class OperationsController {
   }
 
   @Get('metrics')
+  @Public()
   @ApiExcludeEndpoint()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   scrape(): Promise<string> {

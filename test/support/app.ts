@@ -12,10 +12,14 @@ export interface TestApp {
 }
 
 /** The whole service, wired as in production, on a fresh database of the run's kind. */
-export async function startTestApp(options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { env?: Record<string, string>; clock?: Clock; beforeInit?: (app: NestFastifyApplication) => void } = {},
+): Promise<TestApp> {
   const database = await testDatabaseEnv();
   const config = loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', PROJECTION_POLL_MS: '10', ...database.env, ...options.env });
   const app = await createApp(config, { clock: options.clock });
+  // Routes are registered at init: a test may watch them (Fastify's onRoute) or wrap handlers first.
+  options.beforeInit?.(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return {
