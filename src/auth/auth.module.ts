@@ -38,7 +38,7 @@ class SigningKeyModule {}
   ],
   providers: [
     CredentialVault,
-    { provide: LoginThrottle, useValue: new LoginThrottle() },
+    LoginThrottle,
     AccessService,
     JwtStrategy,
     LocalStrategy,

@@ -97,22 +97,28 @@ export class LocalStrategy extends PassportStrategy(LocalPassportStrategy, 'loca
 
   async validate(request: Request, login: string, password: string): Promise<Principal> {
     const key = normalizeLogin(login);
+    // Fastify's `ip`: the peer, or with TRUST_PROXY the client the trusted proxies name in X-Forwarded-For.
     const address = request.ip ?? 'unknown';
-    const now = this.clock.now().getTime();
-    const wait = this.throttle.retryAfter(key, address, now);
-    if (wait > 0) {
-      throw new AppError(429, 'TOO_MANY_REQUESTS', 'Too many wrong passwords. Wait a minute and try again.', [], { 'Retry-After': String(wait) });
+    // The attempt is counted as it is checked (see LoginThrottle): it stays counted only if the password is wrong.
+    const admission = await this.throttle.admit(key, address, () => this.clock.now().getTime());
+    if (!admission.admitted) {
+      throw new AppError(429, 'TOO_MANY_REQUESTS', 'Too many wrong passwords. Wait a minute and try again.', [], { 'Retry-After': String(admission.retryAfterSeconds) });
     }
-    const { state } = await this.repository.load(accountStream(accountIdForLogin(key)), accountDecider);
-    // A blocked account is refused whatever the password, and its attempts do not count (API.md).
-    if (state.exists && state.status === 'blocked') {
-      throw new AppError(403, 'ACCOUNT_BLOCKED', 'This account is blocked after a credential-compromise report. Ask the system administrator for new credentials.');
+    let wrongPassword = false;
+    try {
+      const { state } = await this.repository.load(accountStream(accountIdForLogin(key)), accountDecider);
+      // A blocked account is refused whatever the password, and its attempts do not count (API.md).
+      if (state.exists && state.status === 'blocked') {
+        throw new AppError(403, 'ACCOUNT_BLOCKED', 'This account is blocked after a credential-compromise report. Ask the system administrator for new credentials.');
+      }
+      const valid = state.exists ? await this.vault.verify(state.accountId, state.credentialId, password) : (await this.vault.burnTime(password), false);
+      if (!valid) {
+        wrongPassword = true;
+        throw wrongCredentials();
+      }
+      return principalOf(state);
+    } finally {
+      await (wrongPassword ? this.throttle.failed(admission.ticket) : this.throttle.giveBack(admission.ticket));
     }
-    const valid = state.exists ? await this.vault.verify(state.accountId, state.credentialId, password) : (await this.vault.burnTime(password), false);
-    if (!valid) {
-      this.throttle.recordFailure(key, address, now);
-      throw wrongCredentials();
-    }
-    return principalOf(state);
   }
 }
