@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database, DATABASE } from '../database/database';
 import { AccessService } from './access';
 import { CredentialVault } from './credential-vault';
+import { DenialLog } from './denial-log';
 import { AccessGuard, TokenGuard } from './guards';
 import { LoginThrottle } from './login-throttle';
 import { loadSigningKey } from './signing-key';
@@ -39,6 +40,7 @@ class SigningKeyModule {}
   providers: [
     CredentialVault,
     LoginThrottle,
+    DenialLog,
     AccessService,
     JwtStrategy,
     LocalStrategy,
