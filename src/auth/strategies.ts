@@ -11,9 +11,9 @@ import { EventSourcedRepository } from '../event-store/event-sourced-repository'
 import { CredentialVault } from './credential-vault';
 import { LoginThrottle } from './login-throttle';
 import { Principal, TokenClaims } from './principal';
+import { SIGNING_KEY } from './service-keys';
 import { VerifiedTokens } from './verified-tokens';
 
-export const SIGNING_KEY = Symbol('SIGNING_KEY');
 export const TOKEN_TTL_SECONDS = 3600;
 
 /** A GET (or HEAD) without `atLeast`: the only requests that may use a known-fresh cached state. */
@@ -44,14 +44,14 @@ export class JwtStrategy extends PassportStrategy(JwtPassportStrategy, 'jwt') {
   readonly verified = new VerifiedTokens();
 
   constructor(
-    @Inject(SIGNING_KEY) signingKey: string,
+    @Inject(SIGNING_KEY) signingKey: Buffer,
     private readonly repository: EventSourcedRepository,
   ) {
     // A KeyObject: given a string, jsonwebtoken tries (and fails) to parse it as a public key on every
     // verify — 16% of the server's CPU in a profile of GET /auth/me. (The typings say string; jsonwebtoken takes a KeyObject.)
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: createSecretKey(Buffer.from(signingKey)) as unknown as string,
+      secretOrKey: createSecretKey(signingKey) as unknown as string,
       algorithms: ['HS256'],
       ignoreExpiration: false,
       passReqToCallback: true,

@@ -6,7 +6,7 @@ import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
 import { AppError, validationFailed } from '../common/app-error';
 import { Database, DATABASE } from '../database/database';
 import type { Principal } from '../auth/principal';
-import { SIGNING_KEY } from '../auth/strategies';
+import { IDEMPOTENCY_KEY } from '../auth/service-keys';
 
 /** A retry of a finished write: the error filter answers it with the first answer and 200. */
 export class IdempotentReplay extends Error {
@@ -27,7 +27,7 @@ const ABANDONED_AFTER_SECONDS = 120;
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
-    @Inject(SIGNING_KEY) private readonly signingKey: string,
+    @Inject(IDEMPOTENCY_KEY) private readonly requestHashKey: Buffer,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -40,7 +40,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     const accountId = request.user.accountId;
     // Keyed: a body may hold a password, and a bare digest of it could be guessed offline.
-    const hash = createHmac('sha256', this.signingKey).update(`${request.method} ${request.url}\n${canonicalize(request.body ?? null) ?? ''}`).digest('hex');
+    const hash = createHmac('sha256', this.requestHashKey).update(`${request.method} ${request.url}\n${canonicalize(request.body ?? null) ?? ''}`).digest('hex');
     return from(this.claim(accountId, key, hash)).pipe(
       mergeMap(() => next.handle()),
       mergeMap((response) => from(this.finish(accountId, key, response)).pipe(mergeMap(() => [response]))),

@@ -4,6 +4,7 @@ import { Accounts1763900000002 } from './1763900000002-accounts';
 import { Idempotency1763900000003 } from './1763900000003-idempotency';
 import { LogIndexes1763900000004 } from './1763900000004-log-indexes';
 import { LoginThrottle1763900000030 } from './1763900000030-login-throttle';
+import { ServiceMasterSecret1763900000031 } from './1763900000031-service-master-secret';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
-export const MIGRATIONS = [EventLog1763900000000, Projections1763900000001, Accounts1763900000002, Idempotency1763900000003, LogIndexes1763900000004, LoginThrottle1763900000030];
+export const MIGRATIONS = [EventLog1763900000000, Projections1763900000001, Accounts1763900000002, Idempotency1763900000003, LogIndexes1763900000004, LoginThrottle1763900000030, ServiceMasterSecret1763900000031];
