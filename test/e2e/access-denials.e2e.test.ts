@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../../src/app';
 import { ManualClock } from '../../src/common/clock';
-import { loadConfig } from '../../src/config/app-config';
 import { Database, DATABASE } from '../../src/database/database';
-import { startTestApp, TestApp } from '../support/app';
+import { startAppOn, startTestApp, TestApp } from '../support/app';
 import { TEST_DATABASE_KIND, testDatabaseEnv } from '../support/database';
 import { ADMIN_PASSWORD, api, buildSchool, SchoolWorld } from '../support/school-fixture';
 
@@ -93,10 +91,7 @@ describe(`access denials pending at shutdown are written before the service stop
     const dataDir = mkdtempSync(join(tmpdir(), 'zhurnal-denials-'));
     const database = TEST_DATABASE_KIND === 'postgres' ? await testDatabaseEnv() : { env: { DATA_DIR: dataDir }, drop: async () => undefined };
     try {
-      const config = loadConfig({ LOG_LEVEL: 'silent', PROJECTION_POLL_MS: '10', ADMIN_PASSWORD, ...database.env });
-      const app = await createApp(config);
-      await app.init();
-      await app.getHttpAdapter().getInstance().ready();
+      const { app, config } = await startAppOn(database.env, { env: { ADMIN_PASSWORD } });
       const world = await buildSchool(app.getHttpServer());
       const client = api(app.getHttpServer());
       for (let i = 0; i < 10; i++) await client.get(`/schools/${world.schoolId}/incidents`, world.tokens.student).expect(403);

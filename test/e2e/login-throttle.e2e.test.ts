@@ -1,9 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { createApp } from '../../src/app';
 import { ManualClock } from '../../src/common/clock';
-import { loadConfig } from '../../src/config/app-config';
-import { startTestApp, TestApp } from '../support/app';
+import { startAppOn, startTestApp, TestApp } from '../support/app';
 import { TEST_DATABASE_KIND, testDatabaseEnv } from '../support/database';
 import { ADMIN_PASSWORD } from '../support/school-fixture';
 
@@ -91,10 +89,7 @@ describe(`login throttle: counted with its check, in the database (${TEST_DATABA
       const apps: NestFastifyApplication[] = [];
       try {
         for (let i = 0; i < 2; i++) {
-          const app = await createApp(loadConfig({ LOG_LEVEL: 'silent', PROJECTION_POLL_MS: '10', ADMIN_PASSWORD, ...database.env }));
-          await app.init();
-          await app.getHttpAdapter().getInstance().ready();
-          apps.push(app);
+          apps.push((await startAppOn(database.env, { env: { ADMIN_PASSWORD } })).app);
         }
         const answers = await Promise.all(
           Array.from({ length: 20 }, (_, i) => login(apps[i % 2].getHttpServer(), { login: 'admin', password: `wrong-password-${i}` })),
