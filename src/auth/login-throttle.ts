@@ -91,7 +91,8 @@ export class LoginThrottle {
     try {
       await this.database.pool.query(
         `UPDATE login_failure
-            SET pending = pending[1:array_position(pending, $3::bigint) - 1] || pending[array_position(pending, $3::bigint) + 1:],
+            SET pending = CASE WHEN array_position(pending, $3::bigint) IS NULL THEN pending
+                               ELSE pending[1:array_position(pending, $3::bigint) - 1] || pending[array_position(pending, $3::bigint) + 1:] END,
                 failures = CASE WHEN $4 THEN failures || $3::bigint ELSE failures END
           WHERE bucket IN ($1, $2)`,
         [buckets.login, buckets.address, at, wrong],

@@ -57,6 +57,18 @@ describe(`login throttle on the database (${TEST_DATABASE_KIND})`, () => {
     expect((await wrong('kuznetsova', '10.0.0.4')).admitted).toBe(false);
   });
 
+  it('records an outcome whose pending slot is already gone without harm: the row stays valid, the window keeps working', async () => {
+    const admission = await throttle.admit('lebedev', '10.0.0.8', now);
+    if (!admission.admitted) throw new Error('not admitted');
+    await throttle.giveBack(admission.ticket);
+    await throttle.giveBack(admission.ticket);
+    await throttle.failed(admission.ticket);
+    const { rows } = await db.database.pool.query<{ pending: unknown[]; failures: unknown[] }>(`SELECT pending, failures FROM login_failure WHERE bucket = 'login:lebedev'`);
+    expect(rows.map((row) => ({ pending: row.pending.length, failures: row.failures.length }))).toEqual([{ pending: 0, failures: 1 }]);
+    for (let i = 0; i < 4; i++) expect((await wrong('lebedev', '10.0.0.8')).admitted).toBe(true);
+    expect((await wrong('lebedev', '10.0.0.8')).admitted).toBe(false);
+  });
+
   it('makes an attempt wait while the window is full of attempts in flight, and admits it once they turn out right', async () => {
     const inFlight = await Promise.all(Array.from({ length: 5 }, () => throttle.admit('popov', '10.0.0.5', now)));
     expect(inFlight.every((a) => a.admitted)).toBe(true);
