@@ -35,6 +35,8 @@ export async function createApp(config: AppConfig, options: { clock?: Clock } = 
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: correlationIdOf,
+    // Off by default: X-Forwarded-For is believed only from the proxies TRUST_PROXY names (request.ip, the login throttle's address).
+    trustProxy: config.trustProxy,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock), adapter, {
     bodyParser: false,

@@ -7,10 +7,10 @@ import { AppError } from '../common/app-error';
 import { CLOCK, Clock } from '../common/clock';
 import { dateIn } from '../common/time-zone';
 import { Actor } from '../event-store/envelope';
-import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { EventSourcedRepository } from '../event-store/event-sourced-repository';
 import { schoolDecider, SchoolState, schoolStream } from '../school/domain/school.decider';
 import { consentDecider, consentStream } from '../parents/domain/consent.decider';
+import { DenialLog } from './denial-log';
 import { Action, authorize, needsConsent, Target } from './domain/policy';
 import { Principal } from './principal';
 import { isPlainRead } from './strategies';
@@ -18,7 +18,7 @@ import { isPlainRead } from './strategies';
 export const PUBLIC_ROUTE = 'zhurnal:public';
 export const ACCESS_RULE = 'zhurnal:access';
 
-/** Open to anyone, no token (login, health, docs). */
+/** Open to anyone, no token (login, health, metrics). Every other route needs one: deny by default. */
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 
 export interface AccessRule {
@@ -60,8 +60,8 @@ export class AccessService {
 
   constructor(
     private readonly repository: EventSourcedRepository,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly denials: DenialLog,
   ) {}
 
   async check(request: RequestWithAccess, rule: AccessRule): Promise<Authorized> {
@@ -79,7 +79,7 @@ export class AccessService {
       request.access = access;
       return access;
     }
-    await this.recordDenial(request, principal, rule.action, decision.reason, schoolId);
+    await this.recordDenial(request, principal, rule.action, decision.reason, schoolId, school);
     throw decision.status === 404 ? new AppError(404, 'NOT_FOUND', decision.reason) : new AppError(403, 'FORBIDDEN', decision.reason);
   }
 
@@ -96,24 +96,20 @@ export class AccessService {
     return { ...target, consentGiven: state.status === 'granted' };
   }
 
-  async recordDenial(request: Request, principal: Principal, action: Action | string, reason: string, targetSchoolId: string | undefined): Promise<void> {
+  /**
+   * Records a refusal as an `AccessDenied` event in the caller's school and, when the path names
+   * another school that exists, in that one too: its security officer sees probes against it.
+   * Repeats are coalesced (DenialLog).
+   */
+  async recordDenial(request: Request, principal: Principal, action: Action | string, reason: string, targetSchoolId: string | undefined, target: SchoolState | null): Promise<void> {
     const route = `${request.method} ${routeOf(request) ?? pathOf(request)}`;
     this.logger.warn({ accountId: principal.accountId, action, route, reason }, 'access denied');
-    try {
-      await this.store.append(
-        `access-denied-${principal.schoolId ?? 'region'}`,
-        'any',
-        [{ type: 'AccessDenied', data: { accountId: principal.accountId, action, route, reason, targetSchoolId: targetSchoolId ?? null } }],
-        {
-          schoolId: principal.schoolId,
-          actor: { accountId: principal.accountId, role: principal.roles[0], generation: principal.generation },
-          correlationId: String(request.id ?? uuidv7()),
-        },
-      );
-    } catch (error) {
-      // The refusal stands even if it could not be recorded; the log line above still has it.
-      this.logger.error({ err: error }, 'could not record a denial');
-    }
+    const denial = { accountId: principal.accountId, action, route, reason, targetSchoolId: targetSchoolId ?? null };
+    const actor: Actor = { accountId: principal.accountId, role: principal.roles[0], generation: principal.generation };
+    const correlationId = String(request.id ?? uuidv7());
+    const schools = [principal.schoolId];
+    if (target?.exists && target.schoolId !== principal.schoolId) schools.push(target.schoolId);
+    await Promise.all(schools.map((school) => this.denials.record(denial, school, actor, correlationId)));
   }
 }
 
@@ -131,7 +127,8 @@ export class DomainDenialRecorder implements NestInterceptor {
       catchError((error: unknown) => {
         if (!(error instanceof DomainError) || error.status !== 403 || !request.access) return throwError(() => error);
         const action = (Reflect.getMetadata(ACCESS_RULE, context.getHandler()) as AccessRule | undefined)?.action ?? 'unknown';
-        return from(this.access.recordDenial(request, request.access.principal, action, error.message, str(request.params?.schoolId))).pipe(
+        const { principal, school } = request.access;
+        return from(this.access.recordDenial(request, principal, action, error.message, str(request.params?.schoolId), school)).pipe(
           mergeMap(() => throwError(() => error)),
         );
       }),

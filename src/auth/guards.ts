@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { HttpRequest, pathOf } from '../common/http';
+import { HttpRequest } from '../common/http';
 import { AppError, validationFailed } from '../common/app-error';
 import { ACCESS_RULE, AccessRule, AccessService, PUBLIC_ROUTE } from './access';
 import { Principal } from './principal';
@@ -9,7 +9,11 @@ import { JwtStrategy } from './strategies';
 
 const unauthenticated = () => new AppError(401, 'UNAUTHENTICATED', 'Sign in first: the token is missing, expired, or no longer valid.');
 
-/** Every /api/v1 route needs a valid token unless marked @Public(); the root (health, docs) does not. */
+/**
+ * Every route needs a valid token unless it is marked @Public(): decided by the route Fastify matched
+ * (its handler's metadata), never by the request's path, whose spelling the client chooses
+ * (`/%61pi/…`, `http://host/api/…` are routed like `/api/…`).
+ */
 @Injectable()
 export class TokenGuard extends AuthGuard('jwt') {
   constructor(
@@ -21,8 +25,8 @@ export class TokenGuard extends AuthGuard('jwt') {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]);
+    if (isPublic) return true;
     const request = context.switchToHttp().getRequest<HttpRequest & { user?: Principal }>();
-    if (isPublic || !pathOf(request).startsWith('/api/')) return true;
     // A token passport has verified before skips passport (see VerifiedTokens); the account is checked either way.
     const claims = this.strategy.verifiedClaims(request);
     if (!claims) return (await super.canActivate(context)) as boolean;
@@ -37,7 +41,7 @@ export class TokenGuard extends AuthGuard('jwt') {
   }
 }
 
-/** Runs the route's @Allow rule through the policy. A token-protected route without one is refused. */
+/** Runs the route's @Allow rule through the policy. A route that is neither @Public() nor @Allow-ed is refused. */
 @Injectable()
 export class AccessGuard implements CanActivate {
   constructor(
@@ -46,9 +50,9 @@ export class AccessGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<Parameters<AccessService['check']>[0]>();
     const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]);
-    if (isPublic || !pathOf(request).startsWith('/api/')) return true;
+    if (isPublic) return true;
+    const request = context.switchToHttp().getRequest<Parameters<AccessService['check']>[0]>();
     rejectMalformedIds(request.params ?? {});
     const rule = this.reflector.get<AccessRule | undefined>(ACCESS_RULE, context.getHandler());
     if (!rule) throw new AppError(403, 'FORBIDDEN', 'This route has no access rule, so nobody may use it.');

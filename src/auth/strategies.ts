@@ -11,9 +11,9 @@ import { EventSourcedRepository } from '../event-store/event-sourced-repository'
 import { CredentialVault } from './credential-vault';
 import { LoginThrottle } from './login-throttle';
 import { Principal, TokenClaims } from './principal';
+import { SIGNING_KEY } from './service-keys';
 import { VerifiedTokens } from './verified-tokens';
 
-export const SIGNING_KEY = Symbol('SIGNING_KEY');
 export const TOKEN_TTL_SECONDS = 3600;
 
 /** A GET (or HEAD) without `atLeast`: the only requests that may use a known-fresh cached state. */
@@ -44,14 +44,14 @@ export class JwtStrategy extends PassportStrategy(JwtPassportStrategy, 'jwt') {
   readonly verified = new VerifiedTokens();
 
   constructor(
-    @Inject(SIGNING_KEY) signingKey: string,
+    @Inject(SIGNING_KEY) signingKey: Buffer,
     private readonly repository: EventSourcedRepository,
   ) {
     // A KeyObject: given a string, jsonwebtoken tries (and fails) to parse it as a public key on every
     // verify — 16% of the server's CPU in a profile of GET /auth/me. (The typings say string; jsonwebtoken takes a KeyObject.)
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: createSecretKey(Buffer.from(signingKey)) as unknown as string,
+      secretOrKey: createSecretKey(signingKey) as unknown as string,
       algorithms: ['HS256'],
       ignoreExpiration: false,
       passReqToCallback: true,
@@ -97,23 +97,29 @@ export class LocalStrategy extends PassportStrategy(LocalPassportStrategy, 'loca
 
   async validate(request: Request, login: string, password: string): Promise<Principal> {
     const key = normalizeLogin(login);
+    // Fastify's `ip`: the peer, or with TRUST_PROXY the client the trusted proxies name in X-Forwarded-For.
     const address = request.ip ?? 'unknown';
-    const now = this.clock.now().getTime();
-    const wait = this.throttle.retryAfter(key, address, now);
-    if (wait > 0) {
-      throw new AppError(429, 'TOO_MANY_REQUESTS', 'Too many wrong passwords. Wait a minute and try again.', [], { 'Retry-After': String(wait) });
+    // The attempt is counted as it is checked (see LoginThrottle): it stays counted only if the password is wrong.
+    const admission = await this.throttle.admit(key, address, () => this.clock.now().getTime());
+    if (!admission.admitted) {
+      throw new AppError(429, 'TOO_MANY_REQUESTS', 'Too many wrong passwords. Wait a minute and try again.', [], { 'Retry-After': String(admission.retryAfterSeconds) });
     }
-    const { state } = await this.repository.load(accountStream(accountIdForLogin(key)), accountDecider);
-    // A blocked account is refused whatever the password, and its attempts do not count (API.md).
-    if (state.exists && state.status === 'blocked') {
-      const why = state.blockedBecause === 'void-operation' ? 'it was created or changed through an account whose credentials leaked' : 'of a credential-compromise report';
-      throw new AppError(403, 'ACCOUNT_BLOCKED', `This account is blocked because ${why}. Ask the system administrator for new credentials.`);
+    let wrongPassword = false;
+    try {
+      const { state } = await this.repository.load(accountStream(accountIdForLogin(key)), accountDecider);
+      // A blocked account is refused whatever the password, and its attempts do not count (API.md).
+      if (state.exists && state.status === 'blocked') {
+        const why = state.blockedBecause === 'void-operation' ? 'it was created or changed through an account whose credentials leaked' : 'of a credential-compromise report';
+        throw new AppError(403, 'ACCOUNT_BLOCKED', `This account is blocked because ${why}. Ask the system administrator for new credentials.`);
+      }
+      const valid = state.exists ? await this.vault.verify(state.accountId, state.credentialId, password) : (await this.vault.burnTime(password), false);
+      if (!valid) {
+        wrongPassword = true;
+        throw wrongCredentials();
+      }
+      return principalOf(state);
+    } finally {
+      await (wrongPassword ? this.throttle.failed(admission.ticket) : this.throttle.giveBack(admission.ticket));
     }
-    const valid = state.exists ? await this.vault.verify(state.accountId, state.credentialId, password) : (await this.vault.burnTime(password), false);
-    if (!valid) {
-      this.throttle.recordFailure(key, address, now);
-      throw wrongCredentials();
-    }
-    return principalOf(state);
   }
 }

@@ -1,7 +1,17 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateBy } from 'class-validator';
+import { listOf, parseRange } from './address-ranges';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+/** Names proxy-addr (Fastify's trustProxy) knows for ranges of proxies. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** A comma-separated list of addresses or CIDR ranges (and the names given). */
+const isRangeList = (value: unknown, names: string[] = []): boolean =>
+  typeof value === 'string' && listOf(value).length > 0 && listOf(value).every((entry) => names.includes(entry) || parseRange(entry) !== null);
+
+const Satisfies = (name: string, validate: (value: unknown) => boolean, message: string) => ValidateBy({ name, validator: { validate, defaultMessage: () => message } });
 
 /** Everything the service reads from its environment, checked once at start-up. */
 export class AppConfig {
@@ -45,11 +55,44 @@ export class AppConfig {
   @MinLength(10, { message: 'ADMIN_PASSWORD must be at least 10 characters' })
   ADMIN_PASSWORD?: string;
 
-  /** Signs access tokens. Unset: a key is made on first start and kept in the database. */
+  /**
+   * The master secret every key of the service is derived from (HKDF, one key per purpose: see
+   * src/auth/service-keys.ts). Unset (and no JWT_SECRET): one is made on first start and kept in the database.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'SERVICE_SECRET must be at least 32 characters' })
+  SERVICE_SECRET?: string;
+
+  /** The master secret's older name, still read when SERVICE_SECRET is unset. */
   @IsOptional()
   @IsString()
   @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET?: string;
+
+  /**
+   * Which proxies in front of the service to believe about the client's address (X-Forwarded-For):
+   * Fastify's `trustProxy`. Unset or `false`: none (the peer is the client). `true`: every hop;
+   * a number: that many hops; or a list of addresses/CIDR ranges (`loopback`, `linklocal`, `uniquelocal` too).
+   */
+  @IsOptional()
+  @Satisfies(
+    'isTrustProxy',
+    (value) => (typeof value === 'string' && /^(true|false|\d{1,3})$/.test(value)) || isRangeList(value, PROXY_RANGE_NAMES),
+    'TRUST_PROXY must be true, false, a number of hops, or a comma-separated list of addresses or CIDR ranges',
+  )
+  TRUST_PROXY?: string;
+
+  /** Only clients in these ranges may read /metrics (comma-separated addresses or CIDR ranges). Unset: any. */
+  @IsOptional()
+  @Satisfies('isRangeList', (value) => isRangeList(value), 'METRICS_ALLOW must be a comma-separated list of addresses or CIDR ranges (10.0.0.0/8, ::1)')
+  METRICS_ALLOW?: string;
+
+  /** /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. Unset: no token. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
+  METRICS_TOKEN?: string;
 
   @Transform(toInt)
   @IsInt({ message: 'PROJECTION_POLL_MS must be a whole number' })
@@ -72,6 +115,17 @@ export class AppConfig {
   @Min(100)
   @Max(600000)
   PROJECTION_RETRY_MAX_MS = 30000;
+  /** TRUST_PROXY as Fastify's `trustProxy` option takes it. */
+  get trustProxy(): boolean | number | string[] {
+    const value = this.TRUST_PROXY ?? 'false';
+    if (value === 'true' || value === 'false') return value === 'true';
+    return /^\d+$/.test(value) ? Number(value) : listOf(value);
+  }
+
+  /** The secret keys are derived from, when one is configured. */
+  get masterSecret(): string | undefined {
+    return this.SERVICE_SECRET ?? this.JWT_SECRET;
+  }
 
   get storeDescription(): string {
     if (this.EVENTSTORE_CONNECTION_STRING) return 'EventStoreDB (views in PostgreSQL)';
@@ -83,11 +137,20 @@ export class AppConfig {
 export class ConfigError extends Error {}
 
 /** Values that may hold a password: never printed, not even in an error. */
-const SECRET_KEYS = /PASSWORD|SECRET|DATABASE_URL|CONNECTION_STRING/;
+const SECRET_KEYS = /PASSWORD|SECRET|TOKEN|DATABASE_URL|CONNECTION_STRING/;
 
 /** Reads and checks the environment; a bad value stops the start with a message naming it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'EVENTSTORE_CONNECTION_STRING', 'ADMIN_PASSWORD', 'JWT_SECRET']);
+  const known = Object.keys(new AppConfig()).concat([
+    'DATABASE_URL',
+    'EVENTSTORE_CONNECTION_STRING',
+    'ADMIN_PASSWORD',
+    'SERVICE_SECRET',
+    'JWT_SECRET',
+    'TRUST_PROXY',
+    'METRICS_ALLOW',
+    'METRICS_TOKEN',
+  ]);
   const raw = Object.fromEntries(known.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]));
   const config = plainToInstance(AppConfig, raw);
   const errors = validateSync(config, { forbidUnknownValues: false });
@@ -99,6 +162,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       return `  - ${error.property}: ${reason} (got ${given})`;
     });
     throw new ConfigError(`The service cannot start: its configuration is wrong.\n${problems.join('\n')}`);
+  }
+  if (config.SERVICE_SECRET && config.JWT_SECRET && config.SERVICE_SECRET !== config.JWT_SECRET) {
+    throw new ConfigError('The service cannot start: SERVICE_SECRET and JWT_SECRET are both set and differ. Set SERVICE_SECRET only (JWT_SECRET is its older name).');
   }
   if (config.EVENTSTORE_CONNECTION_STRING && !config.DATABASE_URL) {
     throw new ConfigError('The service cannot start: with EVENTSTORE_CONNECTION_STRING, set DATABASE_URL too (views live in PostgreSQL).');

@@ -10,7 +10,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database, DATABASE } from '../database/database';
 import { OperationIds } from '../event-store/operation-ids';
 import type { Principal } from '../auth/principal';
-import { SIGNING_KEY } from '../auth/strategies';
+import { IDEMPOTENCY_KEY } from '../auth/service-keys';
 
 /** A retry of a finished write: the error filter answers it with the first answer and 200. */
 export class IdempotentReplay extends Error {
@@ -40,7 +40,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
-    @Inject(SIGNING_KEY) private readonly signingKey: string,
+    @Inject(IDEMPOTENCY_KEY) private readonly requestHashKey: Buffer,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -57,7 +57,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     const accountId = request.user.accountId;
     // Keyed: a body may hold a password, and a bare digest of it could be guessed offline.
-    const hash = createHmac('sha256', this.signingKey).update(`${request.method} ${request.url}\n${canonicalize(request.body ?? null) ?? ''}`).digest('hex');
+    const hash = createHmac('sha256', this.requestHashKey).update(`${request.method} ${request.url}\n${canonicalize(request.body ?? null) ?? ''}`).digest('hex');
     request[OPERATION_IDS] = OperationIds.keyed(accountId, hash, key);
     let claimedAt = '';
     return from(this.claim(accountId, key, hash)).pipe(

@@ -11,10 +11,17 @@ export const MAX_HEALTHY_LAG_SECONDS = 30;
  * connection), with the reason in plain words. A rebuild is progress (`rebuilds`: percent, ETA),
  * not lag: views waiting for their rebuild are listed as `rebuilding` and left out of the lag.
  */
-export async function viewsHealth(indicators: HealthIndicatorService, runner: ProjectionRunner): Promise<HealthIndicatorResult> {
+export async function viewsHealth(indicators: HealthIndicatorService, runner: ProjectionRunner, onError?: (error: unknown) => void): Promise<HealthIndicatorResult> {
   const indicator = indicators.check('views');
   const status = await runner.status();
-  const oldest = await runner.oldestUnprocessed();
+  // A database that does not answer is a reason in plain words here; the driver's text goes to the log.
+  let oldest;
+  try {
+    oldest = await runner.oldestUnprocessed();
+  } catch (error) {
+    onError?.(error);
+    return indicator.down({ role: status.role, reason: 'The views lag cannot be read: the database does not answer.' });
+  }
   const lagSeconds = oldest ? Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000) : 0;
   const live = runner.projectors.map((p) => p.name).filter((name) => !status.frozen.includes(name));
   const lowest = live.map((name) => runner.position(name)).sort(comparePositions)[0];

@@ -4,6 +4,8 @@ import { Accounts1763900000002 } from './1763900000002-accounts';
 import { Idempotency1763900000003 } from './1763900000003-idempotency';
 import { LogIndexes1763900000004 } from './1763900000004-log-indexes';
 import { ProjectionGenerations1763900000010 } from './1763900000010-projection-generations';
+import { LoginThrottle1763900000030 } from './1763900000030-login-throttle';
+import { ServiceMasterSecret1763900000031 } from './1763900000031-service-master-secret';
 import { EventIndex1763900000050 } from './1763900000050-event-index';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
@@ -14,5 +16,7 @@ export const MIGRATIONS = [
   Idempotency1763900000003,
   LogIndexes1763900000004,
   ProjectionGenerations1763900000010,
+  LoginThrottle1763900000030,
+  ServiceMasterSecret1763900000031,
   EventIndex1763900000050,
 ];
