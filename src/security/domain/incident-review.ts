@@ -128,7 +128,7 @@ export function summarize(event: LoggedEvent, school: SchoolState | null): strin
     case 'DailyAbsenceRecorded':
       return `Day absence ${shown(d.code)} for ${name(school, d.studentId)} on ${shown(d.date)}`;
     case 'AccessDenied':
-      return `Refused attempt: ${shown(d.route)} («${shown(d.reason)}»)`;
+      return `Refused attempt${typeof d.count === 'number' && d.count > 1 ? `s (${d.count})` : ''}: ${shown(d.route)} («${shown(d.reason)}»)`;
     case 'AccountCreated':
       return `Account «${shown(d.login)}» (${shown(d.fullName)}) created with roles ${shown(d.roles)}`;
     case 'RolesGranted':
