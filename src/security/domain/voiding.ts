@@ -87,6 +87,8 @@ interface Fact {
   readonly reinstates: string;
 }
 
+const NONE: readonly Fact[] = [];
+
 const KIND: Record<string, Fact['kind']> = { CredentialCompromiseReported: 'report', CredentialsReissued: 'reissue', OperationReinstated: 'reinstatement' };
 
 const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
@@ -242,7 +244,7 @@ export class VoidingFacts {
   }
   /** @internal */
   reportsAbout(accountId: string): readonly Fact[] {
-    return this.reportsOn.get(accountId) ?? [];
+    return this.reportsOn.get(accountId) ?? NONE;
   }
   /** @internal */
   reissuesAbout(accountId: string): readonly Fact[] {
@@ -266,6 +268,8 @@ class LedgerView implements VoidingLedger {
   ) {}
 
   voidedBy(event: Voidable): string | null {
+    // Nothing can hold an event whose account was never reported (the case of almost every event).
+    if (this.facts.reportsAbout(event.actor.accountId).length === 0) return null;
     const fact = this.factOf(event);
     if (fact) return this.isValid(fact) ? null : (this.heldBy(event) ?? this.attackers(fact)[0]?.incidentId ?? null);
     const incident = this.heldBy(event);
