@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import canonicalize from 'canonicalize';
-import { evolveGrid, gridKey, journalGrid, JournalGridDoc } from '../projections/journal-grid/journal-grid.projector';
+import { assembleGrid, evolveGrid, gridKey, journalGrid, JournalGridDoc } from '../projections/journal-grid/journal-grid.projector';
 import { foldDocuments } from '../projections/projector';
 import { JsonBody } from '../src/common/json-body';
 import { Database, DATABASE } from '../src/database/database';
@@ -180,7 +180,7 @@ export async function compareAsOfSources(app: NestFastifyApplication, ids: { sch
   const foldFromLog = async (moment: Date) => {
     const at = moment.toISOString();
     const upTo = (await store.readStream(stream)).filter((e) => e.recordedAt <= at);
-    return JsonBody.of(buildGrid(foldDocuments(journalGrid, upTo).get(key)));
+    return JsonBody.of(buildGrid(assembleGrid(ids.groupId, ids.periodId, foldDocuments(journalGrid, upTo).values())));
   };
   const foldKept = (moment: Date) => views.gridBody(school, ids.groupId, ids.periodId, moment);
 

@@ -118,14 +118,110 @@ export function evolveGrid(current: JournalGridDoc | null, stored: StoredEvent):
   }
 }
 
-export const journalGrid: DocumentProjector<JournalGridDoc> = {
+/**
+ * The grid is kept in parts (issue 14): one for the lessons (with the period's lock and everyone who
+ * was in the group on a lesson day), one per student (their marks, attendance and final mark). An
+ * event rewrites its own part, a few kilobytes, not the whole ~200 KB journal; a read takes the
+ * parts of one journal by key prefix and puts them together (`assembleGrid`).
+ */
+export interface GridLessonsPart {
+  groupId: string;
+  periodId: string;
+  subjectId: string | null;
+  locked: boolean;
+  lessons: JournalGridDoc['lessons'];
+  studentIds: string[];
+}
+
+export interface GridStudentPart {
+  studentId: string;
+  marks: Record<string, GridMark>;
+  attendance: Record<string, GridAttendance>;
+  finalMark: { value: string | null; deferred: boolean } | null;
+}
+
+export type GridPart = GridLessonsPart | GridStudentPart;
+
+/** Every part of one journal has a key starting with this (the range `[prefix, gridPrefixEnd)` holds exactly them). */
+export const gridPrefix = (groupId: string, periodId: string) => `${groupId}:${periodId}:`;
+/** The first key after every key of the prefix (':' + 1 = ';'; keys compare bytewise, COLLATE "C"). */
+export const gridPrefixEnd = (groupId: string, periodId: string) => `${groupId}:${periodId};`;
+export const lessonsPartKey = (groupId: string, periodId: string) => `${gridPrefix(groupId, periodId)}lessons`;
+export const studentPartKey = (groupId: string, periodId: string, studentId: string) => `${gridPrefix(groupId, periodId)}s:${studentId}`;
+
+const STUDENT_EVENTS: ReadonlySet<string> = new Set(['MarkRecorded', 'MarkCorrected', 'AttendanceRecorded', 'AttendanceCorrected', 'FinalMarkSet']);
+
+const isLessonsPart = (part: GridPart): part is GridLessonsPart => 'lessons' in part;
+
+export function evolveGridPart(current: GridPart | null, stored: StoredEvent): GridPart {
+  const event = stored as unknown as JournalEvent;
+  if (STUDENT_EVENTS.has(event.type)) {
+    const studentId = (event.data as { studentId: string }).studentId;
+    const part = current && !isLessonsPart(current) ? current : { studentId, marks: {}, attendance: {}, finalMark: null };
+    switch (event.type) {
+      case 'MarkRecorded': {
+        // Kept whether or not its lesson counts: a read shows only entries whose lesson is in the lessons part.
+        const d = event.data;
+        return { ...part, marks: { ...part.marks, [d.markId]: { id: d.markId, lessonId: d.lessonId, value: d.value, workKind: d.workKind, weight: d.weight, corrected: false, late: d.late } } };
+      }
+      case 'MarkCorrected': {
+        const mark = part.marks[event.data.markId];
+        return mark ? { ...part, marks: { ...part.marks, [mark.id]: { ...mark, value: event.data.after, corrected: true } } } : part;
+      }
+      case 'AttendanceRecorded': {
+        const d = event.data;
+        return { ...part, attendance: { ...part.attendance, [d.attendanceId]: { id: d.attendanceId, lessonId: d.lessonId, code: d.code } } };
+      }
+      case 'AttendanceCorrected': {
+        const entry = part.attendance[event.data.attendanceId];
+        return entry ? { ...part, attendance: { ...part.attendance, [entry.id]: { ...entry, code: event.data.after } } } : part;
+      }
+      case 'FinalMarkSet':
+        return { ...part, finalMark: { value: event.data.value, deferred: event.data.deferred } };
+    }
+  }
+  const d = event.data as { groupId: string; periodId: string };
+  const part = current && isLessonsPart(current) ? current : { groupId: d.groupId, periodId: d.periodId, subjectId: null, locked: false, lessons: {}, studentIds: [] };
+  const whole = evolveGrid({ ...empty(part.groupId, part.periodId), subjectId: part.subjectId, locked: part.locked, lessons: part.lessons, studentIds: part.studentIds }, stored);
+  return { groupId: part.groupId, periodId: part.periodId, subjectId: whole.subjectId, locked: whole.locked, lessons: whole.lessons, studentIds: whole.studentIds };
+}
+
+/**
+ * One journal's grid from its parts (any order; parts of other journals must not be among them):
+ * the shape `evolveGrid` folds the whole stream into. An entry shows only while its lesson is in
+ * the lessons part — a lesson that does not count (void) takes its entries along.
+ */
+export function assembleGrid(groupId: string, periodId: string, parts: Iterable<GridPart>): JournalGridDoc | undefined {
+  let lessons: GridLessonsPart | undefined;
+  const students: GridStudentPart[] = [];
+  for (const part of parts) {
+    if (isLessonsPart(part)) lessons = part;
+    else students.push(part);
+  }
+  if (!lessons && students.length === 0) return undefined;
+  const doc = empty(groupId, periodId);
+  if (lessons) Object.assign(doc, { subjectId: lessons.subjectId, locked: lessons.locked, lessons: lessons.lessons, studentIds: lessons.studentIds });
+  for (const student of students) {
+    const marks = Object.values(student.marks).filter((m) => doc.lessons[m.lessonId]);
+    const attendance = Object.values(student.attendance).filter((a) => doc.lessons[a.lessonId]);
+    if (marks.length > 0) doc.marks[student.studentId] = Object.fromEntries(marks.map((m) => [m.id, m]));
+    if (attendance.length > 0) doc.attendance[student.studentId] = Object.fromEntries(attendance.map((a) => [a.id, a]));
+    if (student.finalMark) doc.finalMarks[student.studentId] = student.finalMark;
+  }
+  return doc;
+}
+
+export const journalGrid: DocumentProjector<GridPart> = {
   name: 'journal-grid',
   // 2: marks and attendance kept by student. 3: entries need their lesson (a void lesson takes them along). 4: substitutesFor.
-  version: 4,
+  // 5: kept in parts, a lessons part and one per student.
+  version: 5,
   handles: JOURNAL_EVENT_TYPES,
   keys: (event) => {
-    const data = event.data as { groupId?: string; periodId?: string };
-    return data.groupId && data.periodId ? [gridKey(data.groupId, data.periodId)] : [];
+    const data = event.data as { groupId?: string; periodId?: string; studentId?: string };
+    if (!data.groupId || !data.periodId) return [];
+    if (STUDENT_EVENTS.has(event.type)) return data.studentId ? [studentPartKey(data.groupId, data.periodId, data.studentId)] : [];
+    return [lessonsPartKey(data.groupId, data.periodId)];
   },
-  evolve: evolveGrid,
+  evolve: evolveGridPart,
 };

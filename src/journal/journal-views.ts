@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import canonicalize from 'canonicalize';
 import { dayPart, DiaryWeekDoc, diary, diaryKey, mergeDiaryWeek, mondayOf } from '../../projections/diary/diary.projector';
 import { ProjectionRunner } from '../../projections/projection-runner';
-import { gridKey, journalGrid, JournalGridDoc } from '../../projections/journal-grid/journal-grid.projector';
+import { assembleGrid, GridPart, gridPrefix, gridPrefixEnd, journalGrid, JournalGridDoc } from '../../projections/journal-grid/journal-grid.projector';
 import { foldDocuments } from '../../projections/projector';
 import { isVoid } from '../security/domain/voiding';
 import { noSuch, notFound } from '../common/domain-error';
@@ -84,9 +84,9 @@ export class JournalViews {
   async grid(school: SchoolState, groupId: string, periodId: string, asOf?: Date): Promise<Grid> {
     if (!school.groups[groupId]) throw notFound('group');
     if (!school.periods[periodId]) throw noSuch('periodId', 'period of this school');
-    const key = gridKey(groupId, periodId);
     if (asOf) return (await this.gridAsOf(school, groupId, periodId, asOf)).view;
-    return (await this.current(this.grids, 'journal-grid', key, [key], school, ([doc]: (JournalGridDoc | undefined)[]) => this.buildGrid(school, groupId, periodId, doc))).view;
+    const parts = { from: gridPrefix(groupId, periodId), to: gridPrefixEnd(groupId, periodId) };
+    return (await this.current(this.grids, 'journal-grid', parts.from, parts, school, (docs: (GridPart | undefined)[]) => this.buildGrid(school, groupId, periodId, assembleGrid(groupId, periodId, present(docs))))).view;
   }
 
   /** The grid as the JSON API.md gives, serialised once per built grid. */
@@ -95,7 +95,7 @@ export class JournalViews {
     if (!school.periods[periodId]) throw noSuch('periodId', 'period of this school');
     if (asOf) return bodyOf(await this.gridAsOf(school, groupId, periodId, asOf));
     await this.grid(school, groupId, periodId);
-    return bodyOf(this.grids.get(gridKey(groupId, periodId))!);
+    return bodyOf(this.grids.get(gridPrefix(groupId, periodId))!);
   }
 
   /**
@@ -106,7 +106,6 @@ export class JournalViews {
    */
   private async gridAsOf(school: SchoolState, groupId: string, periodId: string, asOf: Date): Promise<Built<Grid>> {
     const stream = journalStream(groupId, periodId);
-    const key = gridKey(groupId, periodId);
     const moment = asOf.toISOString();
     const all = await this.logged.read(stream);
     let included = 0;
@@ -117,13 +116,13 @@ export class JournalViews {
     const ledger = this.runner.ledgerAsOf(asOf);
     const voids = all.slice(0, included).some((event) => isVoid(ledger, event));
     if (!prefix || voids) {
-      const doc = foldDocuments(journalGrid, all.filter((event) => event.recordedAt <= moment), undefined, ledger).get(key);
+      const doc = assembleGrid(groupId, periodId, foldDocuments(journalGrid, all.filter((event) => event.recordedAt <= moment), undefined, ledger).values());
       return { position: '', school, checkedAt: '', doc, view: this.buildGrid(school, groupId, periodId, doc) };
     }
     const memoKey = `${stream}@${included}`;
     const kept = this.gridsAsOf.get(memoKey);
     if (kept && kept.school === school) return kept;
-    const doc = this.snapshots.fold(stream, all, included).get(key);
+    const doc = assembleGrid(groupId, periodId, this.snapshots.fold(stream, all, included).values());
     const entry = { position: memoKey, school, checkedAt: '', doc, view: this.buildGrid(school, groupId, periodId, doc) };
     this.gridsAsOf.set(memoKey, entry);
     return entry;
@@ -138,7 +137,7 @@ export class JournalViews {
     kept: BuiltViews<View>,
     projection: string,
     cacheKey: string,
-    keys: readonly string[],
+    selection: readonly string[] | KeyRange,
     school: SchoolState,
     build: (docs: (Doc | undefined)[]) => View,
   ): Promise<Built<View>> {
@@ -146,14 +145,23 @@ export class JournalViews {
     const cached = kept.get(cacheKey);
     if (cached && cached.school === school && cached.checkedAt === checkedAt) return cached;
     const cachedDocs = (cached?.doc ?? {}) as Record<string, { position: string; doc: Doc }>;
+    const known = Object.keys(cachedDocs);
     // A document's position names its generation too: a rebuild's switch may leave it at the same position.
-    const { rows } = await this.database.pool.query<{ key: string; position: string; doc: Doc | null }>(
-      `SELECT v.key, v.generation || '@' || v.position AS position, CASE WHEN v.generation || '@' || v.position = c.position THEN NULL ELSE v.doc END AS doc
-         FROM served_document v LEFT JOIN unnest($2::text[], $3::text[]) AS c(key, position) ON c.key = v.key
-        WHERE v.projection = $1 AND v.key = ANY($2::text[])`,
-      [projection, keys, keys.map((key) => cachedDocs[key]?.position ?? '')],
-    );
+    const { rows } = isRange(selection)
+      ? await this.database.pool.query<{ key: string; position: string; doc: Doc | null }>(
+          `SELECT v.key, v.generation || '@' || v.position AS position, CASE WHEN v.generation || '@' || v.position = c.position THEN NULL ELSE v.doc END AS doc
+             FROM served_document v LEFT JOIN unnest($2::text[], $3::text[]) AS c(key, position) ON c.key = v.key
+            WHERE v.projection = $1 AND v.key >= $4 AND v.key < $5 ORDER BY v.key`,
+          [projection, known, known.map((key) => cachedDocs[key].position), selection.from, selection.to],
+        )
+      : await this.database.pool.query<{ key: string; position: string; doc: Doc | null }>(
+          `SELECT v.key, v.generation || '@' || v.position AS position, CASE WHEN v.generation || '@' || v.position = c.position THEN NULL ELSE v.doc END AS doc
+             FROM served_document v LEFT JOIN unnest($2::text[], $3::text[]) AS c(key, position) ON c.key = v.key
+            WHERE v.projection = $1 AND v.key = ANY($2::text[])`,
+          [projection, selection, selection.map((key) => cachedDocs[key]?.position ?? '')],
+        );
     const byKey = new Map(rows.map((row) => [row.key, row]));
+    const keys = isRange(selection) ? rows.map((row) => row.key) : selection;
     const position = keys.map((key) => byKey.get(key)?.position ?? 'none').join(',');
     if (cached && cached.position === position) {
       const entry = cached.school === school ? { ...cached, checkedAt } : { ...cached, school, checkedAt, body: undefined, view: build(keys.map((key) => cachedDocs[key]?.doc)) };
@@ -285,6 +293,14 @@ export class JournalViews {
   }
 }
 
+/** The documents whose keys lie in `[from, to)` (keys compare bytewise). */
+interface KeyRange {
+  readonly from: string;
+  readonly to: string;
+}
+const isRange = (selection: readonly string[] | KeyRange): selection is KeyRange => !Array.isArray(selection);
+const present = <T>(docs: (T | undefined)[]): T[] => docs.filter((doc): doc is T => doc !== undefined);
+
 /** How many events of a journal stream lie between two kept snapshots of its grid. */
 export const SNAPSHOT_EVERY = 64;
 
@@ -295,18 +311,18 @@ export const SNAPSHOT_EVERY = 64;
  * snapshot of a prefix stays true for as long as the stream exists.
  */
 export class GridSnapshots {
-  private readonly streams = new Map<string, Map<number, Map<string, JournalGridDoc>>>();
+  private readonly streams = new Map<string, Map<number, Map<string, GridPart>>>();
   constructor(private readonly capacity: number) {}
 
   /** The documents after the first `count` events of the stream. */
-  fold(stream: string, events: readonly StoredEvent[], count: number): Map<string, JournalGridDoc> {
-    const kept = this.streams.get(stream) ?? new Map<number, Map<string, JournalGridDoc>>();
+  fold(stream: string, events: readonly StoredEvent[], count: number): Map<string, GridPart> {
+    const kept = this.streams.get(stream) ?? new Map<number, Map<string, GridPart>>();
     this.streams.delete(stream);
     this.streams.set(stream, kept);
     if (this.streams.size > this.capacity) this.streams.delete(this.streams.keys().next().value as string);
     let at = Math.floor(count / SNAPSHOT_EVERY) * SNAPSHOT_EVERY;
     while (at > 0 && !kept.has(at)) at -= SNAPSHOT_EVERY;
-    let docs = kept.get(at) ?? new Map<string, JournalGridDoc>();
+    let docs = kept.get(at) ?? new Map<string, GridPart>();
     for (let next = at + SNAPSHOT_EVERY; next <= count; next += SNAPSHOT_EVERY) {
       docs = foldDocuments(journalGrid, events.slice(next - SNAPSHOT_EVERY, next), docs);
       kept.set(next, docs);

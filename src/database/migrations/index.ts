@@ -7,6 +7,7 @@ import { ProjectionGenerations1763900000010 } from './1763900000010-projection-g
 import { LoginThrottle1763900000030 } from './1763900000030-login-throttle';
 import { ServiceMasterSecret1763900000031 } from './1763900000031-service-master-secret';
 import { EventIndex1763900000050 } from './1763900000050-event-index';
+import { BytewiseViewKeys1763900000070 } from './1763900000070-bytewise-view-keys';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   LoginThrottle1763900000030,
   ServiceMasterSecret1763900000031,
   EventIndex1763900000050,
+  BytewiseViewKeys1763900000070,
 ];
