@@ -3,7 +3,11 @@ import { createServer, get, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { v4 as uuidv4 } from 'uuid';
+import { ProjectionRunner } from '../projections/projection-runner';
 import { createApp } from '../src/app';
+import { EVENT_STORE, EventStore } from '../src/event-store/event-store.port';
+import { START } from '../src/event-store/position';
 import { loadConfig } from '../src/config/app-config';
 import { BenchContext, Section } from './context';
 import { compareAsOfSources } from './as-of-sources';
@@ -175,6 +179,7 @@ export const httpReadsSection: Section = {
       } finally {
         await new Promise((resolve) => floor.server.close(resolve));
       }
+      rows.push(...(await readsDuringRebuild(app, ctx, j, grid, browser, rows)));
       rows.push(...(await compareAsOfSources(app, { schoolId: j.school, groupId: j.group, periodId: j.period }, j.moments.map((m) => new Date(m)), Math.max(5, SECONDS / 2), (m) => ctx.note(m))));
       ctx.note('reads: server and autocannon share this 2-core machine; autocannon runs in its own process (bench/cannon.ts). Other engineers may be using the machine too: see the interference line.');
       ctx.note('reads: the bare node:http row sends the grid\'s compressed bytes with no work at all: what autocannon itself can take in on this machine, the floor for the grid rows. Grid JSON is 320 KB; brotli (quality 5) makes it ~25 KB.');
@@ -186,3 +191,77 @@ export const httpReadsSection: Section = {
     }
   },
 };
+
+/** Copies of the bench journal's events in other groups: a log big enough that rebuilding it takes a while. */
+const FILLER_JOURNALS = Number(process.env.BENCH_HTTP_FILLER_JOURNALS ?? 60);
+
+/**
+ * Grid and diary reads while the views are rebuilt into a shadow in the same process, as the
+ * leader does after a version bump: `reset()` again and again until the measurement ends (each
+ * rebuild reads the whole log, ~FILLER_JOURNALS × 1,860 events, and switches reads over when it has
+ * caught up: the built views the reads reuse are dropped at every switch).
+ */
+async function readsDuringRebuild(app: NestFastifyApplication, ctx: BenchContext, j: Awaited<ReturnType<typeof buildJournal>>, grid: string, headers: Record<string, string>, quiet: Row[]): Promise<Row[]> {
+  const store = app.get<EventStore>(EVENT_STORE);
+  const runner = app.get(ProjectionRunner);
+  const journal = (await store.readAll(START, { limit: 100_000 })).filter((e) => e.stream.startsWith('journal-'));
+  const progress = ctx.progress('reads: filler journals for the rebuild', FILLER_JOURNALS * journal.length);
+  for (let copy = 0; copy < FILLER_JOURNALS; copy++) {
+    const groupId = uuidv4();
+    const events = journal.map((e) => ({ type: e.type, data: { ...(e.data as object), groupId } }));
+    for (let i = 0; i < events.length; i += 500) {
+      await store.append(`journal-${groupId}-${j.period}`, i, events.slice(i, i + 500), { schoolId: j.school, actor: journal[0].actor, correlationId: uuidv4() });
+      progress.increment(Math.min(500, events.length - i));
+    }
+  }
+  progress.stop();
+  const head = await store.head();
+  await runner.waitFor(head, 600_000);
+
+  let stop = false;
+  let rebuilds = 0;
+  let rebuildMs = 0;
+  const rebuilding = (async () => {
+    while (!stop) {
+      const started = performance.now();
+      await runner.reset();
+      while (!stop && (await runner.status()).rebuilds.length > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (stop) break;
+      rebuilds++;
+      rebuildMs += performance.now() - started;
+    }
+  })();
+  const rows: Row[] = [];
+  const targets: [string, string, string, string][] = [
+    ['GET journal 30 × 60 during a shadow rebuild (browser encoding)', grid, j.teacher.token, `GET journal ${STUDENTS} students`],
+    ['GET diary during a shadow rebuild', `/api/v1${j.s}/students/${j.student}/diary?weekOf=2026-09-07`, j.deputy.token, 'GET diary'],
+  ];
+  try {
+    for (const [what, path, token, quietPrefix] of targets) {
+      const r = await cannon((await app.getUrl()).replace('[::1]', '127.0.0.1'), [path], token, SECONDS, headers);
+      const before = quiet.find((row) => String(row.request).startsWith(quietPrefix));
+      rows.push({
+        request: what,
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        requests: r.requests,
+        'req/s': Math.round(r.rps),
+        'p50 ms': r.p50,
+        'p99 ms': r.p99,
+        'req/s vs /auth/me': '',
+        'p99 vs /auth/me': before ? `${formatRatio(ratio(r.p99, Number(before['p99 ms'])))} of quiet` : '',
+        goal: before ? `p99 ≤ quiet (${before['p99 ms']} ms)` : '',
+        met: before ? (r.p99 <= Number(before['p99 ms']) ? 'yes' : 'no') : '',
+        'non-2xx': r.non2xx,
+      });
+    }
+  } finally {
+    stop = true;
+    await rebuilding;
+  }
+  ctx.note(
+    `reads during a rebuild: ${(head ? FILLER_JOURNALS * journal.length + journal.length : 0).toLocaleString('en')} events in the log; ${rebuilds} whole rebuilds ran and switched during the two runs ` +
+      `(${rebuilds > 0 ? Math.round(rebuildMs / rebuilds).toLocaleString('en') : '-'} ms each, reset to switch), in the server's own process.`,
+  );
+  return rows;
+}
