@@ -23,6 +23,8 @@ async function main(names: string[]): Promise<void> {
   const runner = new ProjectionRunner(database.dataSource, store, PROJECTORS, {
     batchSize: 2000,
     locks: database.locks(),
+    rebuildMemoryBytes: config.REBUILD_MEMORY_MB * 1024 * 1024,
+    rebuildFlushEvents: config.REBUILD_FLUSH_EVENTS,
     onBatch: (events) => {
       done += events;
       if (done > bar.getTotal()) bar.setTotal(done);

@@ -115,6 +115,18 @@ export class AppConfig {
   @Min(100)
   @Max(600000)
   PROJECTION_RETRY_MAX_MS = 30000;
+  /** What a rebuild (or the views catching up on a long log) may hold in memory before it writes, in MiB (an estimate of the JSON held). */
+  @Transform(toInt)
+  @IsInt({ message: 'REBUILD_MEMORY_MB must be a whole number' })
+  @Min(1)
+  @Max(65536)
+  REBUILD_MEMORY_MB = 256;
+  /** …and how many events it folds at most between two writes (what a rebuild that stops does again). */
+  @Transform(toInt)
+  @IsInt({ message: 'REBUILD_FLUSH_EVENTS must be a whole number' })
+  @Min(1)
+  @Max(100000000)
+  REBUILD_FLUSH_EVENTS = 200000;
   /** TRUST_PROXY as Fastify's `trustProxy` option takes it. */
   get trustProxy(): boolean | number | string[] {
     const value = this.TRUST_PROXY ?? 'false';

@@ -115,6 +115,8 @@ export class InfrastructureModule {
             return new ProjectionRunner(database.dataSource, store, PROJECTORS, {
               pollIntervalMs: config.PROJECTION_POLL_MS,
               retryMaxMs: config.PROJECTION_RETRY_MAX_MS,
+              rebuildMemoryBytes: config.REBUILD_MEMORY_MB * 1024 * 1024,
+              rebuildFlushEvents: config.REBUILD_FLUSH_EVENTS,
               // Of all the instances on one database, the one holding the lock writes the views.
               locks: database.locks(),
               logger: { info: (object, message) => logger.log(object, message), error: (object, message) => logger.error(object, message) },
