@@ -994,16 +994,8 @@ export class ProjectionRunner {
   private async commitBatch(events: readonly StoredEvent[], reached: Position, plan: BatchPlan): Promise<void> {
     const lanes = [...this.lanes];
     const committed = await this.dataSource.transaction(async (manager) => {
-      // The stored checkpoints of this pass's generations, locked, are the truth: a second runner
-      // on the same generation waits here and then skips what this one applied, and a generation
-      // switched or retired meanwhile (or of another version) is not returned, so never written.
-      const checkpoints: { name: string; position: string }[] = await manager.query(
-        `SELECT c.name, c.position FROM projection_checkpoint c
-           JOIN unnest($1::text[], $2::int[], $3::text[], $4::int[]) AS l(name, generation, state, version)
-             ON c.name = l.name AND c.generation = l.generation AND c.state = l.state AND c.version = l.version
-          ORDER BY c.name FOR UPDATE OF c`,
-        [lanes.map(([name]) => name), lanes.map(([, l]) => l.generation), lanes.map(([, l]) => l.state), lanes.map(([, l]) => l.version)],
-      );
+      // A second runner on the same generation waits here and then skips what this one applied.
+      const checkpoints = await lockCheckpoints(manager, lanes);
       const from = new Map(checkpoints.map((c) => [c.name, parsePosition(c.position) ?? START]));
       const reachedPositions = new Map<string, Position>();
       const applied = new Map<string, number>();
@@ -1139,13 +1131,7 @@ export class ProjectionRunner {
     /** Lanes still this pass's whose checkpoint another runner moved meanwhile: what was folded here is dropped. */
     const movedElsewhere = new Map<string, Position>();
     const kept = await this.dataSource.transaction(async (manager) => {
-      const checkpoints: { name: string; position: string }[] = await manager.query(
-        `SELECT c.name, c.position FROM projection_checkpoint c
-           JOIN unnest($1::text[], $2::int[], $3::text[], $4::int[]) AS l(name, generation, state, version)
-             ON c.name = l.name AND c.generation = l.generation AND c.state = l.state AND c.version = l.version
-          ORDER BY c.name FOR UPDATE OF c`,
-        [lanes.map(([name]) => name), lanes.map(([, l]) => l.generation), lanes.map(([, l]) => l.state), lanes.map(([, l]) => l.version)],
-      );
+      const checkpoints = await lockCheckpoints(manager, lanes);
       const mine = new Set(checkpoints.filter((c) => comparePositions(parsePosition(c.position) ?? START, this.flushedAt.get(c.name) ?? START) === 0).map((c) => c.name));
       for (const c of checkpoints) if (!mine.has(c.name)) movedElsewhere.set(c.name, parsePosition(c.position) ?? START);
       for (const [projection, entries] of cache.dirty()) {
@@ -1279,6 +1265,21 @@ export class ProjectionRunner {
     }
     await this.writeDocuments(manager, projector.name, generation, upserts, deletes);
   }
+}
+
+/**
+ * The stored checkpoints of these lanes, locked: the truth a commit goes by. A second runner on the
+ * same generation waits here, and a generation switched or retired meanwhile (or of another
+ * version) is not returned, so never written.
+ */
+function lockCheckpoints(manager: EntityManager, lanes: readonly (readonly [string, Lane])[]): Promise<{ name: string; position: string }[]> {
+  return manager.query(
+    `SELECT c.name, c.position FROM projection_checkpoint c
+       JOIN unnest($1::text[], $2::int[], $3::text[], $4::int[]) AS l(name, generation, state, version)
+         ON c.name = l.name AND c.generation = l.generation AND c.state = l.state AND c.version = l.version
+      ORDER BY c.name FOR UPDATE OF c`,
+    [lanes.map(([name]) => name), lanes.map(([, l]) => l.generation), lanes.map(([, l]) => l.state), lanes.map(([, l]) => l.version)],
+  );
 }
 
 const UPSERT_DOCUMENTS = `
