@@ -17,6 +17,7 @@ import { SecurityModule } from './security/security.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { OperationsController } from './operations/operations.controller';
 import { ReadYourWritesGuard } from './operations/read-your-writes.guard';
+import { IdempotencyPurge } from './operations/idempotency-purge';
 
 @Module({})
 export class AppModule {
@@ -59,6 +60,7 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
         ReadYourWritesGuard,
+        IdempotencyPurge,
       ],
     };
   }

@@ -109,6 +109,12 @@ export class AppConfig {
   @Min(1)
   @Max(86400)
   IDEMPOTENCY_TAKEOVER_SECONDS = 120;
+  /** How often records past their 24 h are deleted. */
+  @Transform(toInt)
+  @IsInt({ message: 'IDEMPOTENCY_PURGE_MINUTES must be a whole number' })
+  @Min(1)
+  @Max(1440)
+  IDEMPOTENCY_PURGE_MINUTES = 60;
   /** The longest pause of the views' back-off after errors (it starts at 100 ms and doubles). */
   @Transform(toInt)
   @IsInt({ message: 'PROJECTION_RETRY_MAX_MS must be a whole number' })

@@ -8,6 +8,7 @@ import { LoginThrottle1763900000030 } from './1763900000030-login-throttle';
 import { ServiceMasterSecret1763900000031 } from './1763900000031-service-master-secret';
 import { EventIndex1763900000050 } from './1763900000050-event-index';
 import { BytewiseViewKeys1763900000070 } from './1763900000070-bytewise-view-keys';
+import { IdempotencyPurge1763900000080 } from './1763900000080-idempotency-purge';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   ServiceMasterSecret1763900000031,
   EventIndex1763900000050,
   BytewiseViewKeys1763900000070,
+  IdempotencyPurge1763900000080,
 ];
