@@ -121,6 +121,12 @@ export class AppConfig {
   @Min(100)
   @Max(600000)
   PROJECTION_RETRY_MAX_MS = 30000;
+  /** What the folded states of streams kept in memory for decisions may hold, in MiB (estimated by the events folded). */
+  @Transform(toInt)
+  @IsInt({ message: 'REPOSITORY_CACHE_MB must be a whole number' })
+  @Min(1)
+  @Max(65536)
+  REPOSITORY_CACHE_MB = 128;
   /** What a rebuild (or the views catching up on a long log) may hold in memory before it writes, in MiB (an estimate of the JSON held). */
   @Transform(toInt)
   @IsInt({ message: 'REBUILD_MEMORY_MB must be a whole number' })

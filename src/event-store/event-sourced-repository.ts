@@ -1,4 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ByteBoundedCache } from '../common/byte-bounded-cache';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AppendMetadata, StoredEvent } from './envelope';
 import { ConcurrencyError } from './event-store.errors';
 import { AppendResult, EVENT_STORE, EventStore } from './event-store.port';
@@ -38,7 +40,14 @@ interface Cached {
   fingerprint?: string;
 }
 
-const MAX_CACHED_STREAMS = 20_000;
+/**
+ * What a cached state is taken to weigh: a base, and a share per event folded into it. An
+ * estimate (measuring a folded state would cost more than keeping it), but one that grows with the
+ * stream: a school's structure with 50,000 events counts ~25 MB, a small account ~1 KB.
+ */
+const STATE_BASE_BYTES = 512;
+const BYTES_PER_EVENT = 512;
+const weight = (version: number) => STATE_BASE_BYTES + version * BYTES_PER_EVENT;
 const MAX_ATTEMPTS = 8;
 
 /** One writer per stream at a time in this process: conflicts are then left to other processes. */
@@ -71,7 +80,7 @@ const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve
  */
 @Injectable()
 export class EventSourcedRepository {
-  private readonly cache = new Map<string, Cached>();
+  private readonly cache: ByteBoundedCache<Cached>;
   private readonly locks = new StreamLocks();
   private filter?: OperationFilter;
   /** One stream may be folded by several deciders (an account's state, its voiding facts): cached apart. */
@@ -81,7 +90,15 @@ export class EventSourcedRepository {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Optional() private readonly freshness?: StreamFreshness,
-  ) {}
+    @Optional() @Inject(APP_CONFIG) config?: Pick<AppConfig, 'REPOSITORY_CACHE_MB'>,
+  ) {
+    this.cache = new ByteBoundedCache((config?.REPOSITORY_CACHE_MB ?? 128) * 1024 * 1024);
+  }
+
+  /** What the cached states are estimated to hold (≤ REPOSITORY_CACHE_MB). */
+  get cachedBytes(): number {
+    return this.cache.bytes;
+  }
 
   /**
    * For reads (GET) only: the cached state when it is known to hold every write this process has
@@ -224,8 +241,6 @@ export class EventSourcedRepository {
   }
 
   private remember(key: string, version: number, state: unknown, epoch: number, actors?: ReadonlySet<string>, fingerprint?: string): void {
-    this.cache.delete(key);
-    this.cache.set(key, { version, state, epoch, actors, fingerprint });
-    if (this.cache.size > MAX_CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(key, { version, state, epoch, actors, fingerprint }, weight(version));
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ByteBoundedCache, stringBytes } from '../common/byte-bounded-cache';
 import { In } from 'typeorm';
 import { ProjectionRunner } from '../../projections/projection-runner';
 import { CorrectionRow, CorrectionsDoc } from '../../projections/corrections-audit/corrections-audit.projector';
@@ -46,7 +47,8 @@ const upTo = (asOf: Date | undefined) => (e: { recordedAt: string }) => !asOf ||
  */
 @Injectable()
 export class SecurityViews {
-  private readonly names = new Map<string, string>();
+  /** Full names of accounts named in audits (a name never changes): 4 MiB, ~30,000 names. */
+  private readonly names = new ByteBoundedCache<string>(4 * 1024 * 1024);
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -214,7 +216,7 @@ export class SecurityViews {
     if (known !== undefined) return known;
     const { state } = await this.repository.load(accountStream(accountId), accountDecider);
     const name = state.exists ? state.fullName : null;
-    if (name) this.names.set(accountId, name);
+    if (name) this.names.set(accountId, name, stringBytes(accountId) + stringBytes(name));
     return name;
   }
 

@@ -55,4 +55,20 @@ describe(`event-sourced repository under contention (${TEST_DATABASE_KIND})`, ()
     expect(await other.stored('tally-3', meta())).toBeNull();
     expect(await store.readStream('tally-3')).toHaveLength(4);
   });
+
+  it('keeps folded states within a budget of bytes: a long stream is not kept, small ones are, every load stays right', async () => {
+    const store = new PostgresEventStore(test.database.pool, { kind: TEST_DATABASE_KIND });
+    // 1 MiB: a state counts 512 bytes plus 512 per event folded, so a stream of 2,100 events weighs more than the whole budget.
+    const repository = new EventSourcedRepository(store, undefined, { REPOSITORY_CACHE_MB: 1 });
+    for (let i = 0; i < 2100; i += 300) {
+      await store.append('tally-long', i === 0 ? 'no-stream' : i, Array.from({ length: 300 }, (_, n) => ({ type: 'Counted', data: { by: 'bulk', n: i + n + 1 } })), meta());
+    }
+    for (let s = 0; s < 40; s++) await repository.handle(`tally-small-${s}`, tally, () => [{ type: 'Counted', data: { by: 'me', n: 1 } }], meta());
+    const small = repository.cachedBytes;
+    expect(small).toBeGreaterThan(0);
+    expect((await repository.load('tally-long', tally)).state.count).toBe(2100);
+    expect(repository.cachedBytes).toBe(small);
+    expect(repository.cachedBytes).toBeLessThanOrEqual(1024 * 1024);
+    for (let s = 0; s < 40; s++) expect((await repository.load(`tally-small-${s}`, tally)).state.count).toBe(1);
+  });
 });
