@@ -42,6 +42,12 @@ const GOAL_MS = 2000;
 /** What `?atLeast` waits at most before answering 503 NOT_YET_CONSISTENT. */
 const AT_LEAST_TIMEOUT_MS = 5000;
 const MiB = 2 ** 20;
+/**
+ * The write-back cache's budget here (REBUILD_MEMORY_MB in the service, 256 by default): the
+ * journals' student parts of a 1M-event log alone hold ~250 MB, and a cache smaller than what a
+ * week touches drops and reloads them every week.
+ */
+const REBUILD_MEMORY_BYTES = envInt('BENCH_REBUILD_MEMORY_MB', 1536) * MiB;
 
 export const voidingSection: Section = {
   name: 'voiding',
@@ -115,6 +121,7 @@ async function runOn(ctx: BenchContext, backend: Backend, total: number): Promis
     let applied = 0;
     let onBatchHook: ((position: Position) => void) | undefined;
     const runner = new ProjectionRunner(bench.database.dataSource, store, PROJECTORS, {
+      rebuildMemoryBytes: REBUILD_MEMORY_BYTES,
       onBatch: (events, position) => {
         applied += events;
         rebuildProgress.increment(events);
@@ -648,6 +655,7 @@ async function shadowRebuild(ctx: BenchContext, scenario: string, dataSource: Da
   const rssBefore = process.memoryUsage().rss;
   let rssPeak = rssBefore;
   const runner = new ProjectionRunner(dataSource, store, PROJECTORS, {
+    rebuildMemoryBytes: REBUILD_MEMORY_BYTES,
     rebuildBatchSize: batch,
     onBatch: (n) => {
       progress.increment(n);

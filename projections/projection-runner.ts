@@ -1202,10 +1202,14 @@ export class ProjectionRunner {
   /** Upserts and deletes documents; answers each upserted document's JSON length (what the write-back cache counts). */
   private async writeDocuments(manager: EntityManager, projection: string, generation: number, upserts: readonly DocumentRow[], deletes: readonly string[]): Promise<Map<string, number>> {
     const bytes = new Map<string, number>();
+    // In key order: the primary key's pages are then visited left to right, each once per flush,
+    // not one random page per document (on a view of millions of rows, a page missed in the
+    // buffers and a full-page image in the WAL after each checkpoint, per document).
+    const sorted = [...upserts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     // One statement and one JSON text per 500 documents: a text parameter goes as it is, where
     // node-postgres escapes every character of every element of an array parameter (it was 5% of a rebuild).
-    for (let i = 0; i < upserts.length; i += WRITE_CHUNK) {
-      const chunk = upserts.slice(i, i + WRITE_CHUNK);
+    for (let i = 0; i < sorted.length; i += WRITE_CHUNK) {
+      const chunk = sorted.slice(i, i + WRITE_CHUNK);
       const json = `[${chunk
         .map((row) => {
           const doc = JSON.stringify(row.doc);
