@@ -9,6 +9,7 @@ import { DocEntry, keysOfBatch, projectBatch, StepInput, StreamsNeeded } from '.
 import { DocumentProjector, handlesEvent } from './projector';
 import { describeFailure, FailureReport, RebuildSuperseded, retryDelay, ViewFoldError } from './runner-failure';
 import { factPosition, VOIDING_FACTS, voidingFacts, VoidingFactsDoc } from './voiding-facts/voiding-facts.projector';
+import { KeyFilter } from './key-filter';
 import { cacheKey, WriteBackCache } from './write-back-cache';
 
 export interface RunnerLogger {
@@ -145,6 +146,8 @@ export class ProjectionRunner {
   /** The next batch, read while the one before is folded (a rebuild's pass). */
   private prefetched?: { from: Position; events: Promise<StoredEvent[]> };
   private lastFoldAt = 0;
+  /** Lanes whose generation was empty when this pass took it, with every key the pass wrote to it since. */
+  private readonly writtenKeys = new Map<string, KeyFilter>();
   /** Events each lane folded since the last flush (its checkpoint's `events_applied` moves by them). */
   private readonly unflushed = new Map<string, number>();
   /** Where each lane's stored checkpoint is (a rebuild's pass: the last flush). */
@@ -716,6 +719,7 @@ export class ProjectionRunner {
         }
         this.lanes.set(projector.name, { generation: row.generation, state: 'serving', version: projector.version });
         this.positions.set(projector.name, parsePosition(row.position) ?? START);
+        this.noteEmptiness(projector.name, parsePosition(row.position) ?? START);
         this.flushedAt.set(projector.name, parsePosition(row.position) ?? START);
         this.appliedAtFlush.set(projector.name, Number(row.events_applied));
       }
@@ -783,6 +787,7 @@ export class ProjectionRunner {
       if (!row || row.version !== projector.version) throw new RebuildSuperseded(generation);
       this.lanes.set(projector.name, { generation, state: row.state as LaneState, version: projector.version });
       this.positions.set(projector.name, parsePosition(row.position) ?? START);
+      this.noteEmptiness(projector.name, parsePosition(row.position) ?? START);
       this.flushedAt.set(projector.name, parsePosition(row.position) ?? START);
       this.appliedAtFlush.set(projector.name, Number(row.events_applied));
     }
@@ -1081,6 +1086,17 @@ export class ProjectionRunner {
     );
   }
 
+  /**
+   * Called with a lane's stored position before this pass takes it (again). At the start, the
+   * generation has no rows (they are written with the checkpoint), so what this pass writes from
+   * now on is all it holds. Later, the filter stays good only while the stored position is the one
+   * this pass itself last wrote (nobody else wrote the lane meanwhile).
+   */
+  private noteEmptiness(name: string, stored: Position): void {
+    if (comparePositions(stored, START) === 0) this.writtenKeys.set(name, new KeyFilter());
+    else if (comparePositions(stored, this.flushedAt.get(name) ?? START) !== 0) this.writtenKeys.delete(name);
+  }
+
   /** A rebuild's lane: events applied, flushed or not (after a restart it may count again what was redone). */
   private appliedSoFar(name: string): number {
     return (this.appliedAtFlush.get(name) ?? 0) + (this.unflushed.get(name) ?? 0);
@@ -1094,13 +1110,16 @@ export class ProjectionRunner {
       if (changed) for (const key of this.fold(projector, events, () => keysOfBatch(projector, changed))) keys.add(key);
     }
     const generation = this.lanes.get(projector.name)!.generation;
-    // A checkpoint still at the start: this generation has no rows at all (they are written with it).
-    const stored = comparePositions(this.flushedAt.get(projector.name) ?? START, START) > 0;
-    const missing = [...keys].filter((key) => !cache.has(projector.name, key));
-    if (!stored) for (const key of missing) cache.loaded(projector.name, key, null, [], 0);
-    else if (missing.length > 0) {
+    let missing = [...keys].filter((key) => !cache.has(projector.name, key));
+    // A generation empty when this pass took it holds only what the pass wrote: a key it never wrote is a new document.
+    const written = this.writtenKeys.get(projector.name);
+    if (written) {
+      for (const key of missing) if (!written.mayHave(key)) cache.loaded(projector.name, key, null, [], 0);
+      missing = missing.filter((key) => written.mayHave(key));
+    }
+    if (missing.length > 0) {
       const rows: { key: string; doc: object; sources: string[]; bytes: number }[] = await this.dataSource.query(
-        `SELECT key, doc, sources, octet_length(doc::text) AS bytes FROM view_document WHERE projection = $1 AND generation = $2 AND key = ANY($3::text[])`,
+        `SELECT key, doc, sources, pg_column_size(doc) AS bytes FROM view_document WHERE projection = $1 AND generation = $2 AND key = ANY($3::text[])`,
         [projector.name, generation, missing],
       );
       const found = new Set<string>();
@@ -1178,6 +1197,7 @@ export class ProjectionRunner {
       const stored = movedElsewhere.get(name);
       if (stored) {
         // Two runners on one generation (only ever by mistake: one process leads): go on from where the other got.
+        this.writtenKeys.delete(name);
         this.positions.set(name, stored);
         this.flushedAt.set(name, stored);
         this.options.logger?.info({ projection: name }, 'another runner moved this view meanwhile: what this one folded in memory is dropped');
@@ -1206,6 +1226,8 @@ export class ProjectionRunner {
     // not one random page per document (on a view of millions of rows, a page missed in the
     // buffers and a full-page image in the WAL after each checkpoint, per document).
     const sorted = [...upserts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const written = this.writtenKeys.get(projection);
+    if (written) for (const row of sorted) written.add(row.key);
     // One statement and one JSON text per 500 documents: a text parameter goes as it is, where
     // node-postgres escapes every character of every element of an array parameter (it was 5% of a rebuild).
     for (let i = 0; i < sorted.length; i += WRITE_CHUNK) {
