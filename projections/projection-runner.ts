@@ -10,7 +10,7 @@ import { DocumentProjector, handlesEvent } from './projector';
 import { describeFailure, FailureReport, RebuildSuperseded, retryDelay, ViewFoldError } from './runner-failure';
 import { factPosition, VOIDING_FACTS, voidingFacts, VoidingFactsDoc } from './voiding-facts/voiding-facts.projector';
 import { KeyFilter } from './key-filter';
-import { cacheKey, WriteBackCache } from './write-back-cache';
+import { WriteBackCache } from './write-back-cache';
 
 export interface RunnerLogger {
   info(object: object, message: string): void;
@@ -143,6 +143,8 @@ export class ProjectionRunner {
   private catchingUp?: WriteBackCache;
   /** Commits and flushes of this pass, one at a time (a flush may come from the supervisor). */
   private writing: Promise<unknown> = Promise.resolve();
+  /** A rebuild's flush being written in the background (`flushNow`). */
+  private flight?: Flight;
   /** The next batch, read while the one before is folded (a rebuild's pass). */
   private prefetched?: { from: Position; events: Promise<StoredEvent[]> };
   private lastFoldAt = 0;
@@ -942,7 +944,9 @@ export class ProjectionRunner {
       changed.set(fact.eventId, changedBy(this.facts.upTo(fact.position, false), ledgerAfter(fact), [...candidates.values()]));
     }
 
-    // The documents those events touch, per view, and every stream they were or will be folded from.
+    // The documents those events touch, per view, and every stream they were or will be folded from
+    // (a rebuild's flush still being written holds some of those rows: read them once it has committed).
+    await this.settleFlush(true);
     const needed = new Set(extraStreams);
     const allChanged = [...changed.values()].flat();
     for (const projector of this.projectors) {
@@ -1061,6 +1065,7 @@ export class ProjectionRunner {
    * generation (its advisory lock), so nobody else moves these checkpoints meanwhile; `flush` checks.
    */
   private async foldInMemory(cache: WriteBackCache, events: readonly StoredEvent[], reached: Position, plan: BatchPlan): Promise<void> {
+    await this.settleFlush(false);
     const results: { projector: DocumentProjector; docs: Map<string, DocEntry>; applied: number }[] = [];
     // Folded into copies first: a batch that needs more streams (StreamsNeeded) runs again from the same cache.
     for (const projector of this.projectors) {
@@ -1080,8 +1085,9 @@ export class ProjectionRunner {
     }
     cache.folded(events.length);
     this.lastFoldAt = performance.now();
-    if (cache.full) return this.flushNow(cache);
-    if (cache !== this.writeBack) return;
+    if (cache.full) return this.flushNow(cache, cache === this.writeBack);
+    // While a flush is written its transaction holds these checkpoints: it writes the count itself.
+    if (cache !== this.writeBack || this.flight) return;
     // Progress for /health and the CLI between flushes: the count only (the position moves with the documents).
     const lanes = [...this.lanes];
     await this.dataSource.query(
@@ -1124,6 +1130,8 @@ export class ProjectionRunner {
       missing = missing.filter((key) => written.mayHave(key));
     }
     if (missing.length > 0) {
+      // A document dropped from the cache may be in a flush still being written: read it once that has committed.
+      await this.settleFlush(true);
       const rows: { key: string; doc: object; sources: string[]; bytes: number }[] = await this.dataSource.query(
         `SELECT key, doc, sources, pg_column_size(doc) AS bytes FROM view_document WHERE projection = $1 AND generation = $2 AND key = ANY($3::text[])`,
         [projector.name, generation, missing],
@@ -1149,29 +1157,90 @@ export class ProjectionRunner {
     });
   }
 
-  private async flushNow(cache: WriteBackCache): Promise<void> {
+  /**
+   * Writes the cache's changed documents and moves the checkpoints to where its batches got, in one
+   * transaction. The documents are serialized first: that JSON is the snapshot written, whatever is
+   * folded meanwhile. `inBackground` (rebuild passes): the transaction runs while the next batches
+   * are folded, the database writing while this process folds; its outcome is applied at the next
+   * safe point (`settleFlush`), and if it failed the pass stops there (a rebuild's pass is then
+   * dropped and built again from its stored checkpoints, so a cache marked clean too early is never
+   * used again).
+   */
+  private async flushNow(cache: WriteBackCache, inBackground = false): Promise<void> {
+    await this.settleFlush(true);
     if (!cache.pending) return;
+    const snapshot = this.snapshotOf(cache);
+    if (!inBackground) {
+      const kept = await this.writeSnapshot(snapshot);
+      cache.flushed(snapshot.lengths);
+      this.afterFlush(cache, snapshot, kept);
+      if (cache === this.catchingUp) this.catchingUp = undefined;
+      return;
+    }
+    cache.flushed(snapshot.lengths);
+    const flight: Flight = { done: false, promise: Promise.resolve() };
+    flight.promise = this.writeSnapshot(snapshot).then(
+      (kept) => {
+        flight.settle = () => this.afterFlush(cache, snapshot, kept);
+        flight.done = true;
+      },
+      (error: unknown) => {
+        flight.error = error;
+        flight.done = true;
+      },
+    );
+    this.flight = flight;
+  }
+
+  /** Applies a background flush's outcome once it has ended (with `wait`, waits for it); a failed one stops the pass here. */
+  private async settleFlush(wait: boolean): Promise<void> {
+    const flight = this.flight;
+    if (!flight || (!flight.done && !wait)) return;
+    await flight.promise;
+    this.flight = undefined;
+    if (flight.error !== undefined) throw flight.error;
+    flight.settle?.();
+  }
+
+  /** The cache's changed documents as the JSON texts a flush sends, and where each lane's batches got. */
+  private snapshotOf(cache: WriteBackCache): FlushSnapshot {
     const lanes = [...this.lanes];
-    const written = new Map<string, number>();
+    const documents = new Map<string, { chunks: string[]; deletes: string[] }>();
+    const lengths = new Map<string, Map<string, number>>();
+    for (const [projection, entries] of cache.dirty()) {
+      if (!this.lanes.has(projection)) continue;
+      const upserts: DocumentRow[] = [];
+      const deletes: string[] = [];
+      for (const { key, entry } of entries) {
+        if (entry.doc === null) deletes.push(key);
+        else upserts.push({ key, doc: entry.doc, sources: [...entry.sources], position: formatPosition(entry.changedAt ?? START) });
+      }
+      const { chunks, bytes } = this.serializeDocuments(projection, upserts);
+      documents.set(projection, { chunks, deletes });
+      lengths.set(projection, bytes);
+    }
+    return {
+      lanes,
+      documents,
+      lengths,
+      positions: new Map(lanes.map(([name]) => [name, this.positions.get(name) ?? START])),
+      applied: new Map(lanes.map(([name]) => [name, this.appliedSoFar(name)])),
+      unflushed: new Map(this.unflushed),
+    };
+  }
+
+  /** The flush's transaction; answers the lanes it wrote (still this pass's, nobody else moved them). */
+  private async writeSnapshot(snapshot: FlushSnapshot): Promise<{ kept: Set<string>; movedElsewhere: Map<string, Position> }> {
+    const { lanes } = snapshot;
     /** Lanes still this pass's whose checkpoint another runner moved meanwhile: what was folded here is dropped. */
     const movedElsewhere = new Map<string, Position>();
     const kept = await this.dataSource.transaction(async (manager) => {
       const checkpoints = await lockCheckpoints(manager, lanes);
       const mine = new Set(checkpoints.filter((c) => comparePositions(parsePosition(c.position) ?? START, this.flushedAt.get(c.name) ?? START) === 0).map((c) => c.name));
       for (const c of checkpoints) if (!mine.has(c.name)) movedElsewhere.set(c.name, parsePosition(c.position) ?? START);
-      for (const [projection, entries] of cache.dirty()) {
-        if (!mine.has(projection)) continue;
-        const generation = this.lanes.get(projection)!.generation;
-        const upserts: DocumentRow[] = [];
-        const deletes: string[] = [];
-        for (const { key, entry } of entries) {
-          if (entry.doc === null) {
-            deletes.push(key);
-            continue;
-          }
-          upserts.push({ key, doc: entry.doc, sources: [...entry.sources], position: formatPosition(entry.changedAt ?? START) });
-        }
-        for (const [key, bytes] of await this.writeDocuments(manager, projection, generation, upserts, deletes)) written.set(cacheKey(projection, key), bytes);
+      for (const [name, lane] of lanes) {
+        const documents = snapshot.documents.get(name);
+        if (documents && mine.has(name)) await this.writeSerialized(manager, name, lane.generation, documents.chunks, documents.deletes);
       }
       const moved = lanes.filter(([name]) => mine.has(name));
       if (moved.length > 0) {
@@ -1182,25 +1251,32 @@ export class ProjectionRunner {
           [
             moved.map(([name]) => name),
             moved.map(([, lane]) => lane.generation),
-            moved.map(([name]) => formatPosition(this.positions.get(name) ?? START)),
-            moved.map(([name]) => this.appliedSoFar(name)),
+            moved.map(([name]) => formatPosition(snapshot.positions.get(name)!)),
+            moved.map(([name]) => snapshot.applied.get(name)!),
           ],
         );
       }
       return mine;
     });
-    for (const [name, lane] of lanes) {
-      if (kept.has(name)) {
-        const position = this.positions.get(name) ?? START;
+    return { kept, movedElsewhere };
+  }
+
+  private afterFlush(cache: WriteBackCache, snapshot: FlushSnapshot, outcome: { kept: Set<string>; movedElsewhere: Map<string, Position> }): void {
+    for (const [name, lane] of snapshot.lanes) {
+      if (outcome.kept.has(name)) {
+        const position = snapshot.positions.get(name)!;
         this.flushedAt.set(name, position);
-        this.appliedAtFlush.set(name, this.appliedSoFar(name));
-        this.unflushed.delete(name);
+        this.appliedAtFlush.set(name, snapshot.applied.get(name)!);
+        // Batches folded while a background flush was written stay unflushed.
+        const since = (this.unflushed.get(name) ?? 0) - (snapshot.unflushed.get(name) ?? 0);
+        if (since > 0) this.unflushed.set(name, since);
+        else this.unflushed.delete(name);
         if (lane.state === 'serving') this.noteServed(name, lane.generation, lane.version, position);
         continue;
       }
       cache.forget(name);
       this.unflushed.delete(name);
-      const stored = movedElsewhere.get(name);
+      const stored = outcome.movedElsewhere.get(name);
       if (stored) {
         // Two runners on one generation (only ever by mistake: one process leads): go on from where the other got.
         this.writtenKeys.delete(name);
@@ -1210,8 +1286,6 @@ export class ProjectionRunner {
       } else this.lanes.delete(name);
       this.lanesLost = true;
     }
-    cache.flushed(written);
-    if (cache === this.catchingUp) this.catchingUp = undefined;
     this.progress.emit('advanced');
     if (this.lanesLost) this.wakeSupervisor?.();
   }
@@ -1227,30 +1301,44 @@ export class ProjectionRunner {
 
   /** Upserts and deletes documents; answers each upserted document's JSON length (what the write-back cache counts). */
   private async writeDocuments(manager: EntityManager, projection: string, generation: number, upserts: readonly DocumentRow[], deletes: readonly string[]): Promise<Map<string, number>> {
+    const { chunks, bytes } = this.serializeDocuments(projection, upserts);
+    await this.writeSerialized(manager, projection, generation, chunks, deletes);
+    return bytes;
+  }
+
+  /**
+   * Documents as the JSON texts `writeSerialized` sends, one per 500: a text parameter goes as it
+   * is, where node-postgres escapes every character of every element of an array parameter (it was
+   * 5% of a rebuild). In key order: the primary key's pages are then visited left to right, each
+   * once per flush, not one random page per document (on a view of millions of rows, a page missed
+   * in the buffers and a full-page image in the WAL after each checkpoint, per document).
+   */
+  private serializeDocuments(projection: string, upserts: readonly DocumentRow[]): { chunks: string[]; bytes: Map<string, number> } {
     const bytes = new Map<string, number>();
-    // In key order: the primary key's pages are then visited left to right, each once per flush,
-    // not one random page per document (on a view of millions of rows, a page missed in the
-    // buffers and a full-page image in the WAL after each checkpoint, per document).
     const sorted = [...upserts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const written = this.writtenKeys.get(projection);
     if (written) for (const row of sorted) written.add(row.key);
-    // One statement and one JSON text per 500 documents: a text parameter goes as it is, where
-    // node-postgres escapes every character of every element of an array parameter (it was 5% of a rebuild).
+    const chunks: string[] = [];
     for (let i = 0; i < sorted.length; i += WRITE_CHUNK) {
       const chunk = sorted.slice(i, i + WRITE_CHUNK);
-      const json = `[${chunk
-        .map((row) => {
-          const doc = JSON.stringify(row.doc);
-          bytes.set(row.key, doc.length);
-          return `{"key":${JSON.stringify(row.key)},"doc":${doc},"sources":${JSON.stringify(row.sources)},"position":${JSON.stringify(row.position)}}`;
-        })
-        .join(',')}]`;
-      await manager.query(UPSERT_DOCUMENTS, [projection, generation, json]);
+      chunks.push(
+        `[${chunk
+          .map((row) => {
+            const doc = JSON.stringify(row.doc);
+            bytes.set(row.key, doc.length);
+            return `{"key":${JSON.stringify(row.key)},"doc":${doc},"sources":${JSON.stringify(row.sources)},"position":${JSON.stringify(row.position)}}`;
+          })
+          .join(',')}]`,
+      );
     }
+    return { chunks, bytes };
+  }
+
+  private async writeSerialized(manager: EntityManager, projection: string, generation: number, chunks: readonly string[], deletes: readonly string[]): Promise<void> {
+    for (const json of chunks) await manager.query(UPSERT_DOCUMENTS, [projection, generation, json]);
     if (deletes.length > 0) {
       await manager.query(`DELETE FROM view_document WHERE projection = $1 AND generation = $2 AND key = ANY($3::text[])`, [projection, generation, deletes]);
     }
-    return bytes;
   }
 
   private async applyToProjector(
@@ -1319,6 +1407,24 @@ INSERT INTO view_document (projection, generation, key, doc, sources, position)
 SELECT $1, $2, m.key, m.doc, m.sources, m.position
   FROM jsonb_to_recordset($3::jsonb) AS m(key text, doc jsonb, sources text[], position text)
 ON CONFLICT (projection, generation, key) DO UPDATE SET doc = EXCLUDED.doc, sources = EXCLUDED.sources, position = EXCLUDED.position`;
+
+/** A background flush (rebuild passes): its transaction, and once it has ended, its outcome to apply. */
+interface Flight {
+  promise: Promise<void>;
+  done: boolean;
+  settle?: () => void;
+  error?: unknown;
+}
+
+/** What one flush writes, taken when it starts: the serialized documents and each lane's position and count. */
+interface FlushSnapshot {
+  readonly lanes: readonly (readonly [string, Lane])[];
+  readonly documents: ReadonlyMap<string, { chunks: string[]; deletes: string[] }>;
+  readonly lengths: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  readonly positions: ReadonlyMap<string, Position>;
+  readonly applied: ReadonlyMap<string, number>;
+  readonly unflushed: ReadonlyMap<string, number>;
+}
 
 /** A document to write. */
 interface DocumentRow {

@@ -10,6 +10,18 @@ export interface DocEntry {
   sources: Set<string>;
   /** Position of the last event (or voiding fact) that changed it; null: untouched this batch. */
   changedAt: Position | null;
+  /** `sources` belongs to someone else (the write-back cache): copied before the first new source. */
+  sharedSources?: boolean;
+}
+
+/** Notes that a document was folded from `stream` (copying shared sources first, only when it is new to them). */
+export function addSource(entry: DocEntry, stream: string): void {
+  if (entry.sources.has(stream)) return;
+  if (entry.sharedSources) {
+    entry.sources = new Set(entry.sources);
+    entry.sharedSources = false;
+  }
+  entry.sources.add(stream);
 }
 
 /** What a batch needs from outside, read before its transaction (PGlite is one session). */
@@ -62,7 +74,7 @@ export function projectBatch(
     for (const key of projector.keys(event)) {
       const entry = entryOf(docs, key);
       entry.doc = projector.evolve(entry.doc, event, key, incident) as object | null;
-      entry.sources.add(event.stream);
+      addSource(entry, event.stream);
       entry.changedAt = event.position;
     }
   }
@@ -102,7 +114,7 @@ function refold(
     const incident = voidedBy(ledger, event);
     if (incident && !projector.seesVoid) continue;
     doc = projector.evolve(doc, event, key, incident) as object | null;
-    entry.sources.add(event.stream);
+    addSource(entry, event.stream);
   }
   entry.doc = doc;
   entry.changedAt = upTo;

@@ -11,6 +11,8 @@ export interface CachedDoc {
   dirty: boolean;
   /** Its JSON's length when last written or loaded (an estimate of what it holds). */
   bytes: number;
+  /** The flush epoch it was last used in: eviction drops what the latest epochs did not touch first. */
+  usedIn: number;
 }
 
 /** What an entry costs beyond its JSON: the key, the sources, the map's own bookkeeping. */
@@ -23,12 +25,18 @@ const BYTES_PER_EVENT = 256;
  * rebuild's checkpoint (issue 14): a journal part folded 2,000 times during a rebuild is written
  * once or twice, not 2,000 times. Bounded by bytes (estimated from the JSON last written or loaded,
  * plus a fixed cost per event folded since): over the budget, the runner flushes and then drops
- * clean documents, least recently used first, to half of it.
+ * clean documents, those not used since the flush before first, to half of it.
+ *
+ * The hot path of a rebuild (a few lookups per document per event): one map per projection keyed
+ * by the document's own key, entries updated in place, recency kept as a flush epoch rather than
+ * by re-inserting into the map on every use.
  */
 export class WriteBackCache {
-  private readonly entries = new Map<string, CachedDoc>();
+  private readonly byProjection = new Map<string, Map<string, CachedDoc>>();
   private measured = 0;
   private eventsSinceFlush = 0;
+  private dirtyCount = 0;
+  private epoch = 0;
 
   constructor(
     readonly budgetBytes: number,
@@ -41,12 +49,14 @@ export class WriteBackCache {
   }
 
   get size(): number {
-    return this.entries.size;
+    let size = 0;
+    for (const entries of this.byProjection.values()) size += entries.size;
+    return size;
   }
 
   /** Something was folded since the last flush. */
   get pending(): boolean {
-    return this.eventsSinceFlush > 0 || [...this.entries.values()].some((e) => e.dirty);
+    return this.eventsSinceFlush > 0 || this.dirtyCount > 0;
   }
 
   /** Time to write: over the budget, or enough events folded. */
@@ -55,30 +65,51 @@ export class WriteBackCache {
   }
 
   has(projection: string, key: string): boolean {
-    return this.entries.has(cacheKey(projection, key));
+    return this.entriesOf(projection).has(key);
   }
 
-  /** A copy the caller may fold into (a batch that fails half way leaves the cache as it was). */
+  /**
+   * What the caller may fold into: the document (never changed in place: evolve is pure) and its
+   * sources shared, marked so that the first new source copies them (`addSource`). A batch that
+   * fails half way leaves the cache as it was.
+   */
   working(projection: string, key: string): DocEntry | undefined {
-    const entry = this.touch(cacheKey(projection, key));
-    return entry && { doc: entry.doc, sources: new Set(entry.sources), changedAt: null };
+    const entry = this.entriesOf(projection).get(key);
+    if (!entry) return undefined;
+    entry.usedIn = this.epoch;
+    return { doc: entry.doc, sources: entry.sources, changedAt: null, sharedSources: true };
   }
 
   sourcesOf(projection: string, key: string): readonly string[] | undefined {
-    const entry = this.entries.get(cacheKey(projection, key));
+    const entry = this.entriesOf(projection).get(key);
     return entry && [...entry.sources];
   }
 
   /** A document as stored (or known absent: `doc` null), clean. */
   loaded(projection: string, key: string, doc: object | null, sources: readonly string[], bytes: number): void {
-    this.set(cacheKey(projection, key), { doc, sources: new Set(sources), changedAt: null, dirty: false, bytes });
+    const entries = this.entriesOf(projection);
+    const before = entries.get(key);
+    if (before) this.drop(entries, key, before);
+    entries.set(key, { doc, sources: new Set(sources), changedAt: null, dirty: false, bytes, usedIn: this.epoch });
+    this.measured += bytes + ENTRY_OVERHEAD;
   }
 
   /** A batch's result for one document. */
-  changed(projection: string, key: string, entry: DocEntry): void {
-    const id = cacheKey(projection, key);
-    const before = this.entries.get(id);
-    this.set(id, { doc: entry.doc, sources: entry.sources, changedAt: entry.changedAt ?? before?.changedAt ?? null, dirty: true, bytes: before?.bytes ?? 0 });
+  changed(projection: string, key: string, result: DocEntry): void {
+    const entries = this.entriesOf(projection);
+    const entry = entries.get(key);
+    if (!entry) {
+      entries.set(key, { doc: result.doc, sources: result.sources, changedAt: result.changedAt, dirty: true, bytes: 0, usedIn: this.epoch });
+      this.measured += ENTRY_OVERHEAD;
+      this.dirtyCount++;
+      return;
+    }
+    entry.doc = result.doc;
+    entry.sources = result.sources;
+    entry.changedAt = result.changedAt ?? entry.changedAt;
+    entry.usedIn = this.epoch;
+    if (!entry.dirty) this.dirtyCount++;
+    entry.dirty = true;
   }
 
   folded(events: number): void {
@@ -87,65 +118,63 @@ export class WriteBackCache {
 
   /** The documents to write, by projection. */
   dirty(): Map<string, { key: string; entry: CachedDoc }[]> {
-    const byProjection = new Map<string, { key: string; entry: CachedDoc }[]>();
-    for (const [id, entry] of this.entries) {
-      if (!entry.dirty) continue;
-      const [projection, key] = splitKey(id);
-      (byProjection.get(projection) ?? byProjection.set(projection, []).get(projection)!).push({ key, entry });
+    const out = new Map<string, { key: string; entry: CachedDoc }[]>();
+    for (const [projection, entries] of this.byProjection) {
+      const list: { key: string; entry: CachedDoc }[] = [];
+      for (const [key, entry] of entries) if (entry.dirty) list.push({ key, entry });
+      if (list.length > 0) out.set(projection, list);
     }
-    return byProjection;
+    return out;
   }
 
-  /** After a flush: everything is as stored, measured by what was written; then down to half the budget if over it. */
-  flushed(written: ReadonlyMap<string, number>): void {
-    for (const [id, entry] of this.entries) {
-      if (!entry.dirty) continue;
-      entry.dirty = false;
-      this.resize(entry, written.get(id) ?? entry.bytes);
+  /**
+   * After a flush: everything is as stored, measured by what was written (JSON lengths by
+   * projection, then key); then down to half the budget if over it.
+   */
+  flushed(written: ReadonlyMap<string, ReadonlyMap<string, number>>): void {
+    for (const [projection, entries] of this.byProjection) {
+      const lengths = written.get(projection);
+      for (const [key, entry] of entries) {
+        if (!entry.dirty) continue;
+        entry.dirty = false;
+        const bytes = lengths?.get(key) ?? entry.bytes;
+        this.measured += bytes - entry.bytes;
+        entry.bytes = bytes;
+      }
     }
+    this.dirtyCount = 0;
     this.eventsSinceFlush = 0;
+    const usedLast = this.epoch++;
     if (this.bytes <= this.budgetBytes) return;
-    for (const [id, entry] of this.entries) {
-      if (this.bytes <= this.budgetBytes / 2) break;
-      this.entries.delete(id);
-      this.measured -= entry.bytes + ENTRY_OVERHEAD;
+    // First what the epoch now ended did not use, then anything (all clean now), in insertion order.
+    for (const spareRecent of [true, false]) {
+      for (const entries of this.byProjection.values()) {
+        for (const [key, entry] of entries) {
+          if (this.bytes <= this.budgetBytes / 2) return;
+          if (spareRecent && entry.usedIn >= usedLast) continue;
+          this.drop(entries, key, entry);
+        }
+      }
     }
   }
 
   /** Drops one projection's documents (its lane was lost: another generation serves it now). */
   forget(projection: string): void {
-    for (const [id, entry] of this.entries) {
-      if (splitKey(id)[0] !== projection) continue;
-      this.entries.delete(id);
-      this.measured -= entry.bytes + ENTRY_OVERHEAD;
-    }
+    const entries = this.byProjection.get(projection);
+    if (!entries) return;
+    for (const [key, entry] of entries) this.drop(entries, key, entry);
+    this.byProjection.delete(projection);
   }
 
-  private touch(id: string): CachedDoc | undefined {
-    const entry = this.entries.get(id);
-    if (entry) {
-      this.entries.delete(id);
-      this.entries.set(id, entry);
-    }
-    return entry;
+  private entriesOf(projection: string): Map<string, CachedDoc> {
+    let entries = this.byProjection.get(projection);
+    if (!entries) this.byProjection.set(projection, (entries = new Map()));
+    return entries;
   }
 
-  private set(id: string, entry: CachedDoc): void {
-    const before = this.entries.get(id);
-    if (before) this.measured -= before.bytes + ENTRY_OVERHEAD;
-    this.entries.delete(id);
-    this.entries.set(id, entry);
-    this.measured += entry.bytes + ENTRY_OVERHEAD;
-  }
-
-  private resize(entry: CachedDoc, bytes: number): void {
-    this.measured += bytes - entry.bytes;
-    entry.bytes = bytes;
+  private drop(entries: Map<string, CachedDoc>, key: string, entry: CachedDoc): void {
+    entries.delete(key);
+    this.measured -= entry.bytes + ENTRY_OVERHEAD;
+    if (entry.dirty) this.dirtyCount--;
   }
 }
-
-export const cacheKey = (projection: string, key: string) => `${projection}\u0000${key}`;
-const splitKey = (id: string): [string, string] => {
-  const at = id.indexOf('\u0000');
-  return [id.slice(0, at), id.slice(at + 1)];
-};
