@@ -9,6 +9,7 @@ import { ServiceMasterSecret1763900000031 } from './1763900000031-service-master
 import { EventIndex1763900000050 } from './1763900000050-event-index';
 import { BytewiseViewKeys1763900000070 } from './1763900000070-bytewise-view-keys';
 import { IdempotencyPurge1763900000080 } from './1763900000080-idempotency-purge';
+import { ViewDocumentsLz41763900000090 } from './1763900000090-view-documents-lz4';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   EventIndex1763900000050,
   BytewiseViewKeys1763900000070,
   IdempotencyPurge1763900000080,
+  ViewDocumentsLz41763900000090,
 ];
