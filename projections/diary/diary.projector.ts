@@ -85,9 +85,13 @@ function keysOf(stored: StoredEvent): string[] {
   }
 }
 
-export function evolveDiary(current: DiaryWeekDoc | null, stored: StoredEvent, key: string): DiaryWeekDoc {
+function emptyWeek(key: string): DiaryWeekDoc {
   const [studentId, weekOf] = key.split(':');
-  const doc = current ?? { studentId, weekOf, lessons: {}, dailyAbsences: {} };
+  return { studentId, weekOf, lessons: {}, dailyAbsences: {} };
+}
+
+export function evolveDiary(current: DiaryWeekDoc | null, stored: StoredEvent, key: string): DiaryWeekDoc {
+  const doc = current ?? emptyWeek(key);
   const event = stored as unknown as JournalEvent | DailyAbsenceRecorded;
   const lessonOf = (lessonId: string) => doc.lessons[lessonId];
   switch (event.type) {

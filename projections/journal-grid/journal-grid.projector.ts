@@ -180,10 +180,36 @@ export function evolveGridPart(current: GridPart | null, stored: StoredEvent): G
         return { ...part, finalMark: { value: event.data.value, deferred: event.data.deferred } };
     }
   }
-  const d = event.data as { groupId: string; periodId: string };
-  const part = current && isLessonsPart(current) ? current : { groupId: d.groupId, periodId: d.periodId, subjectId: null, locked: false, lessons: {}, studentIds: [] };
-  const whole = evolveGrid({ ...empty(part.groupId, part.periodId), subjectId: part.subjectId, locked: part.locked, lessons: part.lessons, studentIds: part.studentIds }, stored);
-  return { groupId: part.groupId, periodId: part.periodId, subjectId: whole.subjectId, locked: whole.locked, lessons: whole.lessons, studentIds: whole.studentIds };
+  return evolveLessonsPart(current && isLessonsPart(current) ? current : null, event);
+}
+
+/** The lessons part: what `evolveGrid` does to the whole grid's lessons, lock and students, on its own (a rebuild folds it ~10,000 times per journal). */
+function evolveLessonsPart(current: GridLessonsPart | null, event: JournalEvent): GridLessonsPart {
+  const part = current ?? { groupId: event.data.groupId, periodId: event.data.periodId, subjectId: null, locked: false, lessons: {}, studentIds: [] };
+  switch (event.type) {
+    case 'LessonRecorded': {
+      const d = event.data;
+      const known = new Set(part.studentIds);
+      const joined = d.studentIds.filter((id) => !known.has(id));
+      return {
+        ...part,
+        subjectId: d.subjectId,
+        lessons: { ...part.lessons, [d.lessonId]: { id: d.lessonId, date: d.date, slot: d.slot, topic: d.topic, homework: d.homework, workKinds: d.workKinds, taughtBy: d.taughtBy, substitutesFor: d.substitutesFor ?? null, late: d.late || d.homeworkLate } },
+        studentIds: joined.length === 0 ? part.studentIds : [...part.studentIds, ...new Set(joined)],
+      };
+    }
+    case 'LessonCorrected': {
+      const lesson = part.lessons[event.data.lessonId];
+      if (!lesson) return part;
+      return { ...part, lessons: { ...part.lessons, [lesson.id]: { ...lesson, [event.data.field]: event.data.after } } };
+    }
+    case 'PeriodLocked':
+      return { ...part, locked: true };
+    case 'PeriodUnlocked':
+      return { ...part, locked: false };
+    default:
+      return part;
+  }
 }
 
 /**
