@@ -111,6 +111,8 @@ const WRITE_CHUNK = 500;
 /** Events a rebuild reads at once: with the documents in memory a batch costs its fold, ~10 ms per 1,000. */
 const REBUILD_BATCH = 1000;
 
+/** Events of one view folded between two turns given to requests (~2-5 ms of a diary's fold). */
+const FOLD_SLICE = 200;
 const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -1073,10 +1075,16 @@ export class ProjectionRunner {
       if (!this.lanes.has(projector.name) || !start || comparePositions(start, reached) >= 0) continue;
       const fresh = events.filter((e) => comparePositions(e.position, start) > 0);
       const docs = await this.workingDocs(cache, projector, fresh, plan);
-      if (docs.size > 0) this.fold(projector, fresh, () => projectBatch(projector, docs, fresh, this.facts.upTo(start, true), plan));
+      // A rebuild shares the process with HTTP: requests get their turn between two slices of a
+      // view's fold (a slice folded after the one before it is the same fold: the ledger carries on).
+      let ledger = this.facts.upTo(start, true);
+      for (let from = 0; docs.size > 0 && from < fresh.length; from += FOLD_SLICE) {
+        const slice = fresh.slice(from, from + FOLD_SLICE);
+        const before = ledger;
+        ledger = this.fold(projector, slice, () => projectBatch(projector, docs, slice, before, plan));
+        await yieldToRequests();
+      }
       results.push({ projector, docs, applied: fresh.length });
-      // A rebuild shares the process with HTTP: requests get their turn between two views' folds.
-      await yieldToRequests();
     }
     for (const { projector, docs, applied } of results) {
       for (const [key, entry] of docs) if (entry.changedAt) cache.changed(projector.name, key, entry);
@@ -1169,7 +1177,7 @@ export class ProjectionRunner {
   private async flushNow(cache: WriteBackCache, inBackground = false): Promise<void> {
     await this.settleFlush(true);
     if (!cache.pending) return;
-    const snapshot = this.snapshotOf(cache);
+    const snapshot = await this.snapshotOf(cache);
     if (!inBackground) {
       const kept = await this.writeSnapshot(snapshot);
       cache.flushed(snapshot.lengths);
@@ -1202,8 +1210,12 @@ export class ProjectionRunner {
     flight.settle?.();
   }
 
-  /** The cache's changed documents as the JSON texts a flush sends, and where each lane's batches got. */
-  private snapshotOf(cache: WriteBackCache): FlushSnapshot {
+  /**
+   * The cache's changed documents as the JSON texts a flush sends, and where each lane's batches
+   * got. Requests get their turn between two chunks (200,000 documents take seconds to serialize);
+   * nothing else changes this cache meanwhile (folds and flushes of a pass run one at a time).
+   */
+  private async snapshotOf(cache: WriteBackCache): Promise<FlushSnapshot> {
     const lanes = [...this.lanes];
     const documents = new Map<string, { chunks: string[]; deletes: string[] }>();
     const lengths = new Map<string, Map<string, number>>();
@@ -1215,7 +1227,13 @@ export class ProjectionRunner {
         if (entry.doc === null) deletes.push(key);
         else upserts.push({ key, doc: entry.doc, sources: [...entry.sources], position: formatPosition(entry.changedAt ?? START) });
       }
-      const { chunks, bytes } = this.serializeDocuments(projection, upserts);
+      const chunks: string[] = [];
+      const bytes = new Map<string, number>();
+      for (const { json, lengths: chunkLengths } of this.serializeDocuments(projection, upserts)) {
+        chunks.push(json);
+        for (const [key, length] of chunkLengths) bytes.set(key, length);
+        await yieldToRequests();
+      }
       documents.set(projection, { chunks, deletes });
       lengths.set(projection, bytes);
     }
@@ -1301,37 +1319,40 @@ export class ProjectionRunner {
 
   /** Upserts and deletes documents; answers each upserted document's JSON length (what the write-back cache counts). */
   private async writeDocuments(manager: EntityManager, projection: string, generation: number, upserts: readonly DocumentRow[], deletes: readonly string[]): Promise<Map<string, number>> {
-    const { chunks, bytes } = this.serializeDocuments(projection, upserts);
+    const bytes = new Map<string, number>();
+    const chunks: string[] = [];
+    for (const { json, lengths } of this.serializeDocuments(projection, upserts)) {
+      chunks.push(json);
+      for (const [key, length] of lengths) bytes.set(key, length);
+    }
     await this.writeSerialized(manager, projection, generation, chunks, deletes);
     return bytes;
   }
 
   /**
-   * Documents as the JSON texts `writeSerialized` sends, one per 500: a text parameter goes as it
-   * is, where node-postgres escapes every character of every element of an array parameter (it was
-   * 5% of a rebuild). In key order: the primary key's pages are then visited left to right, each
-   * once per flush, not one random page per document (on a view of millions of rows, a page missed
-   * in the buffers and a full-page image in the WAL after each checkpoint, per document).
+   * Documents as the JSON texts `writeSerialized` sends, one per 500 (made as they are asked for):
+   * a text parameter goes as it is, where node-postgres escapes every character of every element
+   * of an array parameter (it was 5% of a rebuild). In key order: the primary key's pages are then
+   * visited left to right, each once per flush, not one random page per document (on a view of
+   * millions of rows, a page missed in the buffers and a full-page image in the WAL after each
+   * checkpoint, per document).
    */
-  private serializeDocuments(projection: string, upserts: readonly DocumentRow[]): { chunks: string[]; bytes: Map<string, number> } {
-    const bytes = new Map<string, number>();
+  private *serializeDocuments(projection: string, upserts: readonly DocumentRow[]): Generator<{ json: string; lengths: Map<string, number> }> {
     const sorted = [...upserts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const written = this.writtenKeys.get(projection);
     if (written) for (const row of sorted) written.add(row.key);
-    const chunks: string[] = [];
     for (let i = 0; i < sorted.length; i += WRITE_CHUNK) {
-      const chunk = sorted.slice(i, i + WRITE_CHUNK);
-      chunks.push(
-        `[${chunk
-          .map((row) => {
-            const doc = JSON.stringify(row.doc);
-            bytes.set(row.key, doc.length);
-            return `{"key":${JSON.stringify(row.key)},"doc":${doc},"sources":${JSON.stringify(row.sources)},"position":${JSON.stringify(row.position)}}`;
-          })
-          .join(',')}]`,
-      );
+      const lengths = new Map<string, number>();
+      const json = `[${sorted
+        .slice(i, i + WRITE_CHUNK)
+        .map((row) => {
+          const doc = JSON.stringify(row.doc);
+          lengths.set(row.key, doc.length);
+          return `{"key":${JSON.stringify(row.key)},"doc":${doc},"sources":${JSON.stringify(row.sources)},"position":${JSON.stringify(row.position)}}`;
+        })
+        .join(',')}]`;
+      yield { json, lengths };
     }
-    return { chunks, bytes };
   }
 
   private async writeSerialized(manager: EntityManager, projection: string, generation: number, chunks: readonly string[], deletes: readonly string[]): Promise<void> {
