@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ByteBoundedCache } from '../common/byte-bounded-cache';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Metrics } from '../operations/metrics';
 import { AppendMetadata, StoredEvent } from './envelope';
 import { ConcurrencyError } from './event-store.errors';
 import { AppendResult, EVENT_STORE, EventStore } from './event-store.port';
@@ -91,8 +92,10 @@ export class EventSourcedRepository {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Optional() private readonly freshness?: StreamFreshness,
     @Optional() @Inject(APP_CONFIG) config?: Pick<AppConfig, 'REPOSITORY_CACHE_MB'>,
+    @Optional() metrics?: Metrics,
   ) {
     this.cache = new ByteBoundedCache((config?.REPOSITORY_CACHE_MB ?? 128) * 1024 * 1024);
+    metrics?.watchCacheBytes('repository', () => this.cache.bytes);
   }
 
   /** What the cached states are estimated to hold (≤ REPOSITORY_CACHE_MB). */

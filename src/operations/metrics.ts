@@ -43,6 +43,23 @@ export class Metrics {
     });
   }
 
+  /** What an in-memory cache holds, by its own estimate (each is held to a budget of bytes: REPOSITORY_CACHE_MB, ...). */
+  watchCacheBytes(cache: string, bytes: () => number): void {
+    this.cacheBytes.set({ cache }, 0);
+    this.cacheSources.set(cache, bytes);
+  }
+
+  private readonly cacheSources = new Map<string, () => number>();
+  private readonly cacheBytes = new Gauge({
+    name: 'zhurnal_cache_bytes',
+    help: 'Bytes an in-memory cache holds, as it estimates them (bounded by its budget)',
+    labelNames: ['cache'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [cache, bytes] of this.cacheSources) this.cacheBytes.set({ cache }, bytes());
+    },
+  });
+
   /** The runner's health for alerts: up or retrying, leader or not, errors retried, rebuilds' progress. */
   private runnerMetrics(runnerStatus: () => Promise<RunnerStatus>): void {
     // One look at the runner per scrape, shared by the metrics below.

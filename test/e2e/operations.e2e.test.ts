@@ -7,7 +7,9 @@ import { IdempotencyInterceptor } from '../../src/operations/idempotency.interce
 import { v7 as uuidv7 } from 'uuid';
 import { SYSTEM_ACTOR } from '../../src/event-store/envelope';
 import { EVENT_STORE, EventStore } from '../../src/event-store/event-store.port';
+import { EventSourcedRepository } from '../../src/event-store/event-sourced-repository';
 import { startTestApp, TestApp } from '../support/app';
+import { ADMIN_PASSWORD, buildSchool } from '../support/school-fixture';
 import { TEST_DATABASE_KIND } from '../support/database';
 
 describe(`operations endpoints and HTTP conventions (${TEST_DATABASE_KIND})`, () => {
@@ -15,7 +17,7 @@ describe(`operations endpoints and HTTP conventions (${TEST_DATABASE_KIND})`, ()
   let store: EventStore;
 
   beforeAll(async () => {
-    subject = await startTestApp();
+    subject = await startTestApp({ env: { ADMIN_PASSWORD } });
     store = subject.app.get(EVENT_STORE);
   });
   afterAll(async () => subject?.close());
@@ -52,6 +54,15 @@ describe(`operations endpoints and HTTP conventions (${TEST_DATABASE_KIND})`, ()
     expect(response.text).toContain('zhurnal_append_duration_seconds_bucket');
     expect(response.text).toMatch(/zhurnal_projection_lag_seconds \d/);
     expect(response.text).toContain('zhurnal_http_request_duration_seconds_bucket{le="0.001",method="GET",route="/health",status="200"}');
+  });
+
+  it('GET /metrics says what the repository cache holds, in bytes, as the cache counts them', async () => {
+    const cacheBytes = (text: string) => Number(/^zhurnal_cache_bytes\{cache="repository"\} (\S+)$/m.exec(text)?.[1] ?? NaN);
+    await buildSchool(subject.server, 'metrics');
+    const repository = subject.app.get(EventSourcedRepository);
+    const response = await request(subject.server).get('/metrics').expect(200);
+    expect(cacheBytes(response.text)).toBeGreaterThan(0);
+    expect(cacheBytes(response.text)).toBe(repository.cachedBytes);
   });
 
   it('puts the write interceptors (Idempotency-Key, domain denials) on every write but sign-in, and none on reads', () => {
