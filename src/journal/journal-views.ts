@@ -147,19 +147,14 @@ export class JournalViews {
     const cachedDocs = (cached?.doc ?? {}) as Record<string, { position: string; doc: Doc }>;
     const known = Object.keys(cachedDocs);
     // A document's position names its generation too: a rebuild's switch may leave it at the same position.
-    const { rows } = isRange(selection)
-      ? await this.database.pool.query<{ key: string; position: string; doc: Doc | null }>(
-          `SELECT v.key, v.generation || '@' || v.position AS position, CASE WHEN v.generation || '@' || v.position = c.position THEN NULL ELSE v.doc END AS doc
-             FROM served_document v LEFT JOIN unnest($2::text[], $3::text[]) AS c(key, position) ON c.key = v.key
-            WHERE v.projection = $1 AND v.key >= $4 AND v.key < $5 ORDER BY v.key`,
-          [projection, known, known.map((key) => cachedDocs[key].position), selection.from, selection.to],
-        )
-      : await this.database.pool.query<{ key: string; position: string; doc: Doc | null }>(
-          `SELECT v.key, v.generation || '@' || v.position AS position, CASE WHEN v.generation || '@' || v.position = c.position THEN NULL ELSE v.doc END AS doc
-             FROM served_document v LEFT JOIN unnest($2::text[], $3::text[]) AS c(key, position) ON c.key = v.key
-            WHERE v.projection = $1 AND v.key = ANY($2::text[])`,
-          [projection, selection, selection.map((key) => cachedDocs[key]?.position ?? '')],
-        );
+    // Only the rows whose position moved carry their document; the selection is a key range (a grid's parts) or a list.
+    const [where, bounds] = isRange(selection) ? ['v.key >= $4 AND v.key < $5 ORDER BY v.key', [selection.from, selection.to]] : ['v.key = ANY($4::text[])', [selection]];
+    const { rows } = await this.database.pool.query<{ key: string; position: string; doc: Doc | null }>(
+      `SELECT v.key, v.generation || '@' || v.position AS position, CASE WHEN v.generation || '@' || v.position = c.position THEN NULL ELSE v.doc END AS doc
+         FROM served_document v LEFT JOIN unnest($2::text[], $3::text[]) AS c(key, position) ON c.key = v.key
+        WHERE v.projection = $1 AND ${where}`,
+      [projection, known, known.map((key) => cachedDocs[key].position), ...bounds],
+    );
     const byKey = new Map(rows.map((row) => [row.key, row]));
     const keys = isRange(selection) ? rows.map((row) => row.key) : selection;
     const position = keys.map((key) => byKey.get(key)?.position ?? 'none').join(',');
