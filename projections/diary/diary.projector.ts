@@ -1,39 +1,47 @@
 import type { StoredEvent } from '../../src/event-store/envelope';
-import type { JournalEvent } from '../../src/journal/domain/journal.decider';
+import { addDays } from '../../src/journal/domain/deadlines';
 import { DocumentProjector } from '../projector';
-import { JOURNAL_EVENT_TYPES } from '../journal-grid/journal-grid.projector';
+import type { GridLessonsPart, GridStudentPart } from '../journal-grid/journal-grid.projector';
 
 /**
- * One student's diary for one week (Monday first) as one group's journal (or the class teacher's
- * day marks) shows it, keyed `studentId:monday:part`; the week is the merge of its parts
- * (`mergeDiaryWeek`). Kept apart so that voiding one teacher folds again only that teacher's
- * groups' parts, from their own journals, not every subject of the week.
+ * One student's diary week (Monday first) as a read puts it together. Nothing of it but the class
+ * teacher's day marks is stored as the diary's own: a lesson, its topic and homework are in the
+ * group's journal once (the grid's lessons part, with who was on its roster), a student's marks and
+ * attendance in their part of that journal. Copying each lesson into 25 students' weeks made the
+ * diary 90% of every document a rebuild wrote (issue 14); a read joins the parts instead
+ * (`assembleDiaryWeek`), as the grid does.
  */
 export interface DiaryWeekDoc {
   studentId: string;
   weekOf: string;
-  lessons: Record<
-    string,
-    {
-      lessonId: string;
-      groupId: string;
-      subjectId: string;
-      date: string;
-      slot: number;
-      topic: string;
-      homework: string | null;
-      /** A withdrawn mark stays with value null (it may be corrected back); views leave it out. */
-      marks: Record<string, { id: string; value: number | null; workKind: string }>;
-      attendance: string | null;
-    }
-  >;
+  lessons: Record<string, DiaryLesson>;
   /** Day absences the class teacher marked (Б/У/Н), by date. */
+  dailyAbsences: Record<string, string>;
+}
+
+export interface DiaryLesson {
+  lessonId: string;
+  groupId: string;
+  subjectId: string;
+  date: string;
+  slot: number;
+  topic: string;
+  homework: string | null;
+  /** A withdrawn mark stays with value null (it may be corrected back); views leave it out. */
+  marks: Record<string, { id: string; value: number | null; workKind: string }>;
+  attendance: string | null;
+}
+
+/** The diary's own document: one class's day marks of one student for one week, keyed `studentId:monday:day-classId`. */
+export interface DayMarksDoc {
+  studentId: string;
+  weekOf: string;
   dailyAbsences: Record<string, string>;
 }
 
 const mondays = new Map<string, string>();
 
-/** Monday of the week a date falls in (remembered: every diary event asks, re-folds ask thousands of times). */
+/** Monday of the week a date falls in (remembered: every diary read and day mark asks). */
 export function mondayOf(date: string): string {
   const known = mondays.get(date);
   if (known) return known;
@@ -46,20 +54,45 @@ export function mondayOf(date: string): string {
   return monday;
 }
 
-/** The part of a week one group's journal gives (`part` = groupId), or the day marks of a class (`dayPart`). */
 export const diaryKey = (studentId: string, date: string, part: string) => `${studentId}:${mondayOf(date)}:${part}`;
 export const dayPart = (classId: string) => `day-${classId}`;
 
-/** A week as the diary shows it: its parts together. */
-export function mergeDiaryWeek(studentId: string, weekOf: string, parts: readonly (DiaryWeekDoc | undefined)[]): DiaryWeekDoc | undefined {
-  const present = parts.filter((p): p is DiaryWeekDoc => !!p);
-  if (present.length === 0) return undefined;
-  return {
-    studentId,
-    weekOf,
-    lessons: Object.assign({}, ...present.map((p) => p.lessons)),
-    dailyAbsences: Object.assign({}, ...present.map((p) => p.dailyAbsences)),
-  };
+/** What one journal (a group × period) gives a student's diary: its lessons part and the student's part. */
+export interface DiaryJournalParts {
+  lessons?: GridLessonsPart;
+  student?: GridStudentPart;
+}
+
+/**
+ * The week as the diary shows it: every lesson of the student's journals dated in the week whose
+ * roster names the student, with their marks and attendance on it, and the class teacher's day
+ * marks. Equal to folding each lesson's events into the student's week (the diary before issue 14;
+ * `diary.projector.spec.ts` holds that fold as the definition it is tested against).
+ */
+export function assembleDiaryWeek(studentId: string, monday: string, journals: readonly DiaryJournalParts[], days: readonly (DayMarksDoc | undefined)[]): DiaryWeekDoc {
+  const sunday = addDays(monday, 6);
+  const lessons: Record<string, DiaryLesson> = {};
+  for (const { lessons: part, student } of journals) {
+    if (!part) continue;
+    for (const lesson of Object.values(part.lessons)) {
+      if (lesson.date < monday || lesson.date > sunday) continue;
+      const roster = part.rosters[part.rosterOf[lesson.id]];
+      if (!roster?.includes(studentId)) continue;
+      lessons[lesson.id] = { lessonId: lesson.id, groupId: part.groupId, subjectId: part.subjectId as string, date: lesson.date, slot: lesson.slot, topic: lesson.topic, homework: lesson.homework, marks: {}, attendance: null };
+    }
+    if (!student) continue;
+    for (const mark of Object.values(student.marks)) {
+      const lesson = lessons[mark.lessonId];
+      if (lesson) lesson.marks[mark.id] = { id: mark.id, value: mark.value, workKind: mark.workKind };
+    }
+    // At most one entry of a lesson has a code (the decider refuses a second); a withdrawn one is null.
+    for (const entry of Object.values(student.attendance)) {
+      const lesson = lessons[entry.lessonId];
+      if (lesson && (lesson.attendance === null || entry.code !== null)) lesson.attendance = entry.code;
+    }
+  }
+  const dailyAbsences = Object.assign({}, ...days.map((doc) => doc?.dailyAbsences ?? {})) as Record<string, string>;
+  return { studentId, weekOf: monday, lessons, dailyAbsences };
 }
 
 export interface DailyAbsenceRecorded {
@@ -67,75 +100,22 @@ export interface DailyAbsenceRecorded {
   data: { classId: string; date: string; studentId: string; code: string };
 }
 
-function keysOf(stored: StoredEvent): string[] {
-  const event = stored as unknown as JournalEvent | DailyAbsenceRecorded;
-  switch (event.type) {
-    case 'LessonRecorded':
-    case 'LessonCorrected':
-      return event.data.studentIds.map((id) => diaryKey(id, event.data.date, event.data.groupId));
-    case 'MarkRecorded':
-    case 'MarkCorrected':
-    case 'AttendanceRecorded':
-    case 'AttendanceCorrected':
-      return [diaryKey(event.data.studentId, event.data.lessonDate, event.data.groupId)];
-    case 'DailyAbsenceRecorded':
-      return [diaryKey(event.data.studentId, event.data.date, dayPart(event.data.classId))];
-    default:
-      return [];
-  }
-}
-
-function emptyWeek(key: string): DiaryWeekDoc {
+export function evolveDayMarks(current: DayMarksDoc | null, stored: StoredEvent, key: string): DayMarksDoc {
   const [studentId, weekOf] = key.split(':');
-  return { studentId, weekOf, lessons: {}, dailyAbsences: {} };
+  const doc = current ?? { studentId, weekOf, dailyAbsences: {} };
+  const event = stored as unknown as DailyAbsenceRecorded;
+  if (event.type !== 'DailyAbsenceRecorded') return doc;
+  return { ...doc, dailyAbsences: { ...doc.dailyAbsences, [event.data.date]: event.data.code } };
 }
 
-export function evolveDiary(current: DiaryWeekDoc | null, stored: StoredEvent, key: string): DiaryWeekDoc {
-  const doc = current ?? emptyWeek(key);
-  const event = stored as unknown as JournalEvent | DailyAbsenceRecorded;
-  const lessonOf = (lessonId: string) => doc.lessons[lessonId];
-  switch (event.type) {
-    case 'LessonRecorded': {
-      const d = event.data;
-      return {
-        ...doc,
-        lessons: { ...doc.lessons, [d.lessonId]: { lessonId: d.lessonId, groupId: d.groupId, subjectId: d.subjectId, date: d.date, slot: d.slot, topic: d.topic, homework: d.homework, marks: {}, attendance: null } },
-      };
-    }
-    case 'LessonCorrected': {
-      const lesson = lessonOf(event.data.lessonId);
-      if (!lesson || event.data.field === 'workKinds') return doc;
-      return { ...doc, lessons: { ...doc.lessons, [lesson.lessonId]: { ...lesson, [event.data.field]: event.data.after } } };
-    }
-    case 'MarkRecorded':
-    case 'MarkCorrected': {
-      const lesson = lessonOf(event.data.lessonId);
-      if (!lesson) return doc;
-      const marks = { ...lesson.marks };
-      const known = marks[event.data.markId];
-      if (event.type === 'MarkRecorded') marks[event.data.markId] = { id: event.data.markId, value: event.data.value, workKind: event.data.workKind };
-      else if (known) marks[event.data.markId] = { ...known, value: event.data.after };
-      return { ...doc, lessons: { ...doc.lessons, [lesson.lessonId]: { ...lesson, marks } } };
-    }
-    case 'AttendanceRecorded':
-    case 'AttendanceCorrected': {
-      const lesson = lessonOf(event.data.lessonId);
-      if (!lesson) return doc;
-      const code = event.type === 'AttendanceRecorded' ? event.data.code : event.data.after;
-      return { ...doc, lessons: { ...doc.lessons, [lesson.lessonId]: { ...lesson, attendance: code } } };
-    }
-    case 'DailyAbsenceRecorded':
-      return { ...doc, dailyAbsences: { ...doc.dailyAbsences, [event.data.date]: event.data.code } };
-    default:
-      return doc;
-  }
-}
-
-export const diary: DocumentProjector<DiaryWeekDoc> = {
+export const diary: DocumentProjector<DayMarksDoc> = {
   name: 'diary',
-  // 2: a week kept in parts, one per group (and one for day marks).
-  version: 2,
-  handles: [...JOURNAL_EVENT_TYPES, 'DailyAbsenceRecorded'],
-  keys: keysOf,
-  evolve: evolveDiary,
+  // 2: a week kept in parts, one per group (and one for day marks). 3: only the day marks; lessons, marks and attendance are read from the journal's parts.
+  version: 3,
+  handles: ['DailyAbsenceRecorded'],
+  keys: (stored) => {
+    const event = stored as unknown as DailyAbsenceRecorded;
+    return event.type === 'DailyAbsenceRecorded' ? [diaryKey(event.data.studentId, event.data.date, dayPart(event.data.classId))] : [];
+  },
+  evolve: evolveDayMarks,
 };

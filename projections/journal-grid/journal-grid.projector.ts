@@ -131,6 +131,12 @@ export interface GridLessonsPart {
   locked: boolean;
   lessons: JournalGridDoc['lessons'];
   studentIds: string[];
+  /**
+   * Who was on each lesson's roster (the diary shows a lesson to them only): the distinct rosters
+   * once, and each lesson's index into them — a class's roster rarely changes, so one or two.
+   */
+  rosters: string[][];
+  rosterOf: Record<string, number>;
 }
 
 export interface GridStudentPart {
@@ -151,7 +157,7 @@ export const studentPartKey = (groupId: string, periodId: string, studentId: str
 
 const STUDENT_EVENTS: ReadonlySet<string> = new Set(['MarkRecorded', 'MarkCorrected', 'AttendanceRecorded', 'AttendanceCorrected', 'FinalMarkSet']);
 
-const isLessonsPart = (part: GridPart): part is GridLessonsPart => 'lessons' in part;
+export const isLessonsPart = (part: GridPart): part is GridLessonsPart => 'lessons' in part;
 
 export function evolveGridPart(current: GridPart | null, stored: StoredEvent): GridPart {
   const event = stored as unknown as JournalEvent;
@@ -185,17 +191,21 @@ export function evolveGridPart(current: GridPart | null, stored: StoredEvent): G
 
 /** The lessons part: what `evolveGrid` does to the whole grid's lessons, lock and students, on its own (a rebuild folds it ~10,000 times per journal). */
 function evolveLessonsPart(current: GridLessonsPart | null, event: JournalEvent): GridLessonsPart {
-  const part = current ?? { groupId: event.data.groupId, periodId: event.data.periodId, subjectId: null, locked: false, lessons: {}, studentIds: [] };
+  const part = current ?? { groupId: event.data.groupId, periodId: event.data.periodId, subjectId: null, locked: false, lessons: {}, studentIds: [], rosters: [], rosterOf: {} };
   switch (event.type) {
     case 'LessonRecorded': {
       const d = event.data;
       const known = new Set(part.studentIds);
       const joined = d.studentIds.filter((id) => !known.has(id));
+      const found = part.rosters.findIndex((roster) => sameList(roster, d.studentIds));
+      const rosters = found >= 0 ? part.rosters : [...part.rosters, [...d.studentIds]];
       return {
         ...part,
         subjectId: d.subjectId,
         lessons: { ...part.lessons, [d.lessonId]: { id: d.lessonId, date: d.date, slot: d.slot, topic: d.topic, homework: d.homework, workKinds: d.workKinds, taughtBy: d.taughtBy, substitutesFor: d.substitutesFor ?? null, late: d.late || d.homeworkLate } },
         studentIds: joined.length === 0 ? part.studentIds : [...part.studentIds, ...new Set(joined)],
+        rosters,
+        rosterOf: { ...part.rosterOf, [d.lessonId]: found >= 0 ? found : rosters.length - 1 },
       };
     }
     case 'LessonCorrected': {
@@ -211,6 +221,8 @@ function evolveLessonsPart(current: GridLessonsPart | null, event: JournalEvent)
       return part;
   }
 }
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * One journal's grid from its parts (any order; parts of other journals must not be among them):
@@ -240,8 +252,8 @@ export function assembleGrid(groupId: string, periodId: string, parts: Iterable<
 export const journalGrid: DocumentProjector<GridPart> = {
   name: 'journal-grid',
   // 2: marks and attendance kept by student. 3: entries need their lesson (a void lesson takes them along). 4: substitutesFor.
-  // 5: kept in parts, a lessons part and one per student.
-  version: 5,
+  // 5: kept in parts, a lessons part and one per student. 6: the lessons part keeps each lesson's roster (the diary reads it).
+  version: 6,
   handles: JOURNAL_EVENT_TYPES,
   keys: (event) => {
     const data = event.data as { groupId?: string; periodId?: string; studentId?: string };

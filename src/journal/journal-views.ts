@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import canonicalize from 'canonicalize';
-import { dayPart, DiaryWeekDoc, diary, diaryKey, mergeDiaryWeek, mondayOf } from '../../projections/diary/diary.projector';
+import { assembleDiaryWeek, dayPart, DayMarksDoc, DiaryWeekDoc, diary, diaryKey, mondayOf } from '../../projections/diary/diary.projector';
 import { ProjectionRunner } from '../../projections/projection-runner';
-import { assembleGrid, GridPart, gridPrefix, gridPrefixEnd, journalGrid, JournalGridDoc } from '../../projections/journal-grid/journal-grid.projector';
+import { assembleGrid, GridLessonsPart, GridPart, gridPrefix, gridPrefixEnd, GridStudentPart, journalGrid, JournalGridDoc, lessonsPartKey, studentPartKey } from '../../projections/journal-grid/journal-grid.projector';
 import { foldDocuments } from '../../projections/projector';
 import { isVoid } from '../security/domain/voiding';
 import { noSuch, notFound } from '../common/domain-error';
@@ -39,14 +39,14 @@ interface Built<View> {
   body?: JsonBody;
 }
 
-/** Built views kept per process; the oldest go first. A grid is ~200 KB of JSON, a diary week ~5 KB. */
-class BuiltViews<View> {
-  private readonly entries = new Map<string, Built<View>>();
+/** The last `capacity` things used, by key; the least recently set go first. */
+class Recent<T> {
+  private readonly entries = new Map<string, T>();
   constructor(private readonly capacity: number) {}
-  get(key: string): Built<View> | undefined {
+  get(key: string): T | undefined {
     return this.entries.get(key);
   }
-  set(key: string, entry: Built<View>): void {
+  set(key: string, entry: T): void {
     this.entries.delete(key);
     this.entries.set(key, entry);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
@@ -66,11 +66,13 @@ export class JournalViews {
    * runner's position stands still no document can have moved, so then not even the document's
    * position is read: a repeated GET costs no round trip.
    */
-  private readonly grids = new BuiltViews<Grid>(100);
-  private readonly diaries = new BuiltViews<Diary>(2000);
+  private readonly grids = new Recent<Built<Grid>>(100);
+  private readonly diaries = new Recent<Built<Diary>>(2000);
+  /** Stored documents the built views were made of, by `projection key`: a lessons part fetched for one diary serves the class's other 24. */
+  private readonly documents = new Recent<StoredDoc>(5000);
   private readonly logged: LoggedStreams;
   /** asOf grids by the exact prefix of the journal's stream they show. */
-  private readonly gridsAsOf = new BuiltViews<Grid>(20);
+  private readonly gridsAsOf = new Recent<Built<Grid>>(20);
   private readonly snapshots = new GridSnapshots(50);
 
   constructor(
@@ -86,7 +88,7 @@ export class JournalViews {
     if (!school.periods[periodId]) throw noSuch('periodId', 'period of this school');
     if (asOf) return (await this.gridAsOf(school, groupId, periodId, asOf)).view;
     const parts = { from: gridPrefix(groupId, periodId), to: gridPrefixEnd(groupId, periodId) };
-    return (await this.current(this.grids, 'journal-grid', parts.from, parts, school, (docs: (GridPart | undefined)[]) => this.buildGrid(school, groupId, periodId, assembleGrid(groupId, periodId, present(docs))))).view;
+    return (await this.current(this.grids, parts.from, { projection: journalGrid.name, ...parts }, school, (docs: (GridPart | undefined)[]) => this.buildGrid(school, groupId, periodId, assembleGrid(groupId, periodId, present(docs))))).view;
   }
 
   /** The grid as the JSON API.md gives, serialised once per built grid. */
@@ -129,46 +131,52 @@ export class JournalViews {
   }
 
   /**
-   * The view built from the current stored documents: the kept one while the runner has not moved
-   * since it was checked, or while the documents' positions and the school's state are unchanged.
-   * One round trip; a document itself only comes back when its position moved.
+   * The view built from the current stored documents: the kept one while the views it reads have
+   * not moved since it was checked, or while the documents' positions and the school's state are
+   * unchanged. One round trip; a document itself only comes back when its position moved, and one
+   * another view fetched (a journal's lessons part is in 25 students' diaries) is not sent again.
    */
-  private async current<Doc, View>(
-    kept: BuiltViews<View>,
-    projection: string,
-    cacheKey: string,
-    selection: readonly string[] | KeyRange,
-    school: SchoolState,
-    build: (docs: (Doc | undefined)[]) => View,
-  ): Promise<Built<View>> {
-    const checkedAt = this.runner.stamp(projection);
+  private async current<Doc, View>(kept: Recent<Built<View>>, cacheKey: string, selection: Selection, school: SchoolState, build: (docs: (Doc | undefined)[]) => View): Promise<Built<View>> {
+    const projections = isRange(selection) ? [selection.projection] : [...new Set(selection.map((s) => s.projection))];
+    const checkedAt = projections.map((name) => this.runner.stamp(name)).join('|');
     const cached = kept.get(cacheKey);
     if (cached && cached.school === school && cached.checkedAt === checkedAt) return cached;
-    const cachedDocs = (cached?.doc ?? {}) as Record<string, { position: string; doc: Doc }>;
-    const known = Object.keys(cachedDocs);
+    const known: Record<string, StoredDoc<Doc>> = {};
+    if (!isRange(selection)) {
+      for (const { projection, key } of selection) {
+        const shared = this.documents.get(documentId(projection, key)) as StoredDoc<Doc> | undefined;
+        if (shared) known[documentId(projection, key)] = shared;
+      }
+    }
+    Object.assign(known, cached?.doc);
+    const ids = Object.keys(known);
     // A document's position names its generation too: a rebuild's switch may leave it at the same position.
     // Only the rows whose position moved carry their document; the selection is a key range (a grid's parts) or a list.
-    const [where, bounds] = isRange(selection) ? ['v.key >= $4 AND v.key < $5 ORDER BY v.key', [selection.from, selection.to]] : ['v.key = ANY($4::text[])', [selection]];
-    const { rows } = await this.database.pool.query<{ key: string; position: string; doc: Doc | null }>(
-      `SELECT v.key, v.generation || '@' || v.position AS position, CASE WHEN v.generation || '@' || v.position = c.position THEN NULL ELSE v.doc END AS doc
-         FROM served_document v LEFT JOIN unnest($2::text[], $3::text[]) AS c(key, position) ON c.key = v.key
-        WHERE v.projection = $1 AND ${where}`,
-      [projection, known, known.map((key) => cachedDocs[key].position), ...bounds],
+    const [from, where, bounds] = isRange(selection)
+      ? ['served_document v', 'WHERE v.projection = $3 AND v.key >= $4 AND v.key < $5 ORDER BY v.key', [selection.projection, selection.from, selection.to]]
+      : ['unnest($3::text[], $4::text[]) AS s(projection, key) JOIN served_document v ON v.projection = s.projection AND v.key = s.key', '', [selection.map((s) => s.projection), selection.map((s) => s.key)]];
+    const { rows } = await this.database.pool.query<{ id: string; position: string; doc: Doc | null }>(
+      `SELECT v.projection || ' ' || v.key AS id, v.generation || '@' || v.position AS position, CASE WHEN v.generation || '@' || v.position = c.position THEN NULL ELSE v.doc END AS doc
+         FROM ${from} LEFT JOIN unnest($1::text[], $2::text[]) AS c(id, position) ON c.id = v.projection || ' ' || v.key
+        ${where}`,
+      [ids, ids.map((id) => known[id].position), ...bounds],
     );
-    const byKey = new Map(rows.map((row) => [row.key, row]));
-    const keys = isRange(selection) ? rows.map((row) => row.key) : selection;
-    const position = keys.map((key) => byKey.get(key)?.position ?? 'none').join(',');
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const selected = isRange(selection) ? rows.map((row) => row.id) : selection.map((s) => documentId(s.projection, s.key));
+    const position = selected.map((id) => byId.get(id)?.position ?? 'none').join(',');
     if (cached && cached.position === position) {
-      const entry = cached.school === school ? { ...cached, checkedAt } : { ...cached, school, checkedAt, body: undefined, view: build(keys.map((key) => cachedDocs[key]?.doc)) };
+      const entry = cached.school === school ? { ...cached, checkedAt } : { ...cached, school, checkedAt, body: undefined, view: build(selected.map((id) => known[id]?.doc)) };
       kept.set(cacheKey, entry);
       return entry;
     }
-    const docs: Record<string, { position: string; doc: Doc }> = {};
-    for (const key of keys) {
-      const row = byKey.get(key);
-      if (row) docs[key] = { position: row.position, doc: row.doc ?? cachedDocs[key].doc };
+    const docs: Record<string, StoredDoc<Doc>> = {};
+    for (const id of selected) {
+      const row = byId.get(id);
+      if (!row) continue;
+      docs[id] = row.doc === null ? known[id] : { position: row.position, doc: row.doc };
+      this.documents.set(id, docs[id]);
     }
-    const entry: Built<View> = { position, school, checkedAt, doc: docs, view: build(keys.map((key) => docs[key]?.doc)) };
+    const entry: Built<View> = { position, school, checkedAt, doc: docs, view: build(selected.map((id) => docs[id]?.doc)) };
     kept.set(cacheKey, entry);
     return entry;
   }
@@ -223,13 +231,22 @@ export class JournalViews {
   private async diaryEntry(school: SchoolState, studentId: string, weekOf: string, asOf?: Date): Promise<Pick<Built<Diary>, 'view' | 'body'>> {
     if (!school.students[studentId]) throw notFound('student');
     const monday = mondayOf(weekOf);
-    const keys = this.diaryParts(school, studentId).map((part) => diaryKey(studentId, monday, part));
-    const week = (parts: (DiaryWeekDoc | undefined)[]) => this.buildDiary(school, studentId, monday, mergeDiaryWeek(studentId, monday, parts));
+    const sources = this.diarySources(school, studentId, monday);
+    const journalKeys = sources.journals.flatMap(({ groupId, periodId }) => [lessonsPartKey(groupId, periodId), studentPartKey(groupId, periodId, studentId)]);
+    const dayKeys = sources.classes.map((classId) => diaryKey(studentId, monday, dayPart(classId)));
+    const week = (docs: unknown[]) => {
+      const journals = sources.journals.map((_, i) => ({ lessons: docs[2 * i] as GridLessonsPart | undefined, student: docs[2 * i + 1] as GridStudentPart | undefined }));
+      return this.buildDiary(school, studentId, monday, assembleDiaryWeek(studentId, monday, journals, docs.slice(journalKeys.length) as (DayMarksDoc | undefined)[]));
+    };
     if (asOf) {
-      const docs = foldDocuments(diary, await this.eventsUpTo(this.diaryStreams(school, studentId, monday), asOf), undefined, this.runner.ledgerAsOf(asOf));
-      return { view: week(keys.map((key) => docs.get(key))) };
+      const ledger = this.runner.ledgerAsOf(asOf);
+      const streams = sources.journals.map(({ groupId, periodId }) => journalStream(groupId, periodId));
+      const parts = foldDocuments(journalGrid, await this.eventsUpTo(streams, asOf), undefined, ledger);
+      const days = foldDocuments(diary, await this.eventsUpTo(sources.classes.map(dailyAbsencesStream), asOf), undefined, ledger);
+      return { view: week([...journalKeys.map((key) => parts.get(key)), ...dayKeys.map((key) => days.get(key))]) };
     }
-    return this.current(this.diaries, 'diary', `${studentId}:${monday}`, keys, school, week);
+    const selection = [...journalKeys.map((key) => ({ projection: journalGrid.name, key })), ...dayKeys.map((key) => ({ projection: diary.name, key }))];
+    return this.current(this.diaries, `${studentId}:${monday}`, selection, school, week);
   }
 
   private buildDiary(school: SchoolState, studentId: string, monday: string, doc: DiaryWeekDoc | undefined) {
@@ -259,26 +276,21 @@ export class JournalViews {
     };
   }
 
-  /** The parts a student's diary week is kept in: their classes' groups (and fixed groups they are in), and their classes' day marks. */
-  private diaryParts(school: SchoolState, studentId: string): string[] {
-    const classes = classesOfStudent(school, studentId);
-    const groups = Object.values(school.groups).filter((g) => classes.includes(g.classId) || g.studentIds?.includes(studentId));
-    return [...groups.map((g) => g.groupId), ...classes.map(dayPart)];
-  }
-
-  /** Every stream a week of a student's diary can draw on: the journals of their classes' groups, and day absences. */
-  private diaryStreams(school: SchoolState, studentId: string, monday: string): string[] {
+  /**
+   * What a student's diary week is read from: the journals (group × period overlapping the week)
+   * of their classes' groups and of the fixed groups they are in, and their classes' day marks.
+   */
+  private diarySources(school: SchoolState, studentId: string, monday: string): { journals: { groupId: string; periodId: string }[]; classes: string[] } {
     const sunday = addDays(monday, 6);
     const classes = classesOfStudent(school, studentId);
     const groups = Object.values(school.groups).filter((g) => classes.includes(g.classId) || g.studentIds?.includes(studentId));
-    const streams = classes.map(dailyAbsencesStream);
+    const journals: { groupId: string; periodId: string }[] = [];
     for (const group of groups) {
       const year = school.years[school.classes[group.classId].yearId];
-      for (const period of year.periods) if (period.startsOn <= sunday && monday <= period.endsOn) streams.push(journalStream(group.groupId, period.periodId));
+      for (const period of year.periods) if (period.startsOn <= sunday && monday <= period.endsOn) journals.push({ groupId: group.groupId, periodId: period.periodId });
     }
-    return streams;
+    return { journals, classes };
   }
-
 
   /** The events of these streams recorded at or before the moment, in global order. */
   private async eventsUpTo(streams: string[], asOf: Date): Promise<StoredEvent[]> {
@@ -288,12 +300,21 @@ export class JournalViews {
   }
 }
 
-/** The documents whose keys lie in `[from, to)` (keys compare bytewise). */
+/** The documents of a view whose keys lie in `[from, to)` (keys compare bytewise). */
 interface KeyRange {
+  readonly projection: string;
   readonly from: string;
   readonly to: string;
 }
-const isRange = (selection: readonly string[] | KeyRange): selection is KeyRange => !Array.isArray(selection);
+/** A key range of one view, or a list of documents of any views. */
+type Selection = KeyRange | readonly { readonly projection: string; readonly key: string }[];
+const isRange = (selection: Selection): selection is KeyRange => !Array.isArray(selection);
+/** A stored document as a read last saw it: the position (generation@position) names its version. */
+interface StoredDoc<Doc = unknown> {
+  position: string;
+  doc: Doc;
+}
+const documentId = (projection: string, key: string) => `${projection} ${key}`;
 const present = <T>(docs: (T | undefined)[]): T[] => docs.filter((doc): doc is T => doc !== undefined);
 
 /** How many events of a journal stream lie between two kept snapshots of its grid. */

@@ -197,7 +197,7 @@ export class JournalController {
 
   @Get('students/:studentId/diary')
   @Allow('diary.read', (request) => ({ studentId: str(request.params.studentId) }))
-  @ReadsViews('diary', 'voiding-facts')
+  @ReadsViews('journal-grid', 'diary', 'voiding-facts')
   async diary(@Param('studentId') studentId: string, @Query() query: DiaryQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: Request, @Res() response: Response) {
     await (await this.views.diaryBody(school!, studentId, query.weekOf, asDate(query.asOf))).send(request, response);
   }

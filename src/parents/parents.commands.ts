@@ -106,8 +106,8 @@ export class AcknowledgeDiaryHandler implements ICommandHandler<AcknowledgeDiary
     // A retry whose first attempt stored it answers with what was recorded then, not the diary now.
     const stored = await this.repository.stored(acknowledgementsStream(c.studentId), meta);
     if (stored) return acknowledgementAnswer(stored);
-    // The school's own newest write (its journals, day marks, incidents): the diary must include it, not the region's head.
-    if (!(await this.runner.waitFor(await this.store.head({ schoolId: c.schoolId }), AT_LEAST_WAIT_MS, ['diary', VOIDING_FACTS]))) throw notYetConsistent(1);
+    // The school's own newest write (its journals, day marks, incidents): the diary (journal parts and day marks) must include it, not the region's head.
+    if (!(await this.runner.waitFor(await this.store.head({ schoolId: c.schoolId }), AT_LEAST_WAIT_MS, ['journal-grid', 'diary', VOIDING_FACTS]))) throw notYetConsistent(1);
     const diary = await this.views.diary(school, c.studentId, c.upTo);
     const now = this.clock.now();
     const command = {

@@ -51,7 +51,7 @@ export class ParentsController {
 
   @Get('classes/:classId/acknowledgements')
   @Allow('acknowledgement.read', classTarget)
-  @ReadsViews('acknowledgements', 'diary', 'voiding-facts')
+  @ReadsViews('acknowledgements', 'journal-grid', 'diary', 'voiding-facts')
   acknowledgements(@Param('classId') classId: string, @Query() query: AcknowledgementsQueryDto, @CurrentAccess() { school }: Authorized) {
     return this.views.acknowledgements(school!, classId, query.upTo ?? this.today(school!.timezone, query.asOf), asDate(query.asOf));
   }
@@ -67,7 +67,7 @@ export class ParentsController {
   /** Extension of API.md (docs/api-extensions.md): the paper extract's data for one student. */
   @Get('students/:studentId/extract')
   @Allow('extract.read', studentTarget)
-  @ReadsViews('diary', 'voiding-facts')
+  @ReadsViews('journal-grid', 'diary', 'voiding-facts')
   extract(@Param('studentId') studentId: string, @Query() query: ExtractQueryDto, @CurrentAccess() { school }: Authorized) {
     return this.views.extract(school!, studentId, query.from, query.to, asDate(query.asOf));
   }

@@ -36,8 +36,8 @@ describe(`when a view cannot apply an event (${TEST_DATABASE_KIND})`, () => {
   it('/health answers 503 with the views down and the reason in plain words; /metrics counts the retries', async () => {
     await request(subject.server).get('/health').expect(200);
     const store = subject.app.get<EventStore>(EVENT_STORE);
-    // A MarkRecorded without the journal's data: the diary projector cannot place it.
-    await store.append(`broken-${uuidv7()}`, 'no-stream', [{ type: 'MarkRecorded', data: { value: 5 } }], { schoolId: null, actor: SYSTEM_ACTOR, correlationId: uuidv7() });
+    // A LessonRecorded without its roster: the journal grid's projector cannot fold it.
+    await store.append(`broken-${uuidv7()}`, 'no-stream', [{ type: 'LessonRecorded', data: { groupId: uuidv7(), periodId: uuidv7() } }], { schoolId: null, actor: SYSTEM_ACTOR, correlationId: uuidv7() });
     const health = await eventually(() => request(subject.server).get('/health'), (answer) => answer.status !== 200);
     expect(health.status).toBe(503);
     expect(health.body.error.views).toMatchObject({ status: 'down', reason: expect.stringMatching(/^the \S+ view could not fold the events after position [\d.]+ \(a projector error: see the log\)$/) });
