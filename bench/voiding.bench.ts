@@ -36,6 +36,7 @@ const TOTAL_EVENTS = envInt('BENCH_VOIDING_EVENTS', 1_000_000);
 const PGLITE_EVENTS = process.env.BENCH_VOIDING_PGLITE_EVENTS ? envInt('BENCH_VOIDING_PGLITE_EVENTS', 1) : null;
 const SAMPLES = envInt('BENCH_VOIDING_SAMPLES', 5);
 const PROFILE = process.env.BENCH_VOIDING_PROFILE === '1';
+const PROFILE_REBUILD = process.env.BENCH_VOIDING_PROFILE_REBUILD === '1';
 const APPENDERS: Record<Backend, number> = { PostgreSQL: 4, PGlite: 1 };
 const GOAL_MS = 2000;
 /** What `?atLeast` waits at most before answering 503 NOT_YET_CONSISTENT. */
@@ -460,7 +461,7 @@ async function reportAndWait(
 async function verifyGrids(pool: SqlPool, heavy: Heavy): Promise<string> {
   const { rows } = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM view_document WHERE projection = 'journal-grid'
-        AND jsonb_path_exists(doc, '$.lessons.*.taughtBy ? (@ == $t)', jsonb_build_object('t', $1::text))`,
+        AND jsonb_path_exists(doc::jsonb, '$.lessons.*.taughtBy ? (@ == $t)', jsonb_build_object('t', $1::text))`,
     [heavy.accountId],
   );
   return rows[0].n === 0 ? 'ok: no grid shows their lessons' : `FAIL: ${rows[0].n} grids still show their lessons`;
@@ -596,6 +597,8 @@ function kindOf(text: string): string {
   if (/^SELECT key, doc, sources FROM view_document/.test(sql)) return 'commit: load docs';
   if (/^INSERT INTO "view_document"/.test(sql)) return 'commit: upsert docs';
   if (/^DELETE FROM "view_document"/.test(sql)) return 'commit: delete docs';
+  if (/^INSERT INTO view_document .*VALUES/.test(sql)) return 'flush: upsert documents';
+  if (/^WITH gone AS \(DELETE FROM view_document/.test(sql)) return 'retired rows deleted';
   if (/projection_checkpoint/.test(sql)) return 'checkpoints';
   if (/^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK)/i.test(sql)) return sql.split(' ')[0].toUpperCase();
   if (/^INSERT INTO event_log/.test(sql)) return 'append';
@@ -663,6 +666,9 @@ async function shadowRebuild(ctx: BenchContext, scenario: string, dataSource: Da
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
     },
   });
+  const session = PROFILE_REBUILD ? await startProfile() : undefined;
+  const timer = PROFILE_REBUILD ? new SqlTimer() : undefined;
+  timer?.start();
   const started = performance.now();
   try {
     await runner.reset();
@@ -671,6 +677,12 @@ async function shadowRebuild(ctx: BenchContext, scenario: string, dataSource: Da
     progress.stop();
   }
   const seconds = (performance.now() - started) / 1000;
+  timer?.stop();
+  if (timer) ctx.note(`shadow rebuild SQL (count, Σ ms from call to result; prefetched reads overlap the folds): ${timer.summary()}`);
+  if (session) {
+    const profiled = await stopProfile(session, 'PostgreSQL');
+    ctx.note(`shadow rebuild CPU profile ${profiled.file}: ${profiled.top}`);
+  }
   const { rows: serving } = await pool.query<{ n: number; applied: string }>(
     `SELECT count(*)::int AS n, min(events_applied)::text AS applied FROM projection_checkpoint WHERE state = 'serving'`,
   );

@@ -1068,28 +1068,15 @@ export class ProjectionRunner {
    */
   private async foldInMemory(cache: WriteBackCache, events: readonly StoredEvent[], reached: Position, plan: BatchPlan): Promise<void> {
     await this.settleFlush(false);
-    const results: { projector: DocumentProjector; docs: Map<string, DocEntry>; applied: number }[] = [];
-    // Folded into copies first: a batch that needs more streams (StreamsNeeded) runs again from the same cache.
-    for (const projector of this.projectors) {
-      const start = this.positions.get(projector.name);
-      if (!this.lanes.has(projector.name) || !start || comparePositions(start, reached) >= 0) continue;
-      const fresh = events.filter((e) => comparePositions(e.position, start) > 0);
-      const docs = await this.workingDocs(cache, projector, fresh, plan);
-      // A rebuild shares the process with HTTP: requests get their turn between two slices of a
-      // view's fold (a slice folded after the one before it is the same fold: the ledger carries on).
-      let ledger = this.facts.upTo(start, true);
-      for (let from = 0; docs.size > 0 && from < fresh.length; from += FOLD_SLICE) {
-        const slice = fresh.slice(from, from + FOLD_SLICE);
-        const before = ledger;
-        ledger = this.fold(projector, slice, () => projectBatch(projector, docs, slice, before, plan));
-        await yieldToRequests();
-      }
-      results.push({ projector, docs, applied: fresh.length });
-    }
-    for (const { projector, docs, applied } of results) {
-      for (const [key, entry] of docs) if (entry.changedAt) cache.changed(projector.name, key, entry);
-      this.positions.set(projector.name, reached);
-      this.unflushed.set(projector.name, (this.unflushed.get(projector.name) ?? 0) + applied);
+    // A batch with no voiding fact folds the cached documents in place: if it fails half way the
+    // cache is dropped whole (`spoil`), the pass starting again from its stored checkpoints. With a
+    // fact, into copies: a batch that needs more streams (StreamsNeeded) runs again from the same cache.
+    const inPlace = !events.some(isVoidingFact);
+    try {
+      await this.foldBatchInMemory(cache, events, reached, plan, inPlace);
+    } catch (error) {
+      if (inPlace) this.spoil(cache);
+      throw error;
     }
     cache.folded(events.length);
     this.lastFoldAt = performance.now();
@@ -1104,6 +1091,40 @@ export class ProjectionRunner {
         WHERE c.name = m.name AND c.generation = m.generation AND c.state IN ('building', 'scratch')`,
       [lanes.map(([name]) => name), lanes.map(([, lane]) => lane.generation), lanes.map(([name]) => this.appliedSoFar(name))],
     );
+  }
+
+  /**
+   * A cache a batch failed half way into: never written. The live pass's is dropped (the pass
+   * starts again from the stored checkpoints: `prepareLive`); a rebuild's pass is dropped whole.
+   */
+  private spoil(cache: WriteBackCache): void {
+    cache.spoil();
+    if (cache === this.catchingUp) this.catchingUp = undefined;
+  }
+
+  private async foldBatchInMemory(cache: WriteBackCache, events: readonly StoredEvent[], reached: Position, plan: BatchPlan, inPlace: boolean): Promise<void> {
+    const results: { projector: DocumentProjector; docs: Map<string, DocEntry>; applied: number }[] = [];
+    for (const projector of this.projectors) {
+      const start = this.positions.get(projector.name);
+      if (!this.lanes.has(projector.name) || !start || comparePositions(start, reached) >= 0) continue;
+      const fresh = events.filter((e) => comparePositions(e.position, start) > 0);
+      const docs = await this.workingDocs(cache, projector, fresh, plan);
+      // A rebuild shares the process with HTTP: requests get their turn between two slices of a
+      // view's fold (a slice folded after the one before it is the same fold: the ledger carries on).
+      let ledger = this.facts.upTo(start, true);
+      for (let from = 0; docs.size > 0 && from < fresh.length; from += FOLD_SLICE) {
+        const slice = fresh.slice(from, from + FOLD_SLICE);
+        const before = ledger;
+        ledger = this.fold(projector, slice, () => projectBatch(projector, docs, slice, before, plan, inPlace));
+        await yieldToRequests();
+      }
+      results.push({ projector, docs, applied: fresh.length });
+    }
+    for (const { projector, docs, applied } of results) {
+      for (const [key, entry] of docs) if (entry.changedAt) cache.changed(projector.name, key, entry);
+      this.positions.set(projector.name, reached);
+      this.unflushed.set(projector.name, (this.unflushed.get(projector.name) ?? 0) + applied);
+    }
   }
 
   /**
@@ -1176,6 +1197,7 @@ export class ProjectionRunner {
    */
   private async flushNow(cache: WriteBackCache, inBackground = false): Promise<void> {
     await this.settleFlush(true);
+    if (cache.spoiled) throw new Error('a batch failed half way into these documents: they are dropped, not written');
     if (!cache.pending) return;
     const snapshot = await this.snapshotOf(cache);
     if (!inBackground) {
@@ -1217,7 +1239,7 @@ export class ProjectionRunner {
    */
   private async snapshotOf(cache: WriteBackCache): Promise<FlushSnapshot> {
     const lanes = [...this.lanes];
-    const documents = new Map<string, { chunks: string[]; deletes: string[] }>();
+    const documents = new Map<string, { chunks: DocumentChunk[]; deletes: string[] }>();
     const lengths = new Map<string, Map<string, number>>();
     for (const [projection, entries] of cache.dirty()) {
       if (!this.lanes.has(projection)) continue;
@@ -1227,10 +1249,10 @@ export class ProjectionRunner {
         if (entry.doc === null) deletes.push(key);
         else upserts.push({ key, doc: entry.doc, sources: [...entry.sources], position: formatPosition(entry.changedAt ?? START) });
       }
-      const chunks: string[] = [];
+      const chunks: DocumentChunk[] = [];
       const bytes = new Map<string, number>();
-      for (const { json, lengths: chunkLengths } of this.serializeDocuments(projection, upserts)) {
-        chunks.push(json);
+      for (const { chunk, lengths: chunkLengths } of this.serializeDocuments(projection, upserts)) {
+        chunks.push(chunk);
         for (const [key, length] of chunkLengths) bytes.set(key, length);
         await yieldToRequests();
       }
@@ -1320,9 +1342,9 @@ export class ProjectionRunner {
   /** Upserts and deletes documents; answers each upserted document's JSON length (what the write-back cache counts). */
   private async writeDocuments(manager: EntityManager, projection: string, generation: number, upserts: readonly DocumentRow[], deletes: readonly string[]): Promise<Map<string, number>> {
     const bytes = new Map<string, number>();
-    const chunks: string[] = [];
-    for (const { json, lengths } of this.serializeDocuments(projection, upserts)) {
-      chunks.push(json);
+    const chunks: DocumentChunk[] = [];
+    for (const { chunk, lengths } of this.serializeDocuments(projection, upserts)) {
+      chunks.push(chunk);
       for (const [key, length] of lengths) bytes.set(key, length);
     }
     await this.writeSerialized(manager, projection, generation, chunks, deletes);
@@ -1330,33 +1352,34 @@ export class ProjectionRunner {
   }
 
   /**
-   * Documents as the JSON texts `writeSerialized` sends, one per 500 (made as they are asked for):
-   * a text parameter goes as it is, where node-postgres escapes every character of every element
-   * of an array parameter (it was 5% of a rebuild). In key order: the primary key's pages are then
-   * visited left to right, each once per flush, not one random page per document (on a view of
-   * millions of rows, a page missed in the buffers and a full-page image in the WAL after each
-   * checkpoint, per document).
+   * Documents as the rows `writeSerialized` sends, 500 a statement (made as they are asked for):
+   * each document one text parameter, stored as it is (a `json` column: PostgreSQL checks it, no
+   * binary form to build; one jsonb array of 500 rows cost PostgreSQL more to take apart than to
+   * store). Sources go as array literals made here: node-postgres escaped every character of every
+   * element of an array parameter (it was 5% of a rebuild). In key order: the primary key's pages
+   * are then visited left to right, each once per flush, not one random page per document (on a
+   * view of millions of rows, a page missed in the buffers and a full-page image in the WAL after
+   * each checkpoint, per document).
    */
-  private *serializeDocuments(projection: string, upserts: readonly DocumentRow[]): Generator<{ json: string; lengths: Map<string, number> }> {
+  private *serializeDocuments(projection: string, upserts: readonly DocumentRow[]): Generator<{ chunk: DocumentChunk; lengths: Map<string, number> }> {
     const sorted = [...upserts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const written = this.writtenKeys.get(projection);
     if (written) for (const row of sorted) written.add(row.key);
     for (let i = 0; i < sorted.length; i += WRITE_CHUNK) {
       const lengths = new Map<string, number>();
-      const json = `[${sorted
-        .slice(i, i + WRITE_CHUNK)
-        .map((row) => {
-          const doc = JSON.stringify(row.doc);
-          lengths.set(row.key, doc.length);
-          return `{"key":${JSON.stringify(row.key)},"doc":${doc},"sources":${JSON.stringify(row.sources)},"position":${JSON.stringify(row.position)}}`;
-        })
-        .join(',')}]`;
-      yield { json, lengths };
+      const rows = sorted.slice(i, i + WRITE_CHUNK);
+      const values: string[] = [];
+      for (const row of rows) {
+        const doc = JSON.stringify(row.doc);
+        lengths.set(row.key, doc.length);
+        values.push(row.key, doc, textArrayLiteral(row.sources), row.position);
+      }
+      yield { chunk: { rows: rows.length, values }, lengths };
     }
   }
 
-  private async writeSerialized(manager: EntityManager, projection: string, generation: number, chunks: readonly string[], deletes: readonly string[]): Promise<void> {
-    for (const json of chunks) await manager.query(UPSERT_DOCUMENTS, [projection, generation, json]);
+  private async writeSerialized(manager: EntityManager, projection: string, generation: number, chunks: readonly DocumentChunk[], deletes: readonly string[]): Promise<void> {
+    for (const chunk of chunks) await manager.query(upsertDocuments(chunk.rows), [projection, generation, ...chunk.values]);
     if (deletes.length > 0) {
       await manager.query(`DELETE FROM view_document WHERE projection = $1 AND generation = $2 AND key = ANY($3::text[])`, [projection, generation, deletes]);
     }
@@ -1423,11 +1446,29 @@ function lockCheckpoints(manager: EntityManager, lanes: readonly (readonly [stri
   );
 }
 
-const UPSERT_DOCUMENTS = `
-INSERT INTO view_document (projection, generation, key, doc, sources, position)
-SELECT $1, $2, m.key, m.doc, m.sources, m.position
-  FROM jsonb_to_recordset($3::jsonb) AS m(key text, doc jsonb, sources text[], position text)
+/** Documents of a flush as statement parameters: per row its key, JSON text, sources (an array literal) and position. */
+interface DocumentChunk {
+  readonly rows: number;
+  readonly values: readonly string[];
+}
+
+const upsertStatements = new Map<number, string>();
+/** The upsert of `rows` documents ($1 projection, $2 generation, then four parameters a row); one text per size, kept. */
+function upsertDocuments(rows: number): string {
+  let sql = upsertStatements.get(rows);
+  if (!sql) {
+    const tuples = Array.from({ length: rows }, (_, i) => `($1, $2, $${3 + i * 4}, $${4 + i * 4}::json, $${5 + i * 4}::text[], $${6 + i * 4})`);
+    sql = `INSERT INTO view_document (projection, generation, key, doc, sources, position) VALUES ${tuples.join(', ')}
 ON CONFLICT (projection, generation, key) DO UPDATE SET doc = EXCLUDED.doc, sources = EXCLUDED.sources, position = EXCLUDED.position`;
+    upsertStatements.set(rows, sql);
+  }
+  return sql;
+}
+
+/** A PostgreSQL array literal of texts: each element quoted, `"` and `\` escaped (every other character stands for itself). */
+export function textArrayLiteral(items: readonly string[]): string {
+  return `{${items.map((item) => `"${item.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+}
 
 /** A background flush (rebuild passes): its transaction, and once it has ended, its outcome to apply. */
 interface Flight {
@@ -1440,7 +1481,7 @@ interface Flight {
 /** What one flush writes, taken when it starts: the serialized documents and each lane's position and count. */
 interface FlushSnapshot {
   readonly lanes: readonly (readonly [string, Lane])[];
-  readonly documents: ReadonlyMap<string, { chunks: string[]; deletes: string[] }>;
+  readonly documents: ReadonlyMap<string, { chunks: DocumentChunk[]; deletes: string[] }>;
   readonly lengths: ReadonlyMap<string, ReadonlyMap<string, number>>;
   readonly positions: ReadonlyMap<string, Position>;
   readonly applied: ReadonlyMap<string, number>;

@@ -50,6 +50,10 @@ export class StreamsNeeded extends Error {
  * up to the fact, under the new ledger: so a document always equals the fold of the events that
  * count now, whatever order reports, operations and reinstatements came in. Returns the ledger after
  * the batch.
+ *
+ * `inPlace`: the caller alone holds the documents and drops them all if this throws (a rebuild's
+ * write-back cache): the projector's `evolveInPlace`, when it has one, changes them instead of
+ * copying them.
  */
 export function projectBatch(
   projector: DocumentProjector,
@@ -57,8 +61,10 @@ export function projectBatch(
   events: readonly StoredEvent[],
   ledgerAtStart: VoidingLedger,
   input: StepInput,
+  inPlace = false,
 ): VoidingLedger {
   let ledger = ledgerAtStart;
+  const evolve = (inPlace && projector.evolveInPlace) || projector.evolve;
   const index = new StreamIndex(projector, input.streams);
   for (const event of events) {
     if (isVoidingFact(event)) {
@@ -73,7 +79,7 @@ export function projectBatch(
     if (incident && !projector.seesVoid) continue;
     for (const key of projector.keys(event)) {
       const entry = entryOf(docs, key);
-      entry.doc = projector.evolve(entry.doc, event, key, incident) as object | null;
+      entry.doc = evolve.call(projector, entry.doc, event, key, incident) as object | null;
       addSource(entry, event.stream);
       entry.changedAt = event.position;
     }

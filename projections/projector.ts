@@ -25,6 +25,12 @@ export interface DocumentProjector<Doc = unknown> {
    * several); `voidedBy` is the voiding incident, only ever non-null for a `seesVoid` projector.
    */
   evolve(doc: Doc | null, event: StoredEvent, key: string, voidedBy: string | null): Doc | null;
+  /**
+   * Optional, the same fold allowed to change `doc` (and anything it holds) in place, for a caller
+   * that alone holds it: a rebuild's write-back cache, where copying a document per event was most
+   * of the cost. Never changes the event. Must equal `evolve` (the projector's spec proves it).
+   */
+  evolveInPlace?(doc: Doc | null, event: StoredEvent, key: string, voidedBy: string | null): Doc | null;
 }
 
 export const handlesEvent = (projector: DocumentProjector, type: string): boolean =>

@@ -37,6 +37,8 @@ export class WriteBackCache {
   private eventsSinceFlush = 0;
   private dirtyCount = 0;
   private epoch = 0;
+  /** A batch failed half way into it (folds change its documents in place): never to be written. */
+  spoiled = false;
 
   constructor(
     readonly budgetBytes: number,
@@ -69,9 +71,9 @@ export class WriteBackCache {
   }
 
   /**
-   * What the caller may fold into: the document (never changed in place: evolve is pure) and its
-   * sources shared, marked so that the first new source copies them (`addSource`). A batch that
-   * fails half way leaves the cache as it was.
+   * What the caller may fold into: the document and its sources shared, marked so that the first
+   * new source copies them (`addSource`). Folded with `evolve` (pure), a batch that fails half way
+   * leaves the cache as it was; folded in place (`evolveInPlace`), it must `spoil` the cache.
    */
   working(projection: string, key: string): DocEntry | undefined {
     const entry = this.entriesOf(projection).get(key);
@@ -156,6 +158,12 @@ export class WriteBackCache {
         }
       }
     }
+  }
+
+  /** Marks it never to be written (`spoiled`), its documents dropped. */
+  spoil(): void {
+    this.spoiled = true;
+    for (const projection of [...this.byProjection.keys()]) this.forget(projection);
   }
 
   /** Drops one projection's documents (its lane was lost: another generation serves it now). */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { StoredEvent } from '../../src/event-store/envelope';
 import { foldDocuments } from '../projector';
-import { assembleGrid, evolveGrid, journalGrid, JournalGridDoc, lessonsPartKey, studentPartKey } from './journal-grid.projector';
+import { applyToGridPart, assembleGrid, evolveGrid, evolveGridPart, GridPart, journalGrid, JournalGridDoc, lessonsPartKey, studentPartKey } from './journal-grid.projector';
 
 const G = 'g1';
 const P = 'p1';
@@ -10,13 +10,63 @@ let version = 0;
 
 const event = (type: string, data: object): StoredEvent =>
   ({ type, data: { groupId: G, periodId: P, ...data }, stream: `journal-${G}-${P}`, streamVersion: ++version, actor: { accountId: 't', role: 'teacher', generation: 1 }, recordedAt: '2026-09-01T08:00:00.000Z' }) as unknown as StoredEvent;
-const lesson = (lessonId: string) =>
-  event('LessonRecorded', { lessonId, subjectId: 'math', date: '2026-09-01', slot: 1, topic: 'Дроби', homework: null, workKinds: ['oral'], taughtBy: 't', late: false, homeworkLate: false, studentIds: STUDENTS });
+const lesson = (lessonId: string, roster: readonly string[] = STUDENTS) =>
+  event('LessonRecorded', { lessonId, subjectId: 'math', date: '2026-09-01', slot: 1, topic: 'Дроби', homework: null, workKinds: ['oral'], taughtBy: 't', late: false, homeworkLate: false, studentIds: roster });
 const mark = (markId: string, lessonId: string, studentId: string, value: number) => event('MarkRecorded', { markId, lessonId, studentId, value, workKind: 'oral', weight: 1, late: false });
 
 /** The whole grid folded the way it was kept before parts (one document): what a read must still show. */
 const wholeGrid = (events: readonly StoredEvent[]) => events.reduce<JournalGridDoc | null>((doc, e) => evolveGrid(doc, e), null) ?? undefined;
 const fromParts = (events: readonly StoredEvent[]) => assembleGrid(G, P, foldDocuments(journalGrid, events).values());
+
+/** A random journal history: lessons (rosters that change), marks, attendance, their corrections, final marks, locks. */
+const step = fc.record({
+  kind: fc.constantFrom('lesson', 'mark', 'correctMark', 'attendance', 'correctAttendance', 'final', 'lock', 'unlock', 'correctLesson', 'orphanMark'),
+  n: fc.nat(40),
+  value: fc.integer({ min: 1, max: 5 }),
+});
+
+function historyOf(steps: readonly { kind: string; n: number; value: number }[]): StoredEvent[] {
+  const lessons: string[] = [];
+  const marks: { id: string; studentId: string }[] = [];
+  const absences: { id: string; studentId: string }[] = [];
+  const events = steps.flatMap((s, i): StoredEvent[] => {
+    const studentId = STUDENTS[s.n % STUDENTS.length];
+    const lessonId = lessons[s.n % Math.max(1, lessons.length)];
+    switch (s.kind) {
+      case 'lesson':
+        lessons.push(`l${i}`);
+        // Now and then a smaller roster (a student away on a trip, a group split): rosters change.
+        return [lesson(`l${i}`, s.value > 3 ? STUDENTS.slice(0, 2 + (s.n % 3)) : STUDENTS)];
+      case 'mark':
+        if (!lessonId) return [];
+        marks.push({ id: `m${i}`, studentId });
+        return [mark(`m${i}`, lessonId, studentId, s.value)];
+      case 'orphanMark':
+        return [mark(`m${i}`, `never-${i}`, studentId, s.value)];
+      case 'correctMark': {
+        const m = marks[s.n % Math.max(1, marks.length)] ?? { id: 'unknown', studentId };
+        return [event('MarkCorrected', { markId: m.id, studentId: m.studentId, before: null, after: s.value === 1 ? null : s.value, reason: 'r' })];
+      }
+      case 'attendance':
+        if (!lessonId) return [];
+        absences.push({ id: `a${i}`, studentId });
+        return [event('AttendanceRecorded', { attendanceId: `a${i}`, lessonId, studentId, code: 'Н' })];
+      case 'correctAttendance': {
+        const a = absences[s.n % Math.max(1, absences.length)] ?? { id: 'unknown', studentId };
+        return [event('AttendanceCorrected', { attendanceId: a.id, studentId: a.studentId, before: 'Н', after: s.value > 3 ? null : 'У', reason: 'r' })];
+      }
+      case 'final':
+        return [event('FinalMarkSet', { studentId, value: String(s.value), deferred: s.value === 2 })];
+      case 'lock':
+        return [event('PeriodLocked', {})];
+      case 'unlock':
+        return [event('PeriodUnlocked', {})];
+      case 'correctLesson':
+        return lessonId ? [event('LessonCorrected', { lessonId, field: 'topic', before: 'Дроби', after: `Тема ${i}`, reason: 'r' })] : [];
+    }
+  });
+  return events;
+}
 
 describe('journal grid kept in parts', () => {
   it('given a lesson, when a mark is recorded, then only that student’s part changes', () => {
@@ -47,56 +97,37 @@ describe('journal grid kept in parts', () => {
     // The biggest part is the lessons one (60 lessons); a student's part holds their 60 marks.
     expect(Math.max(...sizes)).toBeLessThan(20_000);
   });
-
   it('assembled, equals the whole-grid fold for any journal history', () => {
-    const step = fc.record({
-      kind: fc.constantFrom('lesson', 'mark', 'correctMark', 'attendance', 'correctAttendance', 'final', 'lock', 'unlock', 'correctLesson', 'orphanMark'),
-      n: fc.nat(40),
-      value: fc.integer({ min: 1, max: 5 }),
-    });
     fc.assert(
       fc.property(fc.array(step, { maxLength: 120 }), (steps) => {
-        const lessons: string[] = [];
-        const marks: { id: string; studentId: string }[] = [];
-        const absences: { id: string; studentId: string }[] = [];
-        const events = steps.flatMap((s, i): StoredEvent[] => {
-          const studentId = STUDENTS[s.n % STUDENTS.length];
-          const lessonId = lessons[s.n % Math.max(1, lessons.length)];
-          switch (s.kind) {
-            case 'lesson':
-              lessons.push(`l${i}`);
-              return [lesson(`l${i}`)];
-            case 'mark':
-              if (!lessonId) return [];
-              marks.push({ id: `m${i}`, studentId });
-              return [mark(`m${i}`, lessonId, studentId, s.value)];
-            case 'orphanMark':
-              return [mark(`m${i}`, `never-${i}`, studentId, s.value)];
-            case 'correctMark': {
-              const m = marks[s.n % Math.max(1, marks.length)] ?? { id: 'unknown', studentId };
-              return [event('MarkCorrected', { markId: m.id, studentId: m.studentId, before: null, after: s.value === 1 ? null : s.value, reason: 'r' })];
-            }
-            case 'attendance':
-              if (!lessonId) return [];
-              absences.push({ id: `a${i}`, studentId });
-              return [event('AttendanceRecorded', { attendanceId: `a${i}`, lessonId, studentId, code: 'Н' })];
-            case 'correctAttendance': {
-              const a = absences[s.n % Math.max(1, absences.length)] ?? { id: 'unknown', studentId };
-              return [event('AttendanceCorrected', { attendanceId: a.id, studentId: a.studentId, before: 'Н', after: s.value > 3 ? null : 'У', reason: 'r' })];
-            }
-            case 'final':
-              return [event('FinalMarkSet', { studentId, value: String(s.value), deferred: s.value === 2 })];
-            case 'lock':
-              return [event('PeriodLocked', {})];
-            case 'unlock':
-              return [event('PeriodUnlocked', {})];
-            case 'correctLesson':
-              return lessonId ? [event('LessonCorrected', { lessonId, field: 'topic', before: 'Дроби', after: `Тема ${i}`, reason: 'r' })] : [];
-          }
-        });
+        const events = historyOf(steps);
         expect(fromParts(events)).toEqual(wholeGrid(events));
       }),
       { numRuns: 300 },
     );
   });
+
+  it('folded in place (a rebuild’s cache), equals the pure fold, and the pure fold never changes the part it is given', () => {
+    const foldWith = (evolve: (part: GridPart | null, e: StoredEvent) => GridPart, events: readonly StoredEvent[], freeze: boolean) => {
+      const parts = new Map<string, GridPart>();
+      for (const e of events) for (const key of journalGrid.keys(e)) parts.set(key, (freeze ? deepFreeze : (x: GridPart) => x)(evolve(parts.get(key) ?? null, e)));
+      return parts;
+    };
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 120 }), (steps) => {
+        const events = historyOf(steps);
+        // Frozen: a pure fold that changed what it was given would throw here.
+        expect(foldWith(applyToGridPart, events, false)).toEqual(foldWith(evolveGridPart, events, true));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}

@@ -39,7 +39,7 @@ describe(`migrations (${TEST_DATABASE_KIND})`, () => {
       );
       expect(rows[0].compression).toBe(onPostgres ? 'l' : '');
       const big = { text: 'Тема урока '.repeat(400) };
-      await test.database.pool.query(`INSERT INTO view_document (projection, generation, key, doc, sources, position) VALUES ('lz4-check', 0, 'k', $1::jsonb, '{}', '0.0')`, [JSON.stringify(big)]);
+      await test.database.pool.query(`INSERT INTO view_document (projection, generation, key, doc, sources, position) VALUES ('lz4-check', 0, 'k', $1::json, '{}', '0.0')`, [JSON.stringify(big)]);
       const stored = await test.database.pool.query<{ doc: unknown; method: string | null }>(`SELECT doc, pg_column_compression(doc) AS method FROM view_document WHERE projection = 'lz4-check'`);
       expect(stored.rows[0]).toEqual({ doc: big, method: onPostgres ? 'lz4' : 'pglz' });
     } finally {

@@ -10,6 +10,7 @@ import { EventIndex1763900000050 } from './1763900000050-event-index';
 import { BytewiseViewKeys1763900000070 } from './1763900000070-bytewise-view-keys';
 import { IdempotencyPurge1763900000080 } from './1763900000080-idempotency-purge';
 import { ViewDocumentsLz41763900000090 } from './1763900000090-view-documents-lz4';
+import { ViewDocumentsJson1763900000100 } from './1763900000100-view-documents-json';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   BytewiseViewKeys1763900000070,
   IdempotencyPurge1763900000080,
   ViewDocumentsLz41763900000090,
+  ViewDocumentsJson1763900000100,
 ];
