@@ -150,35 +150,39 @@ async function runOn(ctx: BenchContext, backend: Backend, total: number): Promis
 
     // --- reports, the runner following the log ---------------------------------------------
     await runner.start();
+    // Stopped whatever happens: a running supervisor would keep the process alive after an error.
     const samples: Sample[] = [];
     const sampleRows: Row[] = [];
-    for (const [i, heavy] of heavies.entries()) {
-      const sample = await reportAndWait(ctx, backend, runner, store, pool, heavy, (hook) => (onBatchHook = hook), PROFILE && i === 0);
-      samples.push(sample);
-      const check = i === 0 ? await verify(inner, pool, runner, heavy, sample) : await verifyGrids(pool, heavy);
-      sampleRows.push({
-        scenario,
-        measure: `report ${i + 1}: append → waitFor(position)`,
-        count: sample.voided,
-        seconds: sample.totalMs / 1000,
-        'per s': sample.voided / (sample.totalMs / 1000),
-        'p50 ms': '',
-        'p99 ms': '',
-        'vs raw': formatRatio(ratio(sample.totalMs, sample.raw.ms)),
-        goal: `< ${GOAL_MS / 1000} s: ${sample.totalMs < GOAL_MS ? 'met' : 'MISSED'}`,
-        check:
-          `${check}; re-folded ${sample.refolded}; re-read ${sample.reread.toLocaleString('en')} ev (${sample.streams} streams); ` +
-          `RSS ${mib(sample.rssBefore)}→peak ${mib(sample.rssPeak)}→${mib(sample.rssAfter)} MiB, heap ${mib(sample.heapBefore)}→${mib(sample.heapAfter)} MiB`,
-      });
-      ctx.note(
-        `${backend} report ${i + 1} phases (ms): append ${sample.phases.append.toFixed(0)}, to the batch's query ${sample.phases.toQuery.toFixed(0)}, ` +
-          `query(account from moment) ${sample.phases.query.toFixed(0)} (${sample.queried.toLocaleString('en')} ev), sources+readStream×${sample.streams} ` +
-          `${sample.phases.streams.toFixed(0)} (${sample.reread.toLocaleString('en')} ev), re-fold + commit ${sample.phases.commit.toFixed(0)}, notify ${sample.phases.notify.toFixed(0)}.`,
-      );
-      ctx.note(`${backend} report ${i + 1} SQL (node-postgres calls: count, Σ ms from call to result; parallel calls overlap): ${sample.sql}`);
-      if (sample.profile) ctx.note(`${backend} report 1 CPU profile (${sample.profile.file}), self time: ${sample.profile.top}`);
+    try {
+      for (const [i, heavy] of heavies.entries()) {
+        const sample = await reportAndWait(ctx, backend, runner, store, pool, heavy, (hook) => (onBatchHook = hook), PROFILE && i === 0);
+        samples.push(sample);
+        const check = i === 0 ? await verify(inner, pool, runner, heavy, sample) : await verifyGrids(pool, heavy);
+        sampleRows.push({
+          scenario,
+          measure: `report ${i + 1}: append → waitFor(position)`,
+          count: sample.voided,
+          seconds: sample.totalMs / 1000,
+          'per s': sample.voided / (sample.totalMs / 1000),
+          'p50 ms': '',
+          'p99 ms': '',
+          'vs raw': formatRatio(ratio(sample.totalMs, sample.raw.ms)),
+          goal: `< ${GOAL_MS / 1000} s: ${sample.totalMs < GOAL_MS ? 'met' : 'MISSED'}`,
+          check:
+            `${check}; re-folded ${sample.refolded}; re-read ${sample.reread.toLocaleString('en')} ev (${sample.streams} streams); ` +
+            `RSS ${mib(sample.rssBefore)}→peak ${mib(sample.rssPeak)}→${mib(sample.rssAfter)} MiB, heap ${mib(sample.heapBefore)}→${mib(sample.heapAfter)} MiB`,
+        });
+        ctx.note(
+          `${backend} report ${i + 1} phases (ms): append ${sample.phases.append.toFixed(0)}, to the batch's query ${sample.phases.toQuery.toFixed(0)}, ` +
+            `query(account from moment) ${sample.phases.query.toFixed(0)} (${sample.queried.toLocaleString('en')} ev), sources+readStream×${sample.streams} ` +
+            `${sample.phases.streams.toFixed(0)} (${sample.reread.toLocaleString('en')} ev), re-fold + commit ${sample.phases.commit.toFixed(0)}, notify ${sample.phases.notify.toFixed(0)}.`,
+        );
+        ctx.note(`${backend} report ${i + 1} SQL (node-postgres calls: count, Σ ms from call to result; parallel calls overlap): ${sample.sql}`);
+        if (sample.profile) ctx.note(`${backend} report 1 CPU profile (${sample.profile.file}), self time: ${sample.profile.top}`);
+      }
+    } finally {
+      await runner.stop();
     }
-    await runner.stop();
 
     // --- summary -----------------------------------------------------------------------------
     const totals = samples.map((s) => s.totalMs);
