@@ -127,6 +127,12 @@ export class AppConfig {
   @Min(1)
   @Max(65536)
   REPOSITORY_CACHE_MB = 128;
+  /** What built grids and diary weeks, the documents they were built from and the asOf folds kept in memory may hold, in MiB (estimated from the documents' JSON). */
+  @Transform(toInt)
+  @IsInt({ message: 'VIEW_CACHE_MB must be a whole number' })
+  @Min(1)
+  @Max(65536)
+  VIEW_CACHE_MB = 128;
   /** What a rebuild (or the views catching up on a long log) may hold in memory before it writes, in MiB (an estimate of the JSON held). */
   @Transform(toInt)
   @IsInt({ message: 'REBUILD_MEMORY_MB must be a whole number' })

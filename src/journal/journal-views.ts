@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import canonicalize from 'canonicalize';
 import { assembleDiaryWeek, dayPart, DayMarksDoc, DiaryWeekDoc, diary, diaryKey, mondayOf } from '../../projections/diary/diary.projector';
 import { ProjectionRunner } from '../../projections/projection-runner';
@@ -12,6 +12,9 @@ import { StoredEvent } from '../event-store/envelope';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { comparePositions } from '../event-store/position';
 import { JsonBody } from '../common/json-body';
+import { ByteBoundedCache } from '../common/byte-bounded-cache';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Metrics } from '../operations/metrics';
 import { classesOfStudent, groupRoster, SchoolState } from '../school/domain/school.decider';
 import { addDays } from './domain/deadlines';
 import { dailyAbsencesStream } from './domain/daily-absences.decider';
@@ -37,21 +40,21 @@ interface Built<View> {
   doc: unknown;
   view: View;
   body?: JsonBody;
+  /** What it holds in memory, estimated (see `builtBytes`). */
+  bytes: number;
 }
 
-/** The last `capacity` things used, by key; the least recently set go first. */
-class Recent<T> {
-  private readonly entries = new Map<string, T>();
-  constructor(private readonly capacity: number) {}
-  get(key: string): T | undefined {
-    return this.entries.get(key);
-  }
-  set(key: string, entry: T): void {
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
-  }
-}
+/**
+ * What a built view weighs, from the JSON text of the documents it was built from: the parsed
+ * documents (≈ 3× their text in a V8 heap), the view made of them (as much again) and its
+ * serialised body (≈ the text). Counted apart from the shared document cache, so an overestimate.
+ */
+const builtBytes = (docTextBytes: number) => 7 * docTextBytes + 1024;
+/** A parsed JSON document in a V8 heap, from the length of its text. */
+const parsedBytes = (textBytes: number) => 3 * textBytes + 64;
+
+/** Shares of VIEW_CACHE_MB: the stored documents, built grids, built diary weeks, and the asOf folds. */
+const VIEW_CACHE_SHARES = { documents: 0.35, grids: 0.25, diaries: 0.25, asOf: 0.15 } as const;
 
 /**
  * The journal grid, the diary week and final-mark suggestions, as API.md shapes them. Now: from the
@@ -66,38 +69,53 @@ export class JournalViews {
    * runner's position stands still no document can have moved, so then not even the document's
    * position is read: a repeated GET costs no round trip.
    */
-  private readonly grids = new Recent<Built<Grid>>(100);
-  private readonly diaries = new Recent<Built<Diary>>(2000);
+  private readonly grids: ByteBoundedCache<Built<Grid>>;
+  private readonly diaries: ByteBoundedCache<Built<Diary>>;
   /** Stored documents the built views were made of, by `projection key`: a lessons part fetched for one diary serves the class's other 24. */
-  private readonly documents = new Recent<StoredDoc>(5000);
+  private readonly documents: ByteBoundedCache<StoredDoc>;
   private readonly logged: LoggedStreams;
   /** asOf grids by the exact prefix of the journal's stream they show. */
-  private readonly gridsAsOf = new Recent<Built<Grid>>(20);
-  private readonly snapshots = new GridSnapshots(50);
+  private readonly gridsAsOf: ByteBoundedCache<Built<Grid>>;
+  private readonly snapshots: GridSnapshots;
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(EVENT_STORE) store: EventStore,
     private readonly runner: ProjectionRunner,
+    @Optional() @Inject(APP_CONFIG) config?: Pick<AppConfig, 'VIEW_CACHE_MB'>,
+    @Optional() metrics?: Metrics,
   ) {
-    this.logged = new LoggedStreams(store);
+    // Held to bytes, not counts: one 30 × 60 grid weighs what a thousand small diary weeks do.
+    const budget = (share: number) => Math.floor((config?.VIEW_CACHE_MB ?? 128) * 1024 * 1024 * share);
+    this.grids = new ByteBoundedCache(budget(VIEW_CACHE_SHARES.grids));
+    this.diaries = new ByteBoundedCache(budget(VIEW_CACHE_SHARES.diaries));
+    this.documents = new ByteBoundedCache(budget(VIEW_CACHE_SHARES.documents));
+    this.gridsAsOf = new ByteBoundedCache(budget(VIEW_CACHE_SHARES.asOf / 3));
+    this.snapshots = new GridSnapshots(budget(VIEW_CACHE_SHARES.asOf / 3));
+    this.logged = new LoggedStreams(store, budget(VIEW_CACHE_SHARES.asOf / 3));
+    metrics?.watchCacheBytes('views', () => this.cachedBytes);
+  }
+
+  /** What the built views, their documents and the asOf folds are estimated to hold (≤ VIEW_CACHE_MB). */
+  get cachedBytes(): number {
+    return this.grids.bytes + this.diaries.bytes + this.documents.bytes + this.gridsAsOf.bytes + this.snapshots.bytes + this.logged.bytes;
   }
 
   async grid(school: SchoolState, groupId: string, periodId: string, asOf?: Date): Promise<Grid> {
-    if (!school.groups[groupId]) throw notFound('group');
-    if (!school.periods[periodId]) throw noSuch('periodId', 'period of this school');
-    if (asOf) return (await this.gridAsOf(school, groupId, periodId, asOf)).view;
-    const parts = { from: gridPrefix(groupId, periodId), to: gridPrefixEnd(groupId, periodId) };
-    return (await this.current(this.grids, parts.from, { projection: journalGrid.name, ...parts }, school, (docs: (GridPart | undefined)[]) => this.buildGrid(school, groupId, periodId, assembleGrid(groupId, periodId, present(docs))))).view;
+    return (await this.gridEntry(school, groupId, periodId, asOf)).view;
   }
 
   /** The grid as the JSON API.md gives, serialised once per built grid. */
   async gridBody(school: SchoolState, groupId: string, periodId: string, asOf?: Date): Promise<JsonBody> {
+    return bodyOf(await this.gridEntry(school, groupId, periodId, asOf));
+  }
+
+  private async gridEntry(school: SchoolState, groupId: string, periodId: string, asOf?: Date): Promise<Built<Grid>> {
     if (!school.groups[groupId]) throw notFound('group');
     if (!school.periods[periodId]) throw noSuch('periodId', 'period of this school');
-    if (asOf) return bodyOf(await this.gridAsOf(school, groupId, periodId, asOf));
-    await this.grid(school, groupId, periodId);
-    return bodyOf(this.grids.get(gridPrefix(groupId, periodId))!);
+    if (asOf) return this.gridAsOf(school, groupId, periodId, asOf);
+    const parts = { from: gridPrefix(groupId, periodId), to: gridPrefixEnd(groupId, periodId) };
+    return this.current(this.grids, parts.from, { projection: journalGrid.name, ...parts }, school, (docs: (GridPart | undefined)[]) => this.buildGrid(school, groupId, periodId, assembleGrid(groupId, periodId, present(docs))));
   }
 
   /**
@@ -119,14 +137,16 @@ export class JournalViews {
     const voids = all.slice(0, included).some((event) => isVoid(ledger, event));
     if (!prefix || voids) {
       const doc = assembleGrid(groupId, periodId, foldDocuments(journalGrid, all.filter((event) => event.recordedAt <= moment), undefined, ledger).values());
-      return { position: '', school, checkedAt: '', doc, view: this.buildGrid(school, groupId, periodId, doc) };
+      return { position: '', school, checkedAt: '', doc, view: this.buildGrid(school, groupId, periodId, doc), bytes: 0 };
     }
     const memoKey = `${stream}@${included}`;
     const kept = this.gridsAsOf.get(memoKey);
     if (kept && kept.school === school) return kept;
     const doc = assembleGrid(groupId, periodId, this.snapshots.fold(stream, all, included).values());
-    const entry = { position: memoKey, school, checkedAt: '', doc, view: this.buildGrid(school, groupId, periodId, doc) };
-    this.gridsAsOf.set(memoKey, entry);
+    const view = this.buildGrid(school, groupId, periodId, doc);
+    // No stored text to weigh it by: the view's own once (an asOf read folds far more than this costs).
+    const entry = { position: memoKey, school, checkedAt: '', doc, view, bytes: builtBytes(JSON.stringify(view).length) };
+    this.gridsAsOf.set(memoKey, entry, entry.bytes);
     return entry;
   }
 
@@ -136,7 +156,7 @@ export class JournalViews {
    * unchanged. One round trip; a document itself only comes back when its position moved, and one
    * another view fetched (a journal's lessons part is in 25 students' diaries) is not sent again.
    */
-  private async current<Doc, View>(kept: Recent<Built<View>>, cacheKey: string, selection: Selection, school: SchoolState, build: (docs: (Doc | undefined)[]) => View): Promise<Built<View>> {
+  private async current<Doc, View>(kept: ByteBoundedCache<Built<View>>, cacheKey: string, selection: Selection, school: SchoolState, build: (docs: (Doc | undefined)[]) => View): Promise<Built<View>> {
     const projections = isRange(selection) ? [selection.projection] : [...new Set(selection.map((s) => s.projection))];
     const checkedAt = projections.map((name) => this.runner.stamp(name)).join('|');
     const cached = kept.get(cacheKey);
@@ -155,8 +175,10 @@ export class JournalViews {
     const [from, where, bounds] = isRange(selection)
       ? ['served_document v', 'WHERE v.projection = $3 AND v.key >= $4 AND v.key < $5 ORDER BY v.key', [selection.projection, selection.from, selection.to]]
       : ['unnest($3::text[], $4::text[]) AS s(projection, key) JOIN served_document v ON v.projection = s.projection AND v.key = s.key', '', [selection.map((s) => s.projection), selection.map((s) => s.key)]];
-    const { rows } = await this.database.pool.query<{ id: string; position: string; doc: Doc | null }>(
-      `SELECT v.projection || ' ' || v.key AS id, v.generation || '@' || v.position AS position, CASE WHEN v.generation || '@' || v.position = c.position THEN NULL ELSE v.doc END AS doc
+    const { rows } = await this.database.pool.query<{ id: string; position: string; doc: Doc | null; bytes: number | null }>(
+      `SELECT v.projection || ' ' || v.key AS id, v.generation || '@' || v.position AS position,
+              CASE WHEN v.generation || '@' || v.position = c.position THEN NULL ELSE v.doc END AS doc,
+              CASE WHEN v.generation || '@' || v.position = c.position THEN NULL ELSE octet_length(v.doc::text) END AS bytes
          FROM ${from} LEFT JOIN unnest($1::text[], $2::text[]) AS c(id, position) ON c.id = v.projection || ' ' || v.key
         ${where}`,
       [ids, ids.map((id) => known[id].position), ...bounds],
@@ -166,18 +188,20 @@ export class JournalViews {
     const position = selected.map((id) => byId.get(id)?.position ?? 'none').join(',');
     if (cached && cached.position === position) {
       const entry = cached.school === school ? { ...cached, checkedAt } : { ...cached, school, checkedAt, body: undefined, view: build(selected.map((id) => known[id]?.doc)) };
-      kept.set(cacheKey, entry);
+      kept.set(cacheKey, entry, entry.bytes);
       return entry;
     }
     const docs: Record<string, StoredDoc<Doc>> = {};
+    let textBytes = 0;
     for (const id of selected) {
       const row = byId.get(id);
       if (!row) continue;
-      docs[id] = row.doc === null ? known[id] : { position: row.position, doc: row.doc };
-      this.documents.set(id, docs[id]);
+      docs[id] = row.doc === null ? known[id] : { position: row.position, doc: row.doc, textBytes: Number(row.bytes) };
+      textBytes += docs[id].textBytes;
+      this.documents.set(id, docs[id], parsedBytes(docs[id].textBytes));
     }
-    const entry: Built<View> = { position, school, checkedAt, doc: docs, view: build(selected.map((id) => docs[id]?.doc)) };
-    kept.set(cacheKey, entry);
+    const entry: Built<View> = { position, school, checkedAt, doc: docs, view: build(selected.map((id) => docs[id]?.doc)), bytes: builtBytes(textBytes) };
+    kept.set(cacheKey, entry, entry.bytes);
     return entry;
   }
 
@@ -313,6 +337,8 @@ const isRange = (selection: Selection): selection is KeyRange => !Array.isArray(
 interface StoredDoc<Doc = unknown> {
   position: string;
   doc: Doc;
+  /** Length of its stored JSON text, in bytes: what it weighs in the caches. */
+  textBytes: number;
 }
 const documentId = (projection: string, key: string) => `${projection} ${key}`;
 const present = <T>(docs: (T | undefined)[]): T[] => docs.filter((doc): doc is T => doc !== undefined);
@@ -323,27 +349,35 @@ export const SNAPSHOT_EVERY = 64;
 /**
  * Grid documents folded over the first n × SNAPSHOT_EVERY events of a journal stream, kept in
  * memory. Evolve never changes a document in place, so a snapshot shares all but what the events
- * after it replaced with the next one: keeping them costs little. Events never change, so a
- * snapshot of a prefix stays true for as long as the stream exists.
+ * after it replaced with the next one: keeping them costs little, and each snapshot is weighed by
+ * the parts it does not share with the one before. Events never change, so a snapshot of a prefix
+ * stays true for as long as the stream exists. Held to `budgetBytes`; the streams folded least
+ * recently go first.
  */
 export class GridSnapshots {
-  private readonly streams = new Map<string, Map<number, Map<string, GridPart>>>();
-  constructor(private readonly capacity: number) {}
+  private readonly streams: ByteBoundedCache<{ snapshots: Map<number, Map<string, GridPart>>; bytes: number }>;
+  constructor(budgetBytes: number) {
+    this.streams = new ByteBoundedCache(budgetBytes);
+  }
+
+  get bytes(): number {
+    return this.streams.bytes;
+  }
 
   /** The documents after the first `count` events of the stream. */
   fold(stream: string, events: readonly StoredEvent[], count: number): Map<string, GridPart> {
-    const kept = this.streams.get(stream) ?? new Map<number, Map<string, GridPart>>();
-    this.streams.delete(stream);
-    this.streams.set(stream, kept);
-    if (this.streams.size > this.capacity) this.streams.delete(this.streams.keys().next().value as string);
+    const kept = this.streams.get(stream) ?? { snapshots: new Map<number, Map<string, GridPart>>(), bytes: 0 };
     let at = Math.floor(count / SNAPSHOT_EVERY) * SNAPSHOT_EVERY;
-    while (at > 0 && !kept.has(at)) at -= SNAPSHOT_EVERY;
-    let docs = kept.get(at) ?? new Map<string, GridPart>();
+    while (at > 0 && !kept.snapshots.has(at)) at -= SNAPSHOT_EVERY;
+    let docs = kept.snapshots.get(at) ?? new Map<string, GridPart>();
     for (let next = at + SNAPSHOT_EVERY; next <= count; next += SNAPSHOT_EVERY) {
+      const before = docs;
       docs = foldDocuments(journalGrid, events.slice(next - SNAPSHOT_EVERY, next), docs);
-      kept.set(next, docs);
+      kept.snapshots.set(next, docs);
+      for (const [key, part] of docs) if (before.get(key) !== part) kept.bytes += parsedBytes(JSON.stringify(part).length);
       at = next;
     }
+    this.streams.set(stream, kept, kept.bytes + 256);
     return at === count ? docs : foldDocuments(journalGrid, events.slice(at, count), docs);
   }
 }
@@ -351,35 +385,39 @@ export class GridSnapshots {
 /**
  * Streams read for asOf folds, kept in memory: the log is append-only and events never change, so a
  * stream read once needs only its tail (one indexed query that usually returns nothing) after that.
- * At most `maxEvents` events in all; the streams read least recently go first.
+ * Held to `budgetBytes` (events weighed by their data's JSON); the streams read least recently go first.
  */
 export class LoggedStreams {
-  private readonly streams = new Map<string, readonly StoredEvent[]>();
-  private total = 0;
+  private readonly streams: ByteBoundedCache<{ events: readonly StoredEvent[]; bytes: number }>;
 
   constructor(
     private readonly store: EventStore,
-    private readonly maxEvents = 50_000,
-  ) {}
+    budgetBytes = 32 * 1024 * 1024,
+  ) {
+    this.streams = new ByteBoundedCache(budgetBytes);
+  }
+
+  get bytes(): number {
+    return this.streams.bytes;
+  }
 
   async read(stream: string): Promise<readonly StoredEvent[]> {
-    const before = this.streams.get(stream) ?? [];
+    const before = this.streams.get(stream)?.events ?? [];
     const tail = await this.store.readStream(stream, before.length + 1);
     // Another read may have grown (or dropped) the kept stream meanwhile: start from the longer one.
-    const latest = this.streams.get(stream) ?? [];
-    const base = latest.length >= before.length ? latest : before;
-    const events = tail.length > 0 && tail[tail.length - 1].streamVersion > base.length ? [...base, ...tail.filter((event) => event.streamVersion > base.length)] : base;
-    this.total += events.length - latest.length;
-    this.streams.delete(stream);
-    this.streams.set(stream, events);
-    while (this.total > this.maxEvents && this.streams.size > 1) {
-      const [oldest, dropped] = this.streams.entries().next().value as [string, readonly StoredEvent[]];
-      this.streams.delete(oldest);
-      this.total -= dropped.length;
-    }
+    const latest = this.streams.peek(stream) ?? { events: [], bytes: 0 };
+    const base = latest.events.length >= before.length ? latest.events : before;
+    const added = tail.length > 0 && tail[tail.length - 1].streamVersion > base.length ? tail.filter((event) => event.streamVersion > base.length) : [];
+    if (added.length === 0 && base === latest.events) return base;
+    const events = [...base, ...added];
+    const bytes = (base === latest.events ? latest.bytes : eventsBytes(base)) + eventsBytes(added);
+    this.streams.set(stream, { events, bytes }, bytes);
     return events;
   }
 }
+
+/** Stored events in a V8 heap, roughly: their data's JSON text parsed, and the envelope. */
+const eventsBytes = (events: readonly StoredEvent[]) => events.reduce((sum, event) => sum + parsedBytes(JSON.stringify(event.data).length) + 512, 0);
 
 /** Serialised once per built view (a Buffer with its ETag), kept with it. */
 function bodyOf(entry: Pick<Built<unknown>, 'view' | 'body'>): JsonBody {
