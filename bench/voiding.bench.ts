@@ -14,6 +14,7 @@ import { keysOfBatch } from '../projections/projection-step';
 import { DocumentProjector, foldDocuments } from '../projections/projector';
 import { streamCatalog } from '../projections/stream-catalog/stream-catalog.projector';
 import { accountStream } from '../src/accounts/domain/account.decider';
+import { AppConfig } from '../src/config/app-config';
 import type { AppendMetadata, NewEvent, StoredEvent } from '../src/event-store/envelope';
 import type { AppendResult, EventStore, LogQuery } from '../src/event-store/event-store.port';
 import { PostgresEventStore } from '../src/event-store/postgres/postgres-event-store';
@@ -48,6 +49,8 @@ const MiB = 2 ** 20;
  * week touches drops and reloads them every week.
  */
 const REBUILD_MEMORY_BYTES = envInt('BENCH_REBUILD_MEMORY_MB', 1536) * MiB;
+/** How many events a rebuild folds between two flushes (the service's REBUILD_FLUSH_EVENTS). */
+const REBUILD_FLUSH_EVENTS = envInt('BENCH_REBUILD_FLUSH_EVENTS', new AppConfig().REBUILD_FLUSH_EVENTS);
 
 export const voidingSection: Section = {
   name: 'voiding',
@@ -122,6 +125,7 @@ async function runOn(ctx: BenchContext, backend: Backend, total: number): Promis
     let onBatchHook: ((position: Position) => void) | undefined;
     const runner = new ProjectionRunner(bench.database.dataSource, store, PROJECTORS, {
       rebuildMemoryBytes: REBUILD_MEMORY_BYTES,
+      rebuildFlushEvents: REBUILD_FLUSH_EVENTS,
       onBatch: (events, position) => {
         applied += events;
         rebuildProgress.increment(events);
@@ -664,6 +668,7 @@ async function shadowRebuild(ctx: BenchContext, scenario: string, dataSource: Da
   let rssPeak = rssBefore;
   const runner = new ProjectionRunner(dataSource, store, PROJECTORS, {
     rebuildMemoryBytes: REBUILD_MEMORY_BYTES,
+    rebuildFlushEvents: REBUILD_FLUSH_EVENTS,
     rebuildBatchSize: batch,
     onBatch: (n) => {
       progress.increment(n);

@@ -33,8 +33,16 @@ export interface DocumentProjector<Doc = unknown> {
   evolveInPlace?(doc: Doc | null, event: StoredEvent, key: string, voidedBy: string | null): Doc | null;
 }
 
-export const handlesEvent = (projector: DocumentProjector, type: string): boolean =>
-  projector.handles === '*' || projector.handles.includes(type);
+/** The types each projector handles, as a set: asked per event and projector on every batch. */
+const handledTypes = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+export function handlesEvent(projector: DocumentProjector, type: string): boolean {
+  const { handles } = projector;
+  if (handles === '*') return true;
+  let types = handledTypes.get(handles);
+  if (!types) handledTypes.set(handles, (types = new Set(handles)));
+  return types.has(type);
+}
 
 /**
  * Folds events into documents in memory with the voids of one ledger applied: what the runner's
