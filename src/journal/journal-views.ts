@@ -198,7 +198,8 @@ export class JournalViews {
       if (!row) continue;
       docs[id] = row.doc === null ? known[id] : { position: row.position, doc: row.doc, textBytes: Number(row.bytes) };
       textBytes += docs[id].textBytes;
-      this.documents.set(id, docs[id], parsedBytes(docs[id].textBytes));
+      // Lists only (diary weeks): they share a journal's lessons part; a grid's parts stay with the grid.
+      if (!isRange(selection)) this.documents.set(id, docs[id], parsedBytes(docs[id].textBytes));
     }
     const entry: Built<View> = { position, school, checkedAt, doc: docs, view: build(selected.map((id) => docs[id]?.doc)), bytes: builtBytes(textBytes) };
     kept.set(cacheKey, entry, entry.bytes);

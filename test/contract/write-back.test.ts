@@ -58,6 +58,38 @@ describe(`write-back: documents written once per flush, not per batch (${TEST_DA
     expect(await writers('per-stream')).toBe(1);
   });
 
+  it('a first build that flushes as it goes keeps its documents: none is read back after a flush, and the table is analyzed', async () => {
+    // At 5M events the live pass dropped its cache at every flush and read each document back,
+    // with a planner that had never seen view_document's statistics: 0.8 s a batch.
+    const kept = { ...perStream, name: 'per-stream-kept' } as DocumentProjector;
+    const runner = new ProjectionRunner(test.database.dataSource, store, [kept], { batchSize: 5, rebuildFlushEvents: 40, analyzeAfterRows: 8 });
+    const statements: string[] = [];
+    const query = test.database.dataSource.query.bind(test.database.dataSource);
+    const spy = jest.spyOn(test.database.dataSource, 'query').mockImplementation((sql: string, ...rest: unknown[]) => {
+      statements.push(sql.trim());
+      return query(sql, ...(rest as [unknown[]]));
+    });
+    const transaction = test.database.dataSource.transaction.bind(test.database.dataSource) as (work: unknown) => Promise<unknown>;
+    let transactions = 0;
+    const transactionSpy = jest.spyOn(test.database.dataSource, 'transaction').mockImplementation(((work: unknown) => {
+      transactions++;
+      return transaction(work);
+    }) as never);
+    try {
+      await runner.catchUp();
+    } finally {
+      spy.mockRestore();
+      transactionSpy.mockRestore();
+    }
+    expect(await viewDocuments(test.database, 'per-stream-kept')).toEqual(await expected());
+    // 320 events, a flush every 40: eight flushes (each its transaction), and the pass's start.
+    expect(transactions).toBeGreaterThanOrEqual(8);
+    expect(statements.filter((sql) => sql.startsWith('SELECT key, doc, sources'))).toEqual([]);
+    expect(statements.filter((sql) => sql === 'ANALYZE view_document').length).toBeGreaterThan(0);
+    const { rows } = await test.database.pool.query<{ tuples: number }>(`SELECT reltuples::float8 AS tuples FROM pg_class WHERE relname = 'view_document'`);
+    expect(rows[0].tuples).toBeGreaterThan(0);
+  });
+
   it('a rebuild into a shadow, in batches of 5: each document written once, then switched to', async () => {
     const runner = new ProjectionRunner(test.database.dataSource, store, projectors, { batchSize: 5, rebuildBatchSize: 5 });
     await runner.reset(['per-stream']);
