@@ -25,7 +25,8 @@ export interface ReadAllOptions {
 
 /** A filter over the whole log (audit, voiding): every field narrows; none given is the whole log. */
 export interface LogQuery {
-  readonly schoolId?: string;
+  /** One school's events; null: the events of no school (accounts made by the service, say). */
+  readonly schoolId?: string | null;
   readonly accountId?: string;
   readonly types?: readonly string[];
   readonly eventIds?: readonly string[];
@@ -35,6 +36,8 @@ export interface LogQuery {
   readonly recordedBefore?: string;
   /** Only events after this position (paging). */
   readonly after?: Position;
+  /** Only events up to this position, itself included. */
+  readonly upTo?: Position;
   readonly limit?: number;
 }
 
@@ -96,6 +99,13 @@ export interface EventStore {
    * of that school's newest event (EventStoreDB, which keeps no such index: the whole log's).
    */
   head(scope?: HeadScope): Promise<Position>;
+
+  /**
+   * Every school the log has events of, in order (their ids as text sort): how a rebuild cuts the
+   * log, one school's events at a time (`query({ schoolId, after, upTo })`). Only where the log is
+   * indexed by school (PostgreSQL); a store without it is rebuilt in the log's order.
+   */
+  schools?(): Promise<string[]>;
 
   /** Cheap reachability check for /health. */
   ping(): Promise<void>;

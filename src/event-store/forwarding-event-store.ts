@@ -4,7 +4,12 @@ import { Position } from './position';
 
 /** An EventStore that hands every call to `inner`: a decorator overrides only the calls it watches. */
 export abstract class ForwardingEventStore<Inner extends EventStore = EventStore> implements EventStore {
-  constructor(readonly inner: Inner) {}
+  /** The inner store's, where it has it (an optional capability stays optional through a decorator). */
+  readonly schools?: () => Promise<string[]>;
+
+  constructor(readonly inner: Inner) {
+    if (inner.schools) this.schools = () => inner.schools!();
+  }
 
   get kind(): EventStore['kind'] {
     return this.inner.kind;

@@ -54,6 +54,7 @@ export class IndexedQueryStore extends ForwardingEventStore {
     const found = await this.fromIndex(filter, indexed);
     if (filter.limit !== undefined && found.length >= filter.limit) return found.slice(0, filter.limit);
     const after = filter.after && comparePositions(filter.after, indexed) > 0 ? filter.after : indexed;
+    if (filter.upTo !== undefined && comparePositions(filter.upTo, after) <= 0) return found;
     const tail = await this.inner.query({ ...filter, after, limit: filter.limit === undefined ? undefined : filter.limit - found.length });
     return [...found, ...tail];
   }
@@ -74,13 +75,15 @@ export class IndexedQueryStore extends ForwardingEventStore {
     const where = ['(major, minor) <= ($1::numeric, $2::numeric)'];
     const values: unknown[] = [upTo.major.toString(), upTo.minor.toString()];
     const bind = (value: unknown) => `$${values.push(value)}`;
-    if (filter.schoolId !== undefined) where.push(`school_id = ${bind(filter.schoolId)}::uuid`);
+    if (filter.schoolId === null) where.push('school_id IS NULL');
+    else if (filter.schoolId !== undefined) where.push(`school_id = ${bind(filter.schoolId)}::uuid`);
     if (filter.accountId !== undefined) where.push(`actor_account_id = ${bind(filter.accountId)}::uuid`);
     if (filter.types !== undefined) where.push(`type = ANY(${bind(filter.types)}::text[])`);
     if (filter.eventIds !== undefined) where.push(`event_id = ANY(${bind(filter.eventIds)}::uuid[])`);
     if (filter.recordedFrom !== undefined) where.push(`recorded_at >= ${bind(filter.recordedFrom)}::timestamptz`);
     if (filter.recordedBefore !== undefined) where.push(`recorded_at < ${bind(filter.recordedBefore)}::timestamptz`);
     if (filter.after !== undefined) where.push(`(major, minor) > (${bind(filter.after.major.toString())}::numeric, ${bind(filter.after.minor.toString())}::numeric)`);
+    if (filter.upTo !== undefined) where.push(`(major, minor) <= (${bind(filter.upTo.major.toString())}::numeric, ${bind(filter.upTo.minor.toString())}::numeric)`);
     const limit = filter.limit !== undefined ? ` LIMIT ${bind(filter.limit)}` : '';
     const { rows } = await this.pool.query<{ stream_id: string; stream_version: number; event_id: string }>(
       `SELECT stream_id, stream_version, event_id::text FROM event_index WHERE ${where.join(' AND ')} ORDER BY major, minor${limit}`,

@@ -213,6 +213,29 @@ export function eventStoreContract(name: string, factory: ContractFactory | null
       expect((await store.readStream(stream, 3))[0]).toMatchObject({ schemaVersion: 3, data: { value: 5, workKind: 'test', weight: 2 } });
     });
 
+    it('queries one school, or the events of no school, between two positions; lists the schools where it can', async () => {
+      const start = await store.head();
+      const stream = newStream();
+      const other = uuidv7();
+      const written: StoredEvent[] = [];
+      for (let i = 0; i < 6; i++) {
+        const schoolId = [school, other, null][i % 3];
+        written.push(...(await store.append(stream, i, [mark(i + 1)], { ...meta(), schoolId })).events);
+      }
+      const ours = (events: StoredEvent[]) => events.filter((e) => e.stream === stream).map((e) => e.streamVersion);
+      expect(ours(await store.query({ schoolId: other, after: start }))).toEqual([2, 5]);
+      expect(ours(await store.query({ schoolId: null, after: start }))).toEqual([3, 6]);
+      // `upTo` includes its own position; with `after`, a range.
+      expect(ours(await store.query({ schoolId: school, after: start, upTo: written[3].position }))).toEqual([1, 4]);
+      expect(ours(await store.query({ after: written[0].position, upTo: written[4].position }))).toEqual([2, 3, 4, 5]);
+      if (store.schools) {
+        const schools = await store.schools();
+        expect(schools).toEqual(expect.arrayContaining([school, other]));
+        expect(schools).toEqual([...schools].sort());
+        expect(schools).not.toContain(null);
+      }
+    });
+
     it('answers ping and reports the head of an active log', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
       const stream = newStream();

@@ -41,7 +41,7 @@ describe(`IndexedQueryStore answers as the inner store does (${TEST_DATABASE_KIN
   const filter = fc.record(
     {
       accountId: fc.constantFrom(...accounts),
-      schoolId: fc.constantFrom(...schools),
+      schoolId: fc.constantFrom<string | null>(...schools, null),
       types: fc.subarray(types, { minLength: 1 }),
       eventIds: fc.integer({ min: 0, max: 10_000 }).map((i) => [eventIds[i % eventIds.length], eventIds[(i * 7) % eventIds.length]]),
       recordedFrom: fc.integer({ min: 0, max: 10_000 }).map((i) => moments[i % moments.length]),
@@ -74,9 +74,10 @@ describe(`IndexedQueryStore answers as the inner store does (${TEST_DATABASE_KIN
     const reader = new IndexedQueryStore(inner, test.database.pool, { follow: false });
     expect(comparePositions(await reader.indexedTo(), await inner.head())).toBeLessThan(0);
     await fc.assert(
-      fc.asyncProperty(filter, fc.option(fc.nat(299), { nil: undefined }), async (query, afterIndex) => {
+      fc.asyncProperty(filter, fc.option(fc.nat(299), { nil: undefined }), fc.option(fc.nat(299), { nil: undefined }), async (query, afterIndex, upToIndex) => {
         const all = await inner.query({});
-        const withAfter: LogQuery = afterIndex === undefined ? query : { ...query, after: all[afterIndex % all.length].position };
+        const bounded: LogQuery = upToIndex === undefined ? query : { ...query, upTo: all[upToIndex % all.length].position };
+        const withAfter: LogQuery = afterIndex === undefined ? bounded : { ...bounded, after: all[afterIndex % all.length].position };
         const ids = (events: { eventId: string }[]) => events.map((e) => e.eventId);
         expect(ids(await reader.query(withAfter))).toEqual(ids(await inner.query(withAfter)));
       }),

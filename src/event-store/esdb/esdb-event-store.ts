@@ -190,6 +190,7 @@ export class EsdbEventStore implements EventStore {
     for (;;) {
       const page = await this.readAll(after, { limit: 1000 });
       for (const event of page) {
+        if (filter.upTo !== undefined && comparePositions(event.position, filter.upTo) > 0) return found;
         if (!matches(event)) continue;
         found.push(event);
         if (filter.limit !== undefined && found.length >= filter.limit) return found;

@@ -70,6 +70,15 @@ SELECT event_log.tx_id::text AS tx_text, event_log.seq::text AS seq_text FROM ev
  ORDER BY event_log.tx_id DESC, event_log.seq DESC
  LIMIT 1`;
 
+/** Every school of the log, each found by one probe of the index for the next one (ids as text sort, as uuids do). */
+const SCHOOLS = `
+WITH RECURSIVE school AS (
+  (SELECT event_log.school_id FROM event_log WHERE event_log.school_id IS NOT NULL ORDER BY event_log.school_id LIMIT 1)
+  UNION ALL
+  SELECT (SELECT e.school_id FROM event_log e WHERE e.school_id > school.school_id ORDER BY e.school_id LIMIT 1) FROM school WHERE school.school_id IS NOT NULL
+)
+SELECT school_id::text AS school_id FROM school WHERE school_id IS NOT NULL`;
+
 export interface PostgresEventStoreOptions {
   readonly kind: 'postgres' | 'pglite';
   readonly clock?: Clock;
@@ -192,13 +201,15 @@ export class PostgresEventStore implements EventStore {
     const where = ['event_log.tx_id < pg_snapshot_xmin(pg_current_snapshot())'];
     const values: unknown[] = [];
     const bind = (value: unknown) => `$${values.push(value)}`;
-    if (filter.schoolId !== undefined) where.push(`event_log.school_id = ${bind(filter.schoolId)}::uuid`);
+    if (filter.schoolId === null) where.push('event_log.school_id IS NULL');
+    else if (filter.schoolId !== undefined) where.push(`event_log.school_id = ${bind(filter.schoolId)}::uuid`);
     if (filter.accountId !== undefined) where.push(`event_log.actor_account_id = ${bind(filter.accountId)}::uuid`);
     if (filter.types !== undefined) where.push(`event_log.type = ANY(${bind(filter.types)}::text[])`);
     if (filter.eventIds !== undefined) where.push(`event_log.event_id = ANY(${bind(filter.eventIds)}::uuid[])`);
     if (filter.recordedFrom !== undefined) where.push(`event_log.recorded_at >= ${bind(filter.recordedFrom)}::timestamptz`);
     if (filter.recordedBefore !== undefined) where.push(`event_log.recorded_at < ${bind(filter.recordedBefore)}::timestamptz`);
     if (filter.after !== undefined) where.push(`(event_log.tx_id, event_log.seq) > (${bind(filter.after.major.toString())}::text::xid8, ${bind(filter.after.minor.toString())}::bigint)`);
+    if (filter.upTo !== undefined) where.push(`(event_log.tx_id, event_log.seq) <= (${bind(filter.upTo.major.toString())}::text::xid8, ${bind(filter.upTo.minor.toString())}::bigint)`);
     const limit = filter.limit !== undefined ? ` LIMIT ${bind(filter.limit)}` : '';
     const { rows } = await this.pool.query<EventRow>(`SELECT ${COLUMNS} FROM event_log WHERE ${where.join(' AND ')} ORDER BY event_log.tx_id, event_log.seq${limit}`, values);
     return rows.map((row) => this.toStored(row));
@@ -211,6 +222,12 @@ export class PostgresEventStore implements EventStore {
   async head(scope: HeadScope = {}): Promise<Position> {
     const { rows } = scope.schoolId === undefined ? await this.pool.query<EventRow>(HEAD) : await this.pool.query<EventRow>(SCHOOL_HEAD, [scope.schoolId]);
     return rows.length === 0 ? START : { major: BigInt(rows[0].tx_text), minor: BigInt(rows[0].seq_text) };
+  }
+
+  /** A loose index scan of event_log_school_order_idx: one probe per school, not a pass over the log. */
+  async schools(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ school_id: string }>(SCHOOLS);
+    return rows.map((row) => row.school_id);
   }
 
   async ping(): Promise<void> {
