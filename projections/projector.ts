@@ -21,16 +21,21 @@ export interface DocumentProjector<Doc = unknown> {
   /** Keys of the documents the event changes; none means the event does not concern this view. */
   keys(event: StoredEvent): readonly string[];
   /**
-   * The document after the event; null removes it. `key` says which document (an event may touch
-   * several); `voidedBy` is the voiding incident, only ever non-null for a `seesVoid` projector.
+   * The document after the event. `key` says which document (an event may touch several);
+   * `voidedBy` is the voiding incident, only ever non-null for a `seesVoid` projector.
+   *
+   * Never deletes: a document is gone only when none of its events counts (all void). A document
+   * an event deleted would lose the streams it was folded from (its row's `sources`), and a later
+   * void or reinstatement of one of its earlier events could not fold it again from them; nor could
+   * a rebuild by school tell it from a new one. A view that needs "gone" keeps a mark in it.
    */
-  evolve(doc: Doc | null, event: StoredEvent, key: string, voidedBy: string | null): Doc | null;
+  evolve(doc: Doc | null, event: StoredEvent, key: string, voidedBy: string | null): Doc;
   /**
    * Optional, the same fold allowed to change `doc` (and anything it holds) in place, for a caller
    * that alone holds it: a rebuild's write-back cache, where copying a document per event was most
    * of the cost. Never changes the event. Must equal `evolve` (the projector's spec proves it).
    */
-  evolveInPlace?(doc: Doc | null, event: StoredEvent, key: string, voidedBy: string | null): Doc | null;
+  evolveInPlace?(doc: Doc | null, event: StoredEvent, key: string, voidedBy: string | null): Doc;
 }
 
 /** The types each projector handles, as a set: asked per event and projector on every batch. */
@@ -60,11 +65,7 @@ export function foldDocuments<Doc>(
     if (!handlesEvent(projector as DocumentProjector, event.type)) continue;
     const incident = voidedBy(ledger, event);
     if (incident && !projector.seesVoid) continue;
-    for (const key of projector.keys(event)) {
-      const next = projector.evolve(docs.get(key) ?? null, event, key, incident);
-      if (next === null) docs.delete(key);
-      else docs.set(key, next);
-    }
+    for (const key of projector.keys(event)) docs.set(key, projector.evolve(docs.get(key) ?? null, event, key, incident));
   }
   return docs;
 }

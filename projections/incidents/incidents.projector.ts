@@ -50,7 +50,7 @@ export const incidents: DocumentProjector<SchoolIncidentsDoc> = {
       return { incidents: list };
     }
     // What a compromised account reissued or reinstated counts for nothing.
-    if (voidedBy !== null) return doc;
+    if (voidedBy !== null) return { incidents: list };
     if (event.type === 'CredentialsReissued') {
       const { accountId } = event.data as { accountId: string };
       for (const row of Object.values(list)) if (row.accountId === accountId && row.status === 'open') list[row.id] = { ...row, status: 'closed', closedAt: event.recordedAt };
