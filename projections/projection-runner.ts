@@ -11,6 +11,8 @@ import { describeFailure, FailureReport, RebuildSuperseded, retryDelay, ViewFold
 import { factPosition, VOIDING_FACTS, voidingFacts, VoidingFactsDoc } from './voiding-facts/voiding-facts.projector';
 import { KeyFilter } from './key-filter';
 import { WriteBackCache } from './write-back-cache';
+import { RebuildBySchool } from './rebuild-by-school';
+import { DocumentChunk, DocumentRow, serializeRows, writeChunks } from './view-rows';
 
 export interface RunnerLogger {
   info(object: object, message: string): void;
@@ -43,6 +45,12 @@ export interface RunnerOptions {
    * 0.8 s a batch, the first build slowing to ~1,000 ev/s).
    */
   readonly analyzeAfterRows?: number;
+  /**
+   * A rebuild reads the log school by school up to its head, then on in the log's order (default
+   * true where the store can: `EventStore.schools`; see `RebuildBySchool`). False: in the log's
+   * order from the start (what the tests compare it with).
+   */
+  readonly rebuildBySchool?: boolean;
 }
 
 /** What a generation of one view is to this process: its rows, code version and progress. */
@@ -107,16 +115,18 @@ interface CheckpointRow {
   state: LaneState | 'retired';
   events_applied: string;
   events_total: string | null;
+  build_upto: string | null;
+  build_after: string | null;
 }
 
-const CHECKPOINT_COLUMNS = 'name, generation, version, position, state, events_applied::text, events_total::text';
+const CHECKPOINT_COLUMNS = 'name, generation, version, position, state, events_applied::text, events_total::text, build_upto, build_after';
 /** How often the leader looks at the checkpoints for what others did (a CLI's switch, a rebuild left behind). */
 const LEADER_LOOK_MS = 1000;
 const DELETE_CHUNK = 5000;
-/** Documents per statement: the JSON of 500 is made in a few milliseconds, so requests are not held up long. */
-const WRITE_CHUNK = 500;
 /** Events a rebuild reads at once: with the documents in memory a batch costs its fold, ~10 ms per 1,000. */
 const REBUILD_BATCH = 1000;
+/** Events a rebuild by school reads at once (one index range of one school). */
+const SCHOOL_BATCH = 2000;
 
 /** Events of one view folded between two turns given to requests (~2-5 ms of a diary's fold). */
 const FOLD_SLICE = 200;
@@ -154,6 +164,8 @@ export class ProjectionRunner {
   private writing: Promise<unknown> = Promise.resolve();
   /** A rebuild's flush being written in the background (`flushNow`). */
   private flight?: Flight;
+  /** A rebuild's first stretch, school by school up to the head when it began (then the pass goes on in the log's order). */
+  private bySchool?: RebuildBySchool;
   /** The next batch, read while the one before is folded (a rebuild's pass). */
   private prefetched?: { from: Position; events: Promise<StoredEvent[]> };
   private lastFoldAt = 0;
@@ -803,6 +815,26 @@ export class ProjectionRunner {
       this.appliedAtFlush.set(projector.name, Number(row.events_applied));
     }
     this.facts = await this.loadFacts(this.dataSource.manager, generation);
+    // At the start (or part way through its schools): the first stretch goes school by school.
+    const first = byName.get(this.projectors[0].name)!;
+    const atStart = [...byName.values()].every((row) => comparePositions(parsePosition(row.position) ?? START, START) === 0);
+    if (this.options.rebuildBySchool !== false && this.store.schools && atStart) {
+      this.bySchool = new RebuildBySchool(
+        this.dataSource,
+        this.store,
+        this.projectors,
+        [...this.lanes].map(([name, lane]) => ({ name, ...lane })),
+        { upTo: first.build_upto === null ? null : parsePosition(first.build_upto), after: first.build_after, applied: Number(first.events_applied) },
+        {
+          memoryBytes: this.options.rebuildMemoryBytes ?? 256 * 1024 * 1024,
+          batchSize: this.options.rebuildBatchSize ?? SCHOOL_BATCH,
+          onEvents: (events, position) => {
+            this.options.onBatch?.(events, position);
+            this.progress.emit('advanced');
+          },
+        },
+      );
+    }
   }
 
   /**
@@ -877,8 +909,9 @@ export class ProjectionRunner {
     return lowest ?? START;
   }
 
-  /** Reads and applies one batch from the lowest lane; false when the log had nothing more. */
+  /** Reads and applies one batch from the lowest lane (a rebuild's first stretch: one school); false when the log had nothing more. */
   private async applyOneBatch(batchSize: number): Promise<boolean> {
+    if (this.bySchool) return this.applyOneSchool(this.bySchool);
     const from = this.lowestLane();
     const ahead = this.prefetched;
     this.prefetched = undefined;
@@ -900,6 +933,26 @@ export class ProjectionRunner {
     if (this.lanesLost && [...this.lanes.values()].every((lane) => lane.state !== 'serving')) {
       throw new RebuildSuperseded([...this.lanes.values()][0]?.generation ?? 0);
     }
+    return true;
+  }
+
+  /**
+   * One school of a rebuild's first stretch. Once every school is written the lanes are at the
+   * stretch's end, with its voiding facts, and the pass goes on in the log's order from there.
+   */
+  private async applyOneSchool(stage: RebuildBySchool): Promise<boolean> {
+    if (await stage.step()) return true;
+    this.bySchool = undefined;
+    for (const name of this.lanes.keys()) {
+      this.positions.set(name, stage.upTo);
+      this.flushedAt.set(name, stage.upTo);
+      this.appliedAtFlush.set(name, stage.eventsApplied);
+      this.unflushed.delete(name);
+      // The generation is no longer empty: documents missing from memory are asked of the database.
+      this.writtenKeys.delete(name);
+    }
+    this.facts = stage.voidingFacts;
+    this.progress.emit('advanced');
     return true;
   }
 
@@ -1194,6 +1247,7 @@ export class ProjectionRunner {
    */
   async flush(): Promise<void> {
     await this.exclusive(async () => {
+      await this.bySchool?.settle();
       if (this.writeBack) await this.flushNow(this.writeBack);
     });
   }
@@ -1377,38 +1431,15 @@ export class ProjectionRunner {
     return bytes;
   }
 
-  /**
-   * Documents as the rows `writeSerialized` sends, 500 a statement (made as they are asked for):
-   * each document one text parameter, stored as it is (a `json` column: PostgreSQL checks it, no
-   * binary form to build; one jsonb array of 500 rows cost PostgreSQL more to take apart than to
-   * store). Sources go as array literals made here: node-postgres escaped every character of every
-   * element of an array parameter (it was 5% of a rebuild). In key order: the primary key's pages
-   * are then visited left to right, each once per flush, not one random page per document (on a
-   * view of millions of rows, a page missed in the buffers and a full-page image in the WAL after
-   * each checkpoint, per document).
-   */
+  /** Documents as the rows `writeSerialized` sends (`serializeRows`), noted in the pass's filter of written keys. */
   private *serializeDocuments(projection: string, upserts: readonly DocumentRow[]): Generator<{ chunk: DocumentChunk; lengths: Map<string, number> }> {
-    const sorted = [...upserts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const written = this.writtenKeys.get(projection);
-    if (written) for (const row of sorted) written.add(row.key);
-    for (let i = 0; i < sorted.length; i += WRITE_CHUNK) {
-      const lengths = new Map<string, number>();
-      const rows = sorted.slice(i, i + WRITE_CHUNK);
-      const values: string[] = [];
-      for (const row of rows) {
-        const doc = JSON.stringify(row.doc);
-        lengths.set(row.key, doc.length);
-        values.push(row.key, doc, textArrayLiteral(row.sources), row.position);
-      }
-      yield { chunk: { rows: rows.length, values }, lengths };
-    }
+    if (written) for (const row of upserts) written.add(row.key);
+    yield* serializeRows(upserts);
   }
 
-  private async writeSerialized(manager: EntityManager, projection: string, generation: number, chunks: readonly DocumentChunk[], deletes: readonly string[]): Promise<void> {
-    for (const chunk of chunks) await manager.query(upsertDocuments(chunk.rows), [projection, generation, ...chunk.values]);
-    if (deletes.length > 0) {
-      await manager.query(`DELETE FROM view_document WHERE projection = $1 AND generation = $2 AND key = ANY($3::text[])`, [projection, generation, deletes]);
-    }
+  private writeSerialized(manager: EntityManager, projection: string, generation: number, chunks: readonly DocumentChunk[], deletes: readonly string[]): Promise<void> {
+    return writeChunks(manager, projection, generation, chunks, deletes);
   }
 
   private async applyToProjector(
@@ -1472,30 +1503,6 @@ function lockCheckpoints(manager: EntityManager, lanes: readonly (readonly [stri
   );
 }
 
-/** Documents of a flush as statement parameters: per row its key, JSON text, sources (an array literal) and position. */
-interface DocumentChunk {
-  readonly rows: number;
-  readonly values: readonly string[];
-}
-
-const upsertStatements = new Map<number, string>();
-/** The upsert of `rows` documents ($1 projection, $2 generation, then four parameters a row); one text per size, kept. */
-function upsertDocuments(rows: number): string {
-  let sql = upsertStatements.get(rows);
-  if (!sql) {
-    const tuples = Array.from({ length: rows }, (_, i) => `($1, $2, $${3 + i * 4}, $${4 + i * 4}::json, $${5 + i * 4}::text[], $${6 + i * 4})`);
-    sql = `INSERT INTO view_document (projection, generation, key, doc, sources, position) VALUES ${tuples.join(', ')}
-ON CONFLICT (projection, generation, key) DO UPDATE SET doc = EXCLUDED.doc, sources = EXCLUDED.sources, position = EXCLUDED.position`;
-    upsertStatements.set(rows, sql);
-  }
-  return sql;
-}
-
-/** A PostgreSQL array literal of texts: each element quoted, `"` and `\` escaped (every other character stands for itself). */
-export function textArrayLiteral(items: readonly string[]): string {
-  return `{${items.map((item) => `"${item.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
-}
-
 /** A background flush (rebuild passes): its transaction, and once it has ended, its outcome to apply. */
 interface Flight {
   promise: Promise<void>;
@@ -1512,14 +1519,6 @@ interface FlushSnapshot {
   readonly positions: ReadonlyMap<string, Position>;
   readonly applied: ReadonlyMap<string, number>;
   readonly unflushed: ReadonlyMap<string, number>;
-}
-
-/** A document to write. */
-interface DocumentRow {
-  key: string;
-  doc: object;
-  sources: string[];
-  position: string;
 }
 
 /** What a batch needs besides its events, read before its transaction. */

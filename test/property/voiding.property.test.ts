@@ -261,9 +261,11 @@ describe(`property: voiding — live views, rebuilds and the history without its
     );
     // And the runner's own rebuild from position 0 gives back every document of every run.
     const live = await Promise.all(projectors.map((p) => viewDocuments(test.database, p.name)));
-    // Twice: folded in memory to the head and written once, and with a cache so small that it writes
-    // every 20 events and drops documents it then loads back (the write-back cache's every path).
-    for (const memory of [{}, { rebuildFlushEvents: 20, rebuildMemoryBytes: 4096 }]) {
+    // School by school (here every event is of no school: one part), and with memory so small that
+    // it writes and reads back as it goes; then in the log's order, folded in memory to the head and
+    // written once, and with a cache so small that it writes every 20 events and drops documents it
+    // then loads back (the write-back cache's every path).
+    for (const memory of [{}, { rebuildMemoryBytes: 4096 }, { rebuildBySchool: false }, { rebuildBySchool: false, rebuildFlushEvents: 20, rebuildMemoryBytes: 4096 }]) {
       const runner = new ProjectionRunner(test.database.dataSource, store, projectors, { batchSize: 23, rebuildBatchSize: 9, ...memory });
       await runner.reset();
       await runner.catchUp();

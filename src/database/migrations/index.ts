@@ -11,6 +11,7 @@ import { BytewiseViewKeys1763900000070 } from './1763900000070-bytewise-view-key
 import { IdempotencyPurge1763900000080 } from './1763900000080-idempotency-purge';
 import { ViewDocumentsLz41763900000090 } from './1763900000090-view-documents-lz4';
 import { ViewDocumentsJson1763900000100 } from './1763900000100-view-documents-json';
+import { RebuildBySchool1763900000110 } from './1763900000110-rebuild-by-school';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   IdempotencyPurge1763900000080,
   ViewDocumentsLz41763900000090,
   ViewDocumentsJson1763900000100,
+  RebuildBySchool1763900000110,
 ];
