@@ -38,6 +38,8 @@ const PGLITE_EVENTS = process.env.BENCH_VOIDING_PGLITE_EVENTS ? envInt('BENCH_VO
 const SAMPLES = envInt('BENCH_VOIDING_SAMPLES', 5);
 const PROFILE = process.env.BENCH_VOIDING_PROFILE === '1';
 const PROFILE_REBUILD = process.env.BENCH_VOIDING_PROFILE_REBUILD === '1';
+/** Also rebuild in the log's order (the way before rebuilds by school), for a ratio in the same run. */
+const LOG_ORDER = process.env.BENCH_VOIDING_LOG_ORDER === '1';
 const APPENDERS: Record<Backend, number> = { PostgreSQL: 4, PGlite: 1 };
 const GOAL_MS = 2000;
 /** What `?atLeast` waits at most before answering 503 NOT_YET_CONSISTENT. */
@@ -148,9 +150,15 @@ async function runOn(ctx: BenchContext, backend: Backend, total: number): Promis
     ctx.note(`${backend} sizes after the rebuild: event_log ${sizes.rows[0].log}, view_document ${sizes.rows[0].views} (${sizes.rows[0].docs.toLocaleString('en')} documents); VACUUM ANALYZE on both before the reports.`);
 
     // --- a full rebuild into a shadow, as a version bump or `npm run rebuild` does it ----------
-    const shadow = await shadowRebuild(ctx, scenario, bench.database.dataSource, store, pool, fill.events);
+    const shadow = await shadowRebuild(ctx, scenario, bench.database.dataSource, store, pool, fill.events, true);
     // The switch retired the first build's rows: vacuumed before the reports, as after the first build.
     await pool.query('VACUUM ANALYZE view_document');
+    if (LOG_ORDER) {
+      const [logOrder] = await shadowRebuild(ctx, scenario, bench.database.dataSource, store, pool, fill.events, false);
+      // Against the same raw read as the rebuild by school (the row after it).
+      shadow.push({ ...logOrder, 'vs raw': formatRatio(ratio(Number(logOrder.seconds), Number(shadow[1].seconds))) });
+      await pool.query('VACUUM ANALYZE view_document');
+    }
 
     // --- reports, the runner following the log ---------------------------------------------
     await runner.start();
@@ -661,18 +669,23 @@ async function stopProfile(session: Session, backend: Backend): Promise<{ file: 
  * the same events in the same batches with raw `pg` (the envelope text, keyset pages by the log's
  * order, JSON parsed): the floor of any rebuild that reads the log.
  */
-async function shadowRebuild(ctx: BenchContext, scenario: string, dataSource: DataSource, store: EventStore, pool: SqlPool, events: number): Promise<Row[]> {
+async function shadowRebuild(ctx: BenchContext, scenario: string, dataSource: DataSource, store: EventStore, pool: SqlPool, events: number, bySchool: boolean): Promise<Row[]> {
   const batch = 2000;
-  const progress = ctx.progress(`${scenario}: shadow rebuild`, events);
+  const progress = ctx.progress(`${scenario}: shadow rebuild${bySchool ? '' : " in the log's order"}`, events);
   const rssBefore = process.memoryUsage().rss;
+  const heapBefore = process.memoryUsage().heapUsed;
   let rssPeak = rssBefore;
+  let heapPeak = heapBefore;
   const runner = new ProjectionRunner(dataSource, store, PROJECTORS, {
     rebuildMemoryBytes: REBUILD_MEMORY_BYTES,
     rebuildFlushEvents: REBUILD_FLUSH_EVENTS,
     rebuildBatchSize: batch,
+    rebuildBySchool: bySchool,
     onBatch: (n) => {
       progress.increment(n);
-      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      const memory = process.memoryUsage();
+      rssPeak = Math.max(rssPeak, memory.rss);
+      heapPeak = Math.max(heapPeak, memory.heapUsed);
     },
   });
   const session = PROFILE_REBUILD ? await startProfile() : undefined;
@@ -696,6 +709,23 @@ async function shadowRebuild(ctx: BenchContext, scenario: string, dataSource: Da
     `SELECT count(*)::int AS n, min(events_applied)::text AS applied FROM projection_checkpoint WHERE state = 'serving'`,
   );
 
+  const rebuildRow: Row = {
+    scenario,
+    measure: bySchool
+      ? `full rebuild into a shadow, school by school: reset + catchUp, ${PROJECTORS.length} views + voiding-facts, switched`
+      : `the same rebuild in the log's order (rebuildBySchool: false, the way before; write-back budget ${mib(REBUILD_MEMORY_BYTES)} MiB)`,
+    count: events,
+    seconds,
+    'per s': events / seconds,
+    'p50 ms': '',
+    'p99 ms': '',
+    'vs raw': '',
+    goal: bySchool ? `≥ 50,000 ev/s: ${events / seconds >= 50_000 ? 'met' : 'MISSED'}` : '',
+    check:
+      `${serving[0].n === PROJECTORS.length + 1 && Number(serving[0].applied) >= events ? 'ok' : 'FAIL'}: ${serving[0].n} views serving, ≥ ${Number(serving[0].applied).toLocaleString('en')} applied each; ` +
+      `RSS ${mib(rssBefore)}→peak ${mib(rssPeak)} MiB, heap used ${mib(heapBefore)}→peak ${mib(heapPeak)} MiB`,
+  };
+  if (!bySchool) return [rebuildRow];
   const rawProgress = ctx.progress(`${scenario}: raw pg read of the log`, events);
   const rawStarted = performance.now();
   let read = 0;
@@ -717,22 +747,9 @@ async function shadowRebuild(ctx: BenchContext, scenario: string, dataSource: Da
     rawProgress.stop();
   }
   const rawSeconds = (performance.now() - rawStarted) / 1000;
-  const rate = events / seconds;
+  const school = await rawReadBySchool(ctx, scenario, pool, events, batch);
   return [
-    {
-      scenario,
-      measure: `full rebuild into a shadow: reset + catchUp, ${PROJECTORS.length} views + voiding-facts, switched`,
-      count: events,
-      seconds,
-      'per s': rate,
-      'p50 ms': '',
-      'p99 ms': '',
-      'vs raw': formatRatio(ratio(seconds, rawSeconds)),
-      goal: `≥ 50,000 ev/s: ${rate >= 50_000 ? 'met' : 'MISSED'}`,
-      check:
-        `${serving[0].n === PROJECTORS.length + 1 && Number(serving[0].applied) >= events ? 'ok' : 'FAIL'}: ${serving[0].n} views serving, ≥ ${Number(serving[0].applied).toLocaleString('en')} applied each; ` +
-        `RSS ${mib(rssBefore)}→peak ${mib(rssPeak)} MiB`,
-    },
+    { ...rebuildRow, 'vs raw': formatRatio(ratio(seconds, rawSeconds)) },
     {
       scenario,
       measure: `raw pg: the same events read in pages of ${batch}, envelope JSON parsed`,
@@ -745,5 +762,47 @@ async function shadowRebuild(ctx: BenchContext, scenario: string, dataSource: Da
       goal: '',
       check: read === events ? 'reference: the floor of reading the log' : `FAIL: read ${read}, log has ${events}`,
     },
+    {
+      scenario,
+      measure: `raw pg: the same events read school by school (index school_id, tx_id, seq) in pages of ${batch}, envelope JSON parsed`,
+      count: school.read,
+      seconds: school.seconds,
+      'per s': school.read / school.seconds,
+      'p50 ms': '',
+      'p99 ms': '',
+      'vs raw': formatRatio(ratio(school.seconds, rawSeconds)),
+      goal: '',
+      check: school.read === events ? `reference: what the rebuild reads (${school.schools} parts: schools and no school)` : `FAIL: read ${school.read}, log has ${events}`,
+    },
   ];
+}
+
+/** The log as a rebuild reads it: school by school, each in the log's order (raw `pg`, envelope JSON parsed). */
+async function rawReadBySchool(ctx: BenchContext, scenario: string, pool: SqlPool, events: number, batch: number): Promise<{ read: number; seconds: number; schools: number }> {
+  const progress = ctx.progress(`${scenario}: raw pg read by school`, events);
+  const started = performance.now();
+  let read = 0;
+  const { rows: schools } = await pool.query<{ school_id: string | null }>(`SELECT DISTINCT school_id::text FROM event_log`);
+  try {
+    for (const { school_id: school } of schools) {
+      let after = { tx: '0', seq: '0' };
+      for (;;) {
+        const { rows } = await pool.query<{ tx_id: string; seq: string; envelope: string }>(
+          `SELECT tx_id::text, seq::text, envelope FROM event_log
+            WHERE ${school === null ? 'school_id IS NULL' : 'school_id = $3::uuid'} AND (event_log.tx_id, event_log.seq) > ($1::xid8, $2::bigint)
+            ORDER BY event_log.tx_id, event_log.seq LIMIT ${batch}`,
+          school === null ? [after.tx, after.seq] : [after.tx, after.seq, school],
+        );
+        if (rows.length === 0) break;
+        for (const row of rows) JSON.parse(row.envelope);
+        read += rows.length;
+        progress.increment(rows.length);
+        const last = rows[rows.length - 1];
+        after = { tx: last.tx_id, seq: last.seq };
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  return { read, seconds: (performance.now() - started) / 1000, schools: schools.length };
 }
