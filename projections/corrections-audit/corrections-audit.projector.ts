@@ -53,27 +53,36 @@ export const correctionsAudit: DocumentProjector<CorrectionsDoc> = {
     const d = event.data as Corrected;
     return isCorrection(event) && d.groupId && d.periodId ? [gridKey(d.groupId, d.periodId)] : [];
   },
-  evolve(doc, event, _key, voidedBy) {
-    const d = event.data as Corrected;
-    const entity = ENTITY[event.type];
-    const entityId = entity === 'finalMark' ? `${d.studentId}:${d.periodId}` : (d.markId ?? d.attendanceId ?? d.lessonId ?? '');
-    const row: CorrectionRow = {
-      eventId: event.eventId,
-      entity,
-      entityId,
-      ...(entity === 'lesson' ? { field: d.field } : {}),
-      before: entity === 'finalMark' ? finalValue(d.before) : d.before,
-      after: entity === 'finalMark' ? finalValue(d.after ?? d) : d.after,
-      reason: d.reason ?? null,
-      by: { accountId: event.actor.accountId, role: event.actor.role },
-      at: event.recordedAt,
-      afterLock: d.afterLock,
-      voidedBy,
-      studentId: d.studentId ?? null,
-    };
-    return { groupId: d.groupId, periodId: d.periodId, corrections: { ...(doc?.corrections ?? {}), [event.eventId]: row } };
-  },
+  evolve: (doc, event, _key, voidedBy) => applyCorrection(doc && { ...doc, corrections: { ...doc.corrections } }, event, voidedBy),
+  // A rebuild's own documents: the row added in place (copying the map per correction made a journal's fold quadratic).
+  evolveInPlace: (doc, event, _key, voidedBy) => applyCorrection(doc, event, voidedBy),
 };
+
+/** The correction's row added to `doc` (changed in place; a new document when there is none). */
+function applyCorrection(doc: CorrectionsDoc | null, event: StoredEvent, voidedBy: string | null): CorrectionsDoc {
+  const d = event.data as Corrected;
+  const entity = ENTITY[event.type];
+  const entityId = entity === 'finalMark' ? `${d.studentId}:${d.periodId}` : (d.markId ?? d.attendanceId ?? d.lessonId ?? '');
+  const row: CorrectionRow = {
+    eventId: event.eventId,
+    entity,
+    entityId,
+    ...(entity === 'lesson' ? { field: d.field } : {}),
+    before: entity === 'finalMark' ? finalValue(d.before) : d.before,
+    after: entity === 'finalMark' ? finalValue(d.after ?? d) : d.after,
+    reason: d.reason ?? null,
+    by: { accountId: event.actor.accountId, role: event.actor.role },
+    at: event.recordedAt,
+    afterLock: d.afterLock,
+    voidedBy,
+    studentId: d.studentId ?? null,
+  };
+  const next = doc ?? { groupId: d.groupId, periodId: d.periodId, corrections: {} };
+  next.groupId = d.groupId;
+  next.periodId = d.periodId;
+  next.corrections[event.eventId] = row;
+  return next;
+}
 
 /** A final mark as the audit shows it: its value, or "deferred". */
 function finalValue(state: unknown): unknown {

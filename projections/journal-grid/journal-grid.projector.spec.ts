@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type { StoredEvent } from '../../src/event-store/envelope';
 import { foldDocuments } from '../projector';
-import { applyToGridPart, assembleGrid, evolveGrid, evolveGridPart, GridPart, journalGrid, JournalGridDoc, lessonsPartKey, studentPartKey } from './journal-grid.projector';
+import { bothFolds } from '../../test/support/in-place';
+import { assembleGrid, evolveGrid, journalGrid, JournalGridDoc, lessonsPartKey, studentPartKey } from './journal-grid.projector';
 
 const G = 'g1';
 const P = 'p1';
@@ -108,26 +109,13 @@ describe('journal grid kept in parts', () => {
   });
 
   it('folded in place (a rebuild’s cache), equals the pure fold, and the pure fold never changes the part it is given', () => {
-    const foldWith = (evolve: (part: GridPart | null, e: StoredEvent) => GridPart, events: readonly StoredEvent[], freeze: boolean) => {
-      const parts = new Map<string, GridPart>();
-      for (const e of events) for (const key of journalGrid.keys(e)) parts.set(key, (freeze ? deepFreeze : (x: GridPart) => x)(evolve(parts.get(key) ?? null, e)));
-      return parts;
-    };
     fc.assert(
       fc.property(fc.array(step, { maxLength: 120 }), (steps) => {
-        const events = historyOf(steps);
         // Frozen: a pure fold that changed what it was given would throw here.
-        expect(foldWith(applyToGridPart, events, false)).toEqual(foldWith(evolveGridPart, events, true));
+        const { inPlace, pure } = bothFolds(journalGrid, historyOf(steps));
+        expect(inPlace).toEqual(pure);
       }),
       { numRuns: 300 },
     );
   });
 });
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
-}

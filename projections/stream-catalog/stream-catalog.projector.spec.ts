@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import type { StoredEvent } from '../../src/event-store/envelope';
+import { bothFolds } from '../../test/support/in-place';
 import { foldDocuments } from '../projector';
 import { streamCatalog } from './stream-catalog.projector';
 
@@ -49,5 +51,22 @@ describe('stream-catalog projector', () => {
       types: { LessonRecorded: 1, MarkRecorded: 2 },
     });
     expect(docs.get('journal-2')).toMatchObject({ version: 1, events: 1 });
+  });
+
+  it('folded in place (a rebuild), equals the pure fold, and the pure fold never changes the entry it is given', () => {
+    const step = fc.record({ stream: fc.constantFrom('journal-1', 'journal-2', 'account-1'), type: fc.constantFrom('LessonRecorded', 'MarkRecorded', 'AccessDenied'), school: fc.constantFrom<string | null>('school-1', null) });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const versions = new Map<string, number>();
+        const events = steps.map(({ stream, type, school }, i) => {
+          versions.set(stream, (versions.get(stream) ?? 0) + 1);
+          return { ...event(stream, versions.get(stream)!, type, new Date(Date.UTC(2026, 8, 1) + i * 1000).toISOString()), schoolId: school };
+        });
+        const { inPlace, pure } = bothFolds(streamCatalog, events);
+        expect(inPlace).toEqual(pure);
+        expect(pure).toEqual(foldDocuments(streamCatalog, events));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
