@@ -64,6 +64,8 @@ function historyOf(steps: readonly { kind: string; n: number; value: number }[])
         return [event('PeriodUnlocked', {})];
       case 'correctLesson':
         return lessonId ? [event('LessonCorrected', { lessonId, field: 'topic', before: 'Дроби', after: `Тема ${i}`, reason: 'r' })] : [];
+      default:
+        throw new Error(`no step ${s.kind}`);
     }
   });
   return events;
