@@ -561,7 +561,9 @@ export class ProjectionRunner {
     for (const projector of this.projectors) {
       const served = this.served.get(projector.name);
       const lane = this.lanes.get(projector.name);
-      if (lane ? served !== undefined && served.generation !== lane.generation : served !== undefined && !frozen.has(projector.name)) return true;
+      // A view at the start that this pass does not write waits for its first build (a rebuild by school), not for this pass.
+      const waiting = served !== undefined && comparePositions(served.position, START) === 0;
+      if (lane ? served !== undefined && served.generation !== lane.generation : served !== undefined && !frozen.has(projector.name) && !waiting) return true;
     }
     return false;
   }
@@ -695,14 +697,19 @@ export class ProjectionRunner {
     this.served.set(name, { generation, version, position });
   }
 
-  /** Views whose serving generation was made by another version of the code (or the voiding facts' was). */
+  /**
+   * Views whose serving generation was made by another version of the code (or the voiding facts'
+   * was), and views not built yet whose first build (a rebuild) is under way: both wait for a switch.
+   */
   private frozenViews(): string[] {
     const facts = this.served.get(VOIDING_FACTS);
     const factsFrozen = facts !== undefined && facts.version !== voidingFacts.version;
+    const building = new Set([...this.rebuilds.values()].flatMap((r) => r.views));
     return this.projectors
       .filter((p) => {
         const served = this.served.get(p.name);
-        return served !== undefined && (factsFrozen || served.version !== p.version);
+        if (served === undefined) return false;
+        return factsFrozen || served.version !== p.version || (comparePositions(served.position, START) === 0 && building.has(p.name));
       })
       .map((p) => p.name);
   }
@@ -718,13 +725,22 @@ export class ProjectionRunner {
   private async prepareLive(): Promise<void> {
     const stale: string[] = [];
     let factsStale = false;
+    let factsUnbuilt = false;
+    const unbuiltViews = new Set<string>();
+    // A view made now on a log that has events (a first start on a long log, a new view) is built
+    // by a rebuild by school beside its empty serving generation, not by this pass from position 0
+    // (5M events in the log's order: 277-320 s and 5 GiB); and one at the start whose build is under
+    // way waits for it. A view made while the log was empty is this pass's, as before.
+    const bySchool = this.options.rebuildBySchool !== false && this.store.schools !== undefined && comparePositions(await this.store.head(), START) > 0;
     await this.dataSource.transaction(async (manager) => {
-      await manager.query(
+      const made: { name: string }[] = await manager.query(
         `INSERT INTO projection_checkpoint (name, generation, version, position, state, updated_at)
          SELECT p.name, nextval('projection_generation'), p.version, $3, 'serving', now() FROM unnest($1::text[], $2::int[]) AS p(name, version)
-         ON CONFLICT (name) WHERE state = 'serving' DO NOTHING`,
+         ON CONFLICT (name) WHERE state = 'serving' DO NOTHING RETURNING name`,
         [this.projectors.map((p) => p.name), this.projectors.map((p) => p.version), formatPosition(START)],
       );
+      const building: { name: string }[] = await manager.query(`SELECT DISTINCT name FROM projection_checkpoint WHERE state = 'building'`);
+      const firstBuild = new Set([...made, ...building].map((row) => row.name));
       const rows: CheckpointRow[] = await manager.query(`SELECT ${CHECKPOINT_COLUMNS} FROM projection_checkpoint WHERE state = 'serving' AND name = ANY($1)`, [
         this.projectors.map((p) => p.name),
       ]);
@@ -733,10 +749,13 @@ export class ProjectionRunner {
       factsStale = facts.version !== voidingFacts.version;
       this.lanes = new Map();
       this.positions.clear();
+      const unbuilt = (row: CheckpointRow) => bySchool && firstBuild.has(row.name) && comparePositions(parsePosition(row.position) ?? START, START) === 0;
+      factsUnbuilt = !factsStale && unbuilt(facts);
       for (const projector of this.projectors) {
         const row = serving.get(projector.name)!;
         this.noteServed(row.name, row.generation, row.version, parsePosition(row.position) ?? START);
-        if (factsStale || row.version !== projector.version) {
+        if (unbuilt(row)) unbuiltViews.add(projector.name);
+        if (factsStale || factsUnbuilt || row.version !== projector.version || unbuilt(row)) {
           stale.push(projector.name);
           continue;
         }
@@ -753,10 +772,16 @@ export class ProjectionRunner {
     });
     if (stale.length === 0) return;
     const underWay = new Set((await this.rebuildsToRun()).flatMap((r) => r.views));
-    const missing = factsStale ? (underWay.has(VOIDING_FACTS) ? [] : this.projectors.map((p) => p.name)) : stale.filter((name) => !underWay.has(name));
+    const all = factsStale || factsUnbuilt;
+    const missing = all ? (underWay.has(VOIDING_FACTS) ? [] : this.projectors.map((p) => p.name)) : stale.filter((name) => !underWay.has(name));
     if (missing.length === 0) return;
-    this.options.logger?.info({ projections: missing }, 'projection version changed: rebuilding it beside the serving one, which serves reads until then');
-    await this.createRebuild(factsStale ? undefined : missing, false);
+    this.options.logger?.info(
+      { projections: missing },
+      missing.every((name) => unbuiltViews.has(name))
+        ? 'views not built yet on a log that has events: building them school by school beside the empty ones, which answer reads until then'
+        : 'projection version changed: rebuilding it beside the serving one, which serves reads until then',
+    );
+    await this.createRebuild(all ? undefined : missing, false);
   }
 
   /**

@@ -68,6 +68,9 @@ export class RebuildBySchool {
   private written: KeyFilter | null = null;
   /** The write of the school before, running while the next one is folded. */
   private writing: Promise<void> = Promise.resolve();
+  /** Events of the school being written. */
+  private inFlight = 0;
+  private progressAt = 0;
   /** The voiding facts up to `upTo`, as read first. */
   private factEvents: StoredEvent[] = [];
   private readonly projectors: readonly DocumentProjector[];
@@ -178,10 +181,6 @@ export class RebuildBySchool {
     write.catch(() => undefined); // its error is the next step's (`settle`, or the next school's wait)
     this.writing = write;
   }
-
-  private progressAt = 0;
-  /** Events of the school being written. */
-  private inFlight = 0;
 
   /**
    * Events applied so far for /health and the CLI, between two schools' writes: at most every

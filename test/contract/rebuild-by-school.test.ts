@@ -94,6 +94,61 @@ describe(`a rebuild reads the log school by school (${TEST_DATABASE_KIND})`, () 
     expect(docs).toEqual(await definition(perStream as DocumentProjector));
   });
 
+  it.each([
+    ['', 256 * 1024 * 1024],
+    [', after writing part of it to stay within memory (what it wrote is found and folded again)', 1],
+  ])('a school whose fold fails half way (folding in place) is never counted as written: the leader builds it again from the school before%s', async (_, memory) => {
+    let failOnce = true;
+    const inPlace: DocumentProjector<{ seen: number[] }> = {
+      ...(perStream as DocumentProjector<{ seen: number[] }>),
+      name: `in-place-${memory}`,
+      evolveInPlace: (doc, event) => {
+        const next = doc ?? { seen: [] };
+        next.seen.push((event.data as { v: number }).v);
+        if (failOnce && event.stream === 'journal-1-2' && (event.data as { v: number }).v === 9) {
+          failOnce = false;
+          throw new Error('a transient failure half way through a school');
+        }
+        return next;
+      },
+    };
+    const runner = new ProjectionRunner(test.database.dataSource, store, [inPlace as DocumentProjector], { rebuildBatchSize: 4, rebuildMemoryBytes: memory, retryBaseMs: 1, retryMaxMs: 5, pollIntervalMs: 5 });
+    await runner.start();
+    try {
+      const head = await store.head();
+      expect(await runner.waitFor(head, 20_000, [`in-place-${memory}`])).toBe(true);
+    } finally {
+      await runner.stop();
+    }
+    expect(failOnce).toBe(false);
+    expect(await viewDocuments(test.database, `in-place-${memory}`)).toEqual(await definition(perStream as DocumentProjector));
+  });
+
+  it('a school whose write fails stops the rebuild before any switch; a new pass goes on from the school before', async () => {
+    // PostgreSQL refuses a NUL in a text: the documents of the second school cannot be written.
+    let poisoned = true;
+    const poison: DocumentProjector<{ seen: number[] }> = {
+      ...(perStream as DocumentProjector<{ seen: number[] }>),
+      name: 'poison',
+      keys: (event) => [poisoned && event.schoolId === SCHOOLS[1] ? `${event.stream}\u0000bad` : event.stream],
+    };
+    const runner = new ProjectionRunner(test.database.dataSource, store, [poison as DocumentProjector]);
+    await expect(runner.catchUp()).rejects.toThrow(/0x00|Unicode|\\u0000/);
+    const states = await test.database.pool.query<{ state: string; build_after: string | null; events_applied: string }>(
+      `SELECT state, build_after, events_applied::text FROM projection_checkpoint WHERE name = 'poison' ORDER BY generation`,
+    );
+    // The first build of this view runs beside an empty serving one: nothing switched, the first school recorded.
+    expect(states.rows.map((r) => [r.state, r.build_after])).toEqual([
+      ['serving', null],
+      ['building', SCHOOLS[0]],
+    ]);
+    poisoned = false;
+    queries = [];
+    await new ProjectionRunner(test.database.dataSource, store, [poison as DocumentProjector]).catchUp();
+    expect(new Set(schoolsRead())).toEqual(new Set([SCHOOLS[1], SCHOOLS[2]]));
+    expect(await viewDocuments(test.database, 'poison')).toEqual(await definition(perStream as DocumentProjector));
+  });
+
   it('stopped after a school, another runner goes on with the next: no school is read twice', async () => {
     const first = new ProjectionRunner(test.database.dataSource, store, projectors);
     const rebuild = await first.rebuild();
