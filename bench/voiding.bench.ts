@@ -219,7 +219,7 @@ async function runOn(ctx: BenchContext, backend: Backend, total: number): Promis
       ...shadow,
       {
         scenario,
-        measure: `first build in place: ProjectionRunner.catchUp on empty views, ${PROJECTORS.length} views + voiding-facts`,
+        measure: `first build: ProjectionRunner.catchUp on a new database (a rebuild by school beside the empty views), ${PROJECTORS.length} views + voiding-facts`,
         count: rebuilt,
         seconds: rebuildSeconds,
         'per s': rebuildRate,
