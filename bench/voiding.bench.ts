@@ -729,20 +729,8 @@ async function shadowRebuild(ctx: BenchContext, scenario: string, dataSource: Da
   const rawProgress = ctx.progress(`${scenario}: raw pg read of the log`, events);
   const rawStarted = performance.now();
   let read = 0;
-  let after: { tx: string; seq: string } = { tx: '0', seq: '0' };
   try {
-    for (;;) {
-      const { rows } = await pool.query<{ tx_id: string; seq: string; envelope: string }>(
-        `SELECT tx_id::text, seq::text, envelope FROM event_log WHERE (event_log.tx_id, event_log.seq) > ($1::xid8, $2::bigint) ORDER BY event_log.tx_id, event_log.seq LIMIT ${batch}`,
-        [after.tx, after.seq],
-      );
-      if (rows.length === 0) break;
-      for (const row of rows) JSON.parse(row.envelope);
-      read += rows.length;
-      rawProgress.increment(rows.length);
-      const last = rows[rows.length - 1];
-      after = { tx: last.tx_id, seq: last.seq };
-    }
+    read = await rawPages(pool, batch, null, (n) => rawProgress.increment(n));
   } finally {
     rawProgress.stop();
   }
@@ -784,25 +772,28 @@ async function rawReadBySchool(ctx: BenchContext, scenario: string, pool: SqlPoo
   let read = 0;
   const { rows: schools } = await pool.query<{ school_id: string | null }>(`SELECT DISTINCT school_id::text FROM event_log`);
   try {
-    for (const { school_id: school } of schools) {
-      let after = { tx: '0', seq: '0' };
-      for (;;) {
-        const { rows } = await pool.query<{ tx_id: string; seq: string; envelope: string }>(
-          `SELECT tx_id::text, seq::text, envelope FROM event_log
-            WHERE ${school === null ? 'school_id IS NULL' : 'school_id = $3::uuid'} AND (event_log.tx_id, event_log.seq) > ($1::xid8, $2::bigint)
-            ORDER BY event_log.tx_id, event_log.seq LIMIT ${batch}`,
-          school === null ? [after.tx, after.seq] : [after.tx, after.seq, school],
-        );
-        if (rows.length === 0) break;
-        for (const row of rows) JSON.parse(row.envelope);
-        read += rows.length;
-        progress.increment(rows.length);
-        const last = rows[rows.length - 1];
-        after = { tx: last.tx_id, seq: last.seq };
-      }
-    }
+    for (const { school_id: school } of schools) read += await rawPages(pool, batch, { school }, (n) => progress.increment(n));
   } finally {
     progress.stop();
   }
   return { read, seconds: (performance.now() - started) / 1000, schools: schools.length };
+}
+
+/** Keyset pages of the log (of one school, or of no school, when `only` says), envelopes parsed: how many events. */
+async function rawPages(pool: SqlPool, batch: number, only: { school: string | null } | null, progress: (events: number) => void): Promise<number> {
+  const where = only === null ? '' : only.school === null ? 'school_id IS NULL AND ' : 'school_id = $3::uuid AND ';
+  let read = 0;
+  let after = { tx: '0', seq: '0' };
+  for (;;) {
+    const { rows } = await pool.query<{ tx_id: string; seq: string; envelope: string }>(
+      `SELECT tx_id::text, seq::text, envelope FROM event_log WHERE ${where}(event_log.tx_id, event_log.seq) > ($1::xid8, $2::bigint) ORDER BY event_log.tx_id, event_log.seq LIMIT ${batch}`,
+      only?.school ? [after.tx, after.seq, only.school] : [after.tx, after.seq],
+    );
+    if (rows.length === 0) return read;
+    for (const row of rows) JSON.parse(row.envelope);
+    read += rows.length;
+    progress(rows.length);
+    const last = rows[rows.length - 1];
+    after = { tx: last.tx_id, seq: last.seq };
+  }
 }
