@@ -224,8 +224,23 @@ export class PostgresEventStore implements EventStore {
     return rows.length === 0 ? START : { major: BigInt(rows[0].tx_text), minor: BigInt(rows[0].seq_text) };
   }
 
-  /** A loose index scan of event_log_school_order_idx: one probe per school, not a pass over the log. */
+  /**
+   * A loose index scan of event_log_school_order_idx: one probe per school, not a pass over the log.
+   * First, the planner's statistics of the log are brought up to date if they are stale (a tenth
+   * of the rows changed since the last ANALYZE, or never analyzed): a rebuild then reads each
+   * school through an index in order. On a log written faster than autovacuum looked at it, the
+   * planner thought a school was 118 rows and sorted all of it for every page: 290 ms a page of
+   * 2,000 at 113,000 events (1 ms once analyzed), a rebuild 2.6× as long.
+   */
   async schools(): Promise<string[]> {
+    const [stats] = (
+      await this.pool.query<{ tuples: number; changed: number }>(
+        `SELECT c.reltuples::float8 AS tuples, coalesce(s.n_mod_since_analyze, 0)::float8 AS changed
+           FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+          WHERE c.oid = 'event_log'::regclass`,
+      )
+    ).rows;
+    if (!stats || stats.tuples < 0 || stats.changed > Math.max(1000, stats.tuples / 10)) await this.pool.query('ANALYZE event_log');
     const { rows } = await this.pool.query<{ school_id: string }>(SCHOOLS);
     return rows.map((row) => row.school_id);
   }
