@@ -126,7 +126,7 @@ const DELETE_CHUNK = 5000;
 /** Events a rebuild reads at once: with the documents in memory a batch costs its fold, ~10 ms per 1,000. */
 const REBUILD_BATCH = 1000;
 /** Events a rebuild by school reads at once (one index range of one school). */
-const SCHOOL_BATCH = 2000;
+const SCHOOL_BATCH = 500;
 
 /** Events of one view folded between two turns given to requests (~2-5 ms of a diary's fold). */
 const FOLD_SLICE = 200;

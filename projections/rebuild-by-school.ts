@@ -35,7 +35,7 @@ export interface RebuildBySchoolOptions {
 }
 
 /** Events of one school folded between two turns given to requests (~2-3 ms of folding). */
-const FOLD_SLICE = 250;
+const FOLD_SLICE = 100;
 const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** The marker of the events of no school in `build_after`. */
 const NO_SCHOOL = '';
@@ -215,18 +215,20 @@ export class RebuildBySchool {
   private async spill(fold: PartitionFold, spilled: Map<string, Set<string>>, mixed: Map<string, Set<string>>): Promise<void> {
     await this.writing;
     await this.findMixed(fold, spilled, mixed);
-    await this.write(async (manager) => {
-      for (const [projection, docs] of fold.docs) {
-        const upserts: DocumentRow[] = [];
-        for (const [key, entry] of docs) {
-          if (mixed.get(projection)?.has(key)) continue;
-          upserts.push(rowOf(key, entry));
-        }
-        await writeChunks(manager, projection, this.byName.get(projection)!.generation, serialized(upserts), []);
-        let ours = spilled.get(projection);
-        if (!ours) spilled.set(projection, (ours = new Set()));
-        for (const row of upserts) ours.add(row.key);
+    const chunks = new Map<string, DocumentChunk[]>();
+    for (const [projection, docs] of fold.docs) {
+      const upserts: DocumentRow[] = [];
+      for (const [key, entry] of docs) {
+        if (mixed.get(projection)?.has(key)) continue;
+        upserts.push(rowOf(key, entry));
       }
+      chunks.set(projection, await serializedWithTurns(upserts));
+      let ours = spilled.get(projection);
+      if (!ours) spilled.set(projection, (ours = new Set()));
+      for (const row of upserts) ours.add(row.key);
+    }
+    await this.write(async (manager) => {
+      for (const [projection, list] of chunks) await writeChunks(manager, projection, this.byName.get(projection)!.generation, list, []);
     }, null);
     for (const [projection, keys] of spilled) {
       for (const key of keys) {
@@ -280,12 +282,7 @@ export class RebuildBySchool {
         if (entry) upserts.push(rowOf(key, entry));
         else deletes.push(key);
       }
-      const list: DocumentChunk[] = [];
-      for (const { chunk } of serializeRows(upserts)) {
-        list.push(chunk);
-        await yieldToRequests();
-      }
-      chunks.set(projection, { chunks: list, deletes });
+      chunks.set(projection, { chunks: await serializedWithTurns(upserts), deletes });
       for (const row of upserts) this.written?.add(row.key);
     }
     const marker = school ?? NO_SCHOOL;
@@ -376,4 +373,14 @@ function rowOf(key: string, entry: FoldedDoc): DocumentRow {
 
 function serialized(rows: readonly DocumentRow[]): DocumentChunk[] {
   return [...serializeRows(rows)].map(({ chunk }) => chunk);
+}
+
+/** The rows' statement chunks, requests given a turn between two slices of JSON. */
+async function serializedWithTurns(rows: readonly DocumentRow[]): Promise<DocumentChunk[]> {
+  const chunks: DocumentChunk[] = [];
+  for (const { chunk } of serializeRows(rows)) {
+    chunks.push(chunk);
+    await yieldToRequests();
+  }
+  return chunks;
 }
