@@ -37,6 +37,20 @@ module.exports = {
       },
     },
     {
+      name: 'verifier-is-independent',
+      comment: 'The offline verifier is written from the RFC and C2SP texts and shares no code with the service (issue 15).',
+      severity: 'error',
+      from: { path: '^src/verifier/' },
+      to: { path: '^(src|projections)/', pathNot: '^src/verifier/' },
+    },
+    {
+      name: 'ledger-does-not-check-itself',
+      comment: "The ledger's writer never uses the verifier's code: a bug shared by both would verify.",
+      severity: 'error',
+      from: { path: '^src/ledger/' },
+      to: { path: '^src/verifier/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

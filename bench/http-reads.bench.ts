@@ -20,7 +20,7 @@ const LESSONS = 60;
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 20);
 const CONNECTIONS = 10;
 
-interface Cannon {
+export interface Cannon {
   requests: number;
   rps: number;
   p50: number;
@@ -29,7 +29,7 @@ interface Cannon {
 }
 
 /** autocannon in its own process (bench/cannon.ts), so it does not take the server's core; each connection goes through `paths` in turn. */
-function cannon(origin: string, paths: string[], token: string, seconds: number, headers: Record<string, string>): Promise<Cannon> {
+export function cannon(origin: string, paths: string[], token: string, seconds: number, headers: Record<string, string>): Promise<Cannon> {
   const script = join(__dirname, 'cannon.js');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, JSON.stringify({ origin, paths, token, headers, connections: CONNECTIONS, seconds })], { stdio: ['ignore', 'pipe', 'inherit'] });

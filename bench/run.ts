@@ -5,7 +5,8 @@ import { appendSection } from './append.bench';
 import { voidingSection } from './voiding.bench';
 import { catchUpSection } from './catch-up.bench';
 import { httpReadsSection } from './http-reads.bench';
-import { ledgerSection } from './ledger.bench';
+import { voidingLedgerSection } from './voiding-ledger.bench';
+import { auditLedgerSection } from './audit-ledger.bench';
 import { BenchEnvironment, DEFAULT_SERVER_URL, describeError, redact, Section } from './context';
 import { InterferenceMonitor } from './interference';
 import { formatSection, Row } from './report';
@@ -16,7 +17,7 @@ import { formatSection, Row } from './report';
  * (or `<section>.json` when only some sections run).
  * Add a section by writing `{ name, run(ctx) }` and listing it here.
  */
-const SECTIONS: readonly Section[] = [appendSection, catchUpSection, ledgerSection, httpReadsSection, voidingSection];
+const SECTIONS: readonly Section[] = [appendSection, catchUpSection, voidingLedgerSection, auditLedgerSection, httpReadsSection, voidingSection];
 
 const RESULTS_DIR = resolve(__dirname, '..', '..', 'bench', 'results');
 

@@ -14,6 +14,7 @@ import { SchoolModule } from './school/school.module';
 import { JournalModule } from './journal/journal.module';
 import { ParentsModule } from './parents/parents.module';
 import { SecurityModule } from './security/security.module';
+import { LedgerModule } from './ledger/ledger.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { OperationsController } from './operations/operations.controller';
 import { ReadYourWritesGuard } from './operations/read-your-writes.guard';
@@ -55,6 +56,7 @@ export class AppModule {
         JournalModule,
         ParentsModule,
         SecurityModule,
+        LedgerModule,
       ],
       controllers: [OperationsController],
       providers: [

@@ -58,6 +58,8 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   ...({ DiaryAcknowledged: 1 } satisfies Versions<AcknowledgementEvent>),
   // The service's own bookkeeping: the entity index, recorded denials, the first start.
   EntityIndexed: 1,
+  // The audit ledger's own checkpoints (src/ledger): a leaf like every other event.
+  LedgerCheckpointSigned: 1,
   AccessDenied: 1,
   DeploymentInitialized: 1,
 };

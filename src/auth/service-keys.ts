@@ -7,6 +7,8 @@ import { Database, DATABASE } from '../database/database';
 export const SIGNING_KEY = Symbol('SIGNING_KEY');
 /** The key of the HMAC the idempotency records keep of each request (a body may hold a password). */
 export const IDEMPOTENCY_KEY = Symbol('IDEMPOTENCY_KEY');
+/** The Ed25519 seed of the ledger's checkpoint key when none is configured (src/ledger/ledger.module.ts). */
+export const LEDGER_SEED = Symbol('LEDGER_SEED');
 
 /**
  * One key per purpose, each HKDF-SHA256 of the master secret with its own `info`: a key that leaks
@@ -17,6 +19,7 @@ export const IDEMPOTENCY_KEY = Symbol('IDEMPOTENCY_KEY');
 export const KEY_PURPOSES = {
   tokenSigning: 'zhurnal/token-signing/v1',
   idempotency: 'zhurnal/idempotency-request-hash/v1',
+  ledgerSigning: 'zhurnal/ledger-checkpoint-signing/v1',
 } as const;
 const SALT = 'zhurnal-service-keys';
 const KEY_BYTES = 32;
@@ -54,7 +57,8 @@ const MASTER_SECRET = Symbol('MASTER_SECRET');
     },
     { provide: SIGNING_KEY, inject: [MASTER_SECRET], useFactory: (master: string) => deriveKey(master, 'tokenSigning') },
     { provide: IDEMPOTENCY_KEY, inject: [MASTER_SECRET], useFactory: (master: string) => deriveKey(master, 'idempotency') },
+    { provide: LEDGER_SEED, inject: [MASTER_SECRET], useFactory: (master: string) => deriveKey(master, 'ledgerSigning') },
   ],
-  exports: [SIGNING_KEY, IDEMPOTENCY_KEY],
+  exports: [SIGNING_KEY, IDEMPOTENCY_KEY, LEDGER_SEED],
 })
 export class ServiceKeysModule {}

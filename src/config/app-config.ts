@@ -145,6 +145,61 @@ export class AppConfig {
   @Min(1)
   @Max(100000000)
   REBUILD_FLUSH_EVENTS = 200000;
+  /**
+   * The audit ledger's name: the first line of its checkpoints and its key's name (C2SP
+   * tlog-checkpoint: a schema-less URL, unique to this deployment, no spaces or '+').
+   */
+  @Matches(/^[^\s+]+$/, { message: 'LEDGER_ORIGIN must be non-empty, without spaces or "+" (say zhurnal.school-42.example/ledger)' })
+  LEDGER_ORIGIN = 'zhurnal.local/ledger';
+  /**
+   * The Ed25519 key checkpoints are signed with, as `PRIVATE+KEY+<name>+<id>+<key>` (Go's note
+   * format; its name must be LEDGER_ORIGIN). Unset: LEDGER_SIGNING_KEY_FILE, else one derived from the master secret.
+   */
+  @IsOptional()
+  @Matches(/^PRIVATE\+KEY\+/, { message: 'LEDGER_SIGNING_KEY must read PRIVATE+KEY+<name>+<id>+<key>' })
+  LEDGER_SIGNING_KEY?: string;
+  /** A file holding LEDGER_SIGNING_KEY (a mounted secret). */
+  @IsOptional()
+  @IsString()
+  LEDGER_SIGNING_KEY_FILE?: string;
+  /** A checkpoint is signed once this many events joined the ledger since the last one… */
+  @Transform(toInt)
+  @IsInt({ message: 'LEDGER_CHECKPOINT_EVERY must be a whole number' })
+  @Min(1)
+  @Max(10000000)
+  LEDGER_CHECKPOINT_EVERY = 1000;
+  /** …or this many seconds after it, if any event joined. */
+  @Transform(toInt)
+  @IsInt({ message: 'LEDGER_CHECKPOINT_SECONDS must be a whole number' })
+  @Min(1)
+  @Max(86400)
+  LEDGER_CHECKPOINT_SECONDS = 10;
+  /** How often the ledger's builder looks for new events. */
+  @Transform(toInt)
+  @IsInt({ message: 'LEDGER_POLL_MS must be a whole number' })
+  @Min(10)
+  @Max(60000)
+  LEDGER_POLL_MS = 200;
+  /**
+   * Witnesses asked to co-sign each checkpoint (C2SP tlog-witness), `<url> <vkey>` pairs,
+   * comma-separated: say the education office's and the regional archive's (`npm run witness`).
+   */
+  @IsOptional()
+  @IsString()
+  LEDGER_WITNESSES?: string;
+  /** How many of them must co-sign before a checkpoint is served (default: all of them). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'LEDGER_WITNESS_QUORUM must be a whole number' })
+  @Min(0)
+  @Max(100)
+  LEDGER_WITNESS_QUORUM?: number;
+  /** How often the instance that builds the ledger checks it against the log (minutes; it reads the whole log). */
+  @Transform(toInt)
+  @IsInt({ message: 'LEDGER_AUDIT_MINUTES must be a whole number' })
+  @Min(1)
+  @Max(10080)
+  LEDGER_AUDIT_MINUTES = 60;
   /** TRUST_PROXY as Fastify's `trustProxy` option takes it. */
   get trustProxy(): boolean | number | string[] {
     const value = this.TRUST_PROXY ?? 'false';
@@ -167,7 +222,7 @@ export class AppConfig {
 export class ConfigError extends Error {}
 
 /** Values that may hold a password: never printed, not even in an error. */
-const SECRET_KEYS = /PASSWORD|SECRET|TOKEN|DATABASE_URL|CONNECTION_STRING/;
+const SECRET_KEYS = /PASSWORD|SECRET|TOKEN|DATABASE_URL|CONNECTION_STRING|SIGNING_KEY/;
 
 /** Reads and checks the environment; a bad value stops the start with a message naming it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -180,6 +235,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     'TRUST_PROXY',
     'METRICS_ALLOW',
     'METRICS_TOKEN',
+    'LEDGER_SIGNING_KEY',
+    'LEDGER_SIGNING_KEY_FILE',
+    'LEDGER_WITNESSES',
+    'LEDGER_WITNESS_QUORUM',
   ]);
   const raw = Object.fromEntries(known.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]));
   const config = plainToInstance(AppConfig, raw);

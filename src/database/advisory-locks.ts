@@ -6,6 +6,8 @@ export const LOCK_NAMESPACE = 0x7a68;
 export const VIEWS_LEADER_LOCK = 0;
 /** Held while migrations run, so processes starting together migrate one after the other. */
 export const MIGRATIONS_LOCK = -1;
+/** Held by the one process that builds the audit ledger and signs its checkpoints. */
+export const LEDGER_LEADER_LOCK = -2;
 // A rebuild into generation G is locked by the key G itself (G ≥ 1).
 
 /**

@@ -41,6 +41,15 @@ export interface LogQuery {
   readonly limit?: number;
 }
 
+/** One event as the log stores it: the audit ledger hashes these bytes, not a re-serialised parse. */
+export interface LogEntry {
+  readonly position: Position;
+  readonly eventId: string;
+  readonly type: string;
+  /** The stored RFC 8785 text of the envelope, before any upcasting. */
+  readonly entry: string;
+}
+
 export interface HeadScope {
   readonly schoolId?: string;
 }
@@ -106,6 +115,15 @@ export interface EventStore {
    * indexed by school (PostgreSQL); a store without it is rebuilt in the log's order.
    */
   schools?(): Promise<string[]>;
+
+  /**
+   * The stored entries strictly after `after`, in global order, under the same horizon as readAll:
+   * what the audit ledger makes its leaves of. Only where the log keeps its canonical text (PostgreSQL).
+   */
+  readEntries?(after: Position, limit: number): Promise<LogEntry[]>;
+
+  /** The stored entries of these events (any order; unknown ids left out). */
+  entriesOf?(eventIds: readonly string[]): Promise<LogEntry[]>;
 
   /** Cheap reachability check for /health. */
   ping(): Promise<void>;

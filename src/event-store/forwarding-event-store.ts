@@ -1,14 +1,18 @@
 import { AppendMetadata, NewEvent, StoredEvent } from './envelope';
-import { AppendResult, BatchHandler, EventStore, ExpectedVersion, HeadScope, LogQuery, ReadAllOptions, SubscribeOptions, Subscription } from './event-store.port';
+import { AppendResult, BatchHandler, EventStore, ExpectedVersion, HeadScope, LogEntry, LogQuery, ReadAllOptions, SubscribeOptions, Subscription } from './event-store.port';
 import { Position } from './position';
 
 /** An EventStore that hands every call to `inner`: a decorator overrides only the calls it watches. */
 export abstract class ForwardingEventStore<Inner extends EventStore = EventStore> implements EventStore {
   /** The inner store's, where it has it (an optional capability stays optional through a decorator). */
   readonly schools?: () => Promise<string[]>;
+  readonly readEntries?: (after: Position, limit: number) => Promise<LogEntry[]>;
+  readonly entriesOf?: (eventIds: readonly string[]) => Promise<LogEntry[]>;
 
   constructor(readonly inner: Inner) {
     if (inner.schools) this.schools = () => inner.schools!();
+    if (inner.readEntries) this.readEntries = (after, limit) => inner.readEntries!(after, limit);
+    if (inner.entriesOf) this.entriesOf = (eventIds) => inner.entriesOf!(eventIds);
   }
 
   get kind(): EventStore['kind'] {

@@ -8,6 +8,9 @@ import { Public } from '../auth/access';
 import { Metrics } from './metrics';
 import { MetricsAccessGuard } from './metrics-access.guard';
 import { viewsHealth } from './views-health';
+import { LedgerBuilder } from '../ledger/ledger-builder';
+import { ledgerHealth } from '../ledger/ledger-health';
+import { LedgerStore } from '../ledger/ledger-store';
 
 /** /health answers with Terminus' own report when down (which check, and why): it is for operators' tools. */
 @Catch(ServiceUnavailableException)
@@ -28,6 +31,8 @@ export class OperationsController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly runner: ProjectionRunner,
     private readonly metrics: Metrics,
+    private readonly ledger: LedgerBuilder,
+    private readonly ledgerStore: LedgerStore,
   ) {}
 
   @Get('health')
@@ -49,6 +54,14 @@ export class OperationsController {
         }
       },
       () => viewsHealth(this.indicators, this.runner, (error) => this.logger.error({ err: error }, 'health: the views lag cannot be read')),
+      async () => {
+        try {
+          return await ledgerHealth(this.indicators, this.ledger, this.ledgerStore);
+        } catch (error) {
+          this.logger.error({ err: error }, 'health: the ledger cannot be read');
+          return this.indicators.check('ledger').down({ reason: 'The ledger cannot be read: the database does not answer.' });
+        }
+      },
     ]);
   }
 

@@ -8,7 +8,15 @@ import { startTestApp, TestApp } from '../support/app';
 import { TEST_DATABASE_KIND } from '../support/database';
 
 /** Routes anyone may call without a token. Any other route the router knows must refuse one without a token. */
-const PUBLIC_ROUTES = ['POST /api/v1/auth/login', 'GET /health', 'HEAD /health', 'GET /metrics', 'HEAD /metrics'];
+const PUBLIC_ROUTES = [
+  'POST /api/v1/auth/login',
+  'GET /health',
+  'HEAD /health',
+  'GET /metrics',
+  'HEAD /metrics',
+  // API.md: `/ledger/*` needs no token (checkpoints, the key, tiles, proofs, receipts: hashes only).
+  ...['checkpoint', 'checkpoints', 'key', 'proofs/inclusion', 'proofs/consistency', 'receipts/:eventId', 'tile/*'].flatMap((path) => [`GET /api/v1/ledger/${path}`, `HEAD /api/v1/ledger/${path}`]),
+];
 /** Swagger's own routes (registered on Fastify by SwaggerModule, no Nest handler): the docs are public. */
 const DOCS_ROUTE = /^\/docs(-json|-yaml)?(\/|$)/;
 
@@ -118,7 +126,7 @@ describe(`no route runs without a token, whatever the path looks like (${TEST_DA
       req.end(headers['content-length'] ? '{}' : undefined);
     });
 
-  it('takes the routes from the router: every API route is there, and the public ones are exactly login, health, metrics and docs', () => {
+  it('takes the routes from the router: every API route is there, and the public ones are exactly login, health, metrics, docs and the ledger', () => {
     const api = routes.filter((r) => r.url.startsWith('/api/v1/'));
     expect(api.length).toBeGreaterThanOrEqual(40);
     expect(api).toEqual(expect.arrayContaining([{ method: 'GET', url: '/api/v1/auth/me' }, { method: 'GET', url: '/api/v1/schools/:schoolId/accounts/:accountId' }]));

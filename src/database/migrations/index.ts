@@ -12,6 +12,7 @@ import { IdempotencyPurge1763900000080 } from './1763900000080-idempotency-purge
 import { ViewDocumentsLz41763900000090 } from './1763900000090-view-documents-lz4';
 import { ViewDocumentsJson1763900000100 } from './1763900000100-view-documents-json';
 import { RebuildBySchool1763900000110 } from './1763900000110-rebuild-by-school';
+import { AuditLedger1763900000120 } from './1763900000120-audit-ledger';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   ViewDocumentsLz41763900000090,
   ViewDocumentsJson1763900000100,
   RebuildBySchool1763900000110,
+  AuditLedger1763900000120,
 ];

@@ -9,6 +9,7 @@ import {
   EventStore,
   ExpectedVersion,
   HeadScope,
+  LogEntry,
   LogQuery,
   ReadAllOptions,
   SubscribeOptions,
@@ -78,6 +79,23 @@ WITH RECURSIVE school AS (
   SELECT (SELECT e.school_id FROM event_log e WHERE e.school_id > school.school_id ORDER BY e.school_id LIMIT 1) FROM school WHERE school.school_id IS NOT NULL
 )
 SELECT school_id::text AS school_id FROM school WHERE school_id IS NOT NULL`;
+
+interface EntryRow extends EventRow {
+  event_id: string;
+  type: string;
+}
+
+const ENTRY_COLUMNS = `${COLUMNS}, event_log.event_id::text AS event_id, event_log.type`;
+
+/** READ_ALL's order and horizon, the stored text as it is. */
+const READ_ENTRIES = READ_ALL.replace(`SELECT ${COLUMNS}`, `SELECT ${ENTRY_COLUMNS}`);
+
+const toEntry = (row: EntryRow): LogEntry => ({
+  position: { major: BigInt(row.tx_text), minor: BigInt(row.seq_text) },
+  eventId: row.event_id,
+  type: row.type,
+  entry: row.envelope,
+});
 
 export interface PostgresEventStoreOptions {
   readonly kind: 'postgres' | 'pglite';
@@ -243,6 +261,17 @@ export class PostgresEventStore implements EventStore {
     if (!stats || stats.tuples < 0 || stats.changed > Math.max(1000, stats.tuples / 10)) await this.pool.query('ANALYZE event_log');
     const { rows } = await this.pool.query<{ school_id: string }>(SCHOOLS);
     return rows.map((row) => row.school_id);
+  }
+
+  async readEntries(after: Position, limit: number): Promise<LogEntry[]> {
+    const { rows } = await this.pool.query<EntryRow>(READ_ENTRIES, [after.major.toString(), after.minor.toString(), limit]);
+    return rows.map(toEntry);
+  }
+
+  async entriesOf(eventIds: readonly string[]): Promise<LogEntry[]> {
+    if (eventIds.length === 0) return [];
+    const { rows } = await this.pool.query<EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM event_log WHERE event_log.event_id = ANY($1::uuid[])`, [eventIds]);
+    return rows.map(toEntry);
   }
 
   async ping(): Promise<void> {

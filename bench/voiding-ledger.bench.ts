@@ -11,16 +11,16 @@ import { formatRatio, latencySummary, ratio, Row } from './report';
  * questions). The reference is the ledger as it was before (one object folded from every fact,
  * maps copied per fact), doing the same work in the same run.
  */
-export const ledgerSection: Section = {
-  name: 'ledger',
+export const voidingLedgerSection: Section = {
+  name: 'voiding-ledger',
   async run(ctx: BenchContext): Promise<Row[]> {
-    const sizes = (process.env.BENCH_LEDGER_SIZES ?? '1000,2000,4000,16000').split(',').map(Number);
-    const samples = envInt('BENCH_LEDGER_SAMPLES', 20);
-    const referenceUpTo = envInt('BENCH_LEDGER_REFERENCE_UP_TO', 4000);
+    const sizes = (process.env.BENCH_VOIDING_LEDGER_SIZES ?? '1000,2000,4000,16000').split(',').map(Number);
+    const samples = envInt('BENCH_VOIDING_LEDGER_SAMPLES', 20);
+    const referenceUpTo = envInt('BENCH_VOIDING_LEDGER_REFERENCE_UP_TO', 4000);
     const rows: Row[] = [];
     // Counted so the work cannot be optimised away; each joining fact reinstates one of the questions' events.
     let changed = 0;
-    const bar = ctx.progress('ledger', sizes.length);
+    const bar = ctx.progress('voiding-ledger', sizes.length);
     for (const size of sizes) {
       const facts = workload(size + samples);
       const known = facts.slice(0, size);

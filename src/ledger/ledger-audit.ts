@@ -1,0 +1,122 @@
+import { Clock, systemClock, toMoment } from '../common/clock';
+import { EventStore } from '../event-store/event-store.port';
+import { START } from '../event-store/position';
+import { parseCheckpointText } from './domain/checkpoint';
+import { HASH_BYTES, leafHash, nodeHash, nodesOf, rangeHash } from './domain/merkle';
+import { signedBy } from './domain/note';
+import { nodesFromTiles, tileKey, tilesFor, TILE_WIDTH } from './domain/tiles';
+import { AuditOutcome, LedgerStore, StoredCheckpoint } from './ledger-store';
+
+export interface LedgerAuditOptions {
+  readonly origin: string;
+  /** The log's key: every checkpoint must carry its signature. */
+  readonly publicKey: Buffer;
+  readonly clock?: Clock;
+  readonly pageSize?: number;
+  readonly onProgress?: (checked: number, total: number) => void;
+}
+
+/**
+ * The tree kept by RFC 6962 as a stack of perfect subtrees (a compact range): a leaf is pushed and
+ * equal heights merged, so the root of every prefix is at hand without keeping the leaves.
+ */
+class CompactRange {
+  private readonly stack: Array<{ height: number; hash: Buffer }> = [];
+
+  push(hash: Buffer): void {
+    let node = { height: 0, hash };
+    while (this.stack.length > 0 && this.stack[this.stack.length - 1].height === node.height) {
+      const left = this.stack.pop()!;
+      node = { height: node.height + 1, hash: nodeHash(left.hash, node.hash) };
+    }
+    this.stack.push(node);
+  }
+
+  root(): Buffer {
+    let root = this.stack[this.stack.length - 1].hash;
+    for (let i = this.stack.length - 2; i >= 0; i--) root = nodeHash(this.stack[i].hash, root);
+    return root;
+  }
+}
+
+/**
+ * Checks the ledger against the log it was made of, as an attacker with write access to the
+ * database would have to defeat it: every stored event is hashed again and compared with its leaf
+ * (a byte flipped, an event deleted, two reordered, the tail cut off: the first leaf that differs),
+ * the roots of the log's own hashes are compared with every signed checkpoint, each checkpoint's
+ * signature is checked with the log's key, and the stored tiles must give the latest signed root.
+ */
+export class LedgerAudit {
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly store: LedgerStore,
+    private readonly options: LedgerAuditOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async run(): Promise<AuditOutcome> {
+    const outcome = await this.check();
+    await this.store.saveAudit(outcome);
+    return outcome;
+  }
+
+  private async check(): Promise<AuditOutcome> {
+    const { size } = await this.store.state();
+    const checkedAt = toMoment(this.clock.now());
+    const broken = (brokenAt: number | null, reason: string): AuditOutcome => ({ checkedAt, checkedSize: size, brokenAt, reason });
+    const checkpoints = (await this.store.allCheckpoints()).filter((c) => c.size <= size);
+    for (const checkpoint of checkpoints) {
+      const problem = this.checkpointProblem(checkpoint);
+      if (problem) return broken(null, problem);
+    }
+    const range = new CompactRange();
+    let next = 0; // the next checkpoint to meet
+    let lastGood = 0;
+    let position = START;
+    let index = 0;
+    while (index < size) {
+      const entries = await this.events.readEntries!(position, this.options.pageSize ?? 2000);
+      if (entries.length === 0) return broken(index, `the log holds ${index} events and the ledger ${size} leaves: events from leaf ${index} on were removed`);
+      const page = entries.slice(0, size - index);
+      const first = Math.floor(index / TILE_WIDTH);
+      const last = Math.floor((index + page.length - 1) / TILE_WIDTH);
+      const tiles = await this.store.tiles(Array.from({ length: last - first + 1 }, (_, i) => [0, first + i] as [number, number]));
+      for (const entry of page) {
+        const hash = leafHash(Buffer.from(entry.entry, 'utf8'));
+        const tile = tiles.get(tileKey(0, Math.floor(index / TILE_WIDTH)));
+        const offset = (index % TILE_WIDTH) * HASH_BYTES;
+        if (!tile || tile.length < offset + HASH_BYTES || !hash.equals(tile.subarray(offset, offset + HASH_BYTES))) {
+          return broken(index, `leaf ${index} is not the hash of the log's event ${index} (${entry.eventId}): an event was changed, removed or moved`);
+        }
+        range.push(hash);
+        index++;
+        while (next < checkpoints.length && checkpoints[next].size === index) {
+          if (!range.root().equals(checkpoints[next].root)) {
+            return broken(lastGood, `the log's events give another root than the checkpoint of size ${index}: something among leaves ${lastGood}..${index - 1} was changed`);
+          }
+          lastGood = index;
+          next++;
+        }
+      }
+      position = page[page.length - 1].position;
+      this.options.onProgress?.(index, size);
+    }
+    const latest = checkpoints[checkpoints.length - 1];
+    if (latest) {
+      const nodes = nodesFromTiles(await this.store.tiles(tilesFor(nodesOf([[0, latest.size]]))));
+      if (!rangeHash(0, latest.size, nodes).equals(latest.root)) return broken(null, `the stored tiles do not give the root of the checkpoint of size ${latest.size}: proofs from them would not verify`);
+    }
+    return { checkedAt, checkedSize: size, brokenAt: null, reason: null };
+  }
+
+  /** Why a stored checkpoint cannot be trusted, or null: its note must state its own size and root, signed by the log's key. */
+  private checkpointProblem(checkpoint: StoredCheckpoint): string | null {
+    if (!signedBy(checkpoint.note, this.options.publicKey, this.options.origin)) return `the checkpoint of size ${checkpoint.size} is not signed by the ledger's key`;
+    const head = parseCheckpointText(checkpoint.note.slice(0, checkpoint.note.lastIndexOf('\n\n') + 1), this.options.origin);
+    if (!head || head.size !== checkpoint.size || !head.root.equals(checkpoint.root)) return `the checkpoint of size ${checkpoint.size} does not state its own size and root`;
+    return null;
+  }
+}

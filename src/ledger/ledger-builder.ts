@@ -1,0 +1,288 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Clock, systemClock, toMoment } from '../common/clock';
+import { AdvisoryLocks, LEDGER_LEADER_LOCK } from '../database/advisory-locks';
+import { SYSTEM_ACTOR } from '../event-store/envelope';
+import { EventStore, LogEntry } from '../event-store/event-store.port';
+import { Position } from '../event-store/position';
+import { checkpointText } from './domain/checkpoint';
+import { leafHash, nodesOf, ProofRanges, rangeHash } from './domain/merkle';
+import { NoteSigner, signedBy, signNote } from './domain/note';
+import { nodesFromTiles, tilesFor, TileTree } from './domain/tiles';
+import { LedgerStore, StoredCheckpoint } from './ledger-store';
+import { LedgerWitnesses } from './ledger-witnesses';
+
+/** The event a signed checkpoint leaves in the log: the ledger records its own checkpoints too. */
+export const CHECKPOINT_SIGNED = 'LedgerCheckpointSigned';
+export const CHECKPOINT_STREAM = 'ledger-checkpoints';
+
+export interface LedgerCheckpointSigned {
+  readonly origin: string;
+  readonly size: number;
+  readonly rootHash: string;
+  readonly keyId: string;
+}
+
+export interface LedgerBuilderOptions {
+  readonly origin: string;
+  readonly signer: NoteSigner;
+  /** Sign once this many leaves were added since the last checkpoint… */
+  readonly checkpointEvery: number;
+  /** …or once this long passed since it, if anything but a checkpoint's own event was added. */
+  readonly checkpointIntervalMs: number;
+  readonly pollIntervalMs: number;
+  readonly retryMaxMs?: number;
+  readonly batchSize?: number;
+  /** Of several instances on one database, the one holding the lock builds (none: this one). */
+  readonly locks?: AdvisoryLocks;
+  readonly clock?: Clock;
+  readonly logger?: { info(object: object, message: string): void; error(object: object, message: string): void };
+  /** Witnesses asked to co-sign each new checkpoint. */
+  readonly witnesses?: LedgerWitnesses;
+}
+
+export interface LedgerBuilderStatus {
+  readonly role: 'builder' | 'follower' | 'stopped';
+  readonly size: number;
+  readonly checkpointSize: number | null;
+  /** Why the last step failed, in plain words, while it keeps failing. */
+  readonly failure: string | null;
+  /** Set when the stored tree no longer contains the last signed checkpoint: nothing is signed after it. */
+  readonly inconsistent: string | null;
+}
+
+export class LedgerInconsistentError extends Error {}
+
+/** A checkpoint's event id, the same at every attempt: appending it again is a replay, not a second event. */
+export function checkpointEventId(origin: string, size: number): string {
+  const hex = createHash('sha256').update(`zhurnal ledger checkpoint\n${origin}\n${size}`).digest('hex');
+  // A version 8 (custom) UUID with the RFC 9562 variant.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * Makes every stored event a leaf, in the log's global order (the order and horizon of readAll:
+ * a leaf is added only once no earlier event can still commit), stores the tree as tiles and signs
+ * checkpoints. One builder among several instances (advisory lock); the leaves and tiles of a
+ * batch are stored in one transaction, only if the ledger still stands where this builder left it.
+ */
+export class LedgerBuilder {
+  private tree?: TileTree;
+  private position?: Position;
+  private last: StoredCheckpoint | null | undefined;
+  /** Whether a leaf other than a checkpoint's own event came since the last checkpoint. */
+  private pending = true;
+  private lastEventStored = false;
+  private stopped = true;
+  private running?: Promise<void>;
+  private stepping?: Promise<number>;
+  private wake?: () => void;
+  private failure: string | null = null;
+  private inconsistent: string | null = null;
+  private leading = false;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly store: LedgerStore,
+    private readonly options: LedgerBuilderOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Whether the store gives its stored entries (PostgreSQL, PGlite); EventStoreDB does not yet. */
+  get supported(): boolean {
+    return this.events.readEntries !== undefined;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    if (!this.supported) {
+      this.failure = 'The audit ledger needs the event store to give its stored entries (PostgreSQL); this one does not.';
+      this.options.logger?.error({}, this.failure);
+      return;
+    }
+    this.stopped = false;
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+    this.running = undefined;
+    if (this.leading) await this.options.locks?.unlock(LEDGER_LEADER_LOCK);
+    this.leading = false;
+  }
+
+  async status(): Promise<LedgerBuilderStatus> {
+    const state = await this.store.state();
+    const last = this.last ?? (await this.store.latestCheckpoint());
+    return {
+      role: this.stopped ? 'stopped' : this.leading ? 'builder' : 'follower',
+      size: state.size,
+      checkpointSize: last?.size ?? null,
+      failure: this.failure,
+      inconsistent: this.inconsistent,
+    };
+  }
+
+  /** Builds until the head of the log, then signs if a checkpoint is due (tests, the CLI). */
+  async catchUp(options: { sign?: 'due' | 'now' } = {}): Promise<StoredCheckpoint | null> {
+    while ((await this.step()) > 0);
+    return this.signIfDue(options.sign === 'now');
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = 100;
+    while (!this.stopped) {
+      let idle = false;
+      try {
+        if (!(await this.lead())) {
+          idle = true;
+        } else {
+          const added = await this.step();
+          await this.signIfDue(false);
+          idle = added === 0;
+        }
+        if (this.failure) this.options.logger?.info({}, 'the audit ledger is building again');
+        this.failure = null;
+        backoff = 100;
+      } catch (error) {
+        // What is in memory may be ahead of what was stored: it is read again from the tables.
+        this.tree = undefined;
+        this.last = undefined;
+        this.failure = error instanceof Error ? error.message : String(error);
+        this.options.logger?.error({ err: error, retryInMs: backoff }, 'the audit ledger could not build; it tries again');
+        await this.pause(backoff);
+        backoff = Math.min(backoff * 2, this.options.retryMaxMs ?? 30_000);
+        continue;
+      }
+      if (idle) await this.pause(this.leading ? this.options.pollIntervalMs : Math.max(1000, this.options.pollIntervalMs));
+    }
+  }
+
+  private async lead(): Promise<boolean> {
+    const locks = this.options.locks;
+    const leading = !locks || (locks.holds(LEDGER_LEADER_LOCK) || (await locks.tryLock(LEDGER_LEADER_LOCK)));
+    if (leading !== this.leading) {
+      this.leading = leading;
+      // Another builder may have moved the ledger while this one did not lead.
+      this.tree = undefined;
+      this.last = undefined;
+      if (leading) this.options.logger?.info({}, 'this instance builds the audit ledger');
+    }
+    return leading;
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  /** Adds the next batch of the log as leaves; the number added. One at a time: the tree in memory is this builder's only. */
+  private step(): Promise<number> {
+    const run = (this.stepping ?? Promise.resolve(0)).catch(() => 0).then(() => this.stepOnce());
+    this.stepping = run;
+    return run;
+  }
+
+  private async stepOnce(): Promise<number> {
+    if (!this.tree || !this.position) {
+      const state = await this.store.state();
+      this.tree = TileTree.resume(state.size, await this.store.edge(state.size));
+      this.position = state.position;
+    }
+    const entries: LogEntry[] = await this.events.readEntries!(this.position, this.options.batchSize ?? 2000);
+    if (entries.length === 0) return 0;
+    const from = this.tree.size;
+    for (const entry of entries) this.tree.append(leafHash(Buffer.from(entry.entry, 'utf8')));
+    const position = entries[entries.length - 1].position;
+    const stored = await this.store.append(
+      from,
+      entries.map((entry) => entry.eventId),
+      position,
+      this.tree.drain(),
+    );
+    if (!stored) {
+      this.tree = undefined;
+      this.options.logger?.info({ at: from }, 'the audit ledger was moved by another builder: reading it again');
+      return 0;
+    }
+    this.position = position;
+    if (entries.some((entry) => entry.type !== CHECKPOINT_SIGNED)) this.pending = true;
+    return entries.length;
+  }
+
+  /**
+   * Signs the tree as it stands if a checkpoint is due, after checking that it contains the last
+   * signed one (C2SP tlog-checkpoint: never sign a checkpoint inconsistent with an earlier one).
+   */
+  private async signIfDue(force: boolean): Promise<StoredCheckpoint | null> {
+    if (this.last === undefined) this.last = await this.store.latestCheckpoint();
+    const last = this.last;
+    if (last && !this.lastEventStored) await this.recordInLog(last);
+    const size = this.tree?.size ?? (await this.store.state()).size;
+    if (size === 0 || (last && last.size >= size)) return null;
+    const now = this.clock.now();
+    const due =
+      force ||
+      !last ||
+      size - last.size >= this.options.checkpointEvery ||
+      (this.pending && now.getTime() - Date.parse(last.signedAt) >= this.options.checkpointIntervalMs);
+    if (!due) return null;
+    const ranges: ProofRanges = [[0, size]];
+    if (last && last.size > 0) ranges.push([0, last.size]);
+    const nodes = nodesFromTiles(await this.store.tiles(tilesFor(nodesOf(ranges))));
+    const root = rangeHash(0, size, nodes);
+    if (last && last.size > 0) {
+      const before = rangeHash(0, last.size, nodes);
+      const ours = signedBy(last.note, this.options.signer.publicKey, this.options.signer.name);
+      if (!before.equals(last.root) || !ours) {
+        this.inconsistent = !ours
+          ? `the checkpoint of size ${last.size} is not signed by this ledger's key`
+          : `the stored tree does not contain the checkpoint of size ${last.size}: its root there differs`;
+        throw new LedgerInconsistentError(`not signing: ${this.inconsistent}`);
+      }
+    }
+    this.inconsistent = null;
+    const checkpoint: StoredCheckpoint = {
+      size,
+      root,
+      note: signNote(checkpointText(this.options.origin, { size, root }), [this.options.signer]),
+      signedAt: toMoment(now),
+    };
+    await this.store.saveCheckpoint(checkpoint);
+    this.last = (await this.store.checkpointAt(size)) ?? checkpoint;
+    this.pending = false;
+    this.lastEventStored = false;
+    await this.recordInLog(this.last);
+    if (this.options.witnesses && this.options.witnesses.witnesses.length > 0) {
+      const outcomes = await this.options.witnesses.collect(this.last);
+      const refused = outcomes.filter((o) => !o.cosigned);
+      if (refused.length > 0) this.options.logger?.error({ size: size, refused }, 'audit ledger: witnesses did not co-sign this checkpoint');
+      this.last = (await this.store.checkpointAt(size)) ?? this.last;
+    }
+    return this.last;
+  }
+
+  private async recordInLog(checkpoint: StoredCheckpoint): Promise<void> {
+    const data: LedgerCheckpointSigned = {
+      origin: this.options.origin,
+      size: checkpoint.size,
+      rootHash: checkpoint.root.toString('base64'),
+      keyId: this.options.signer.keyId.toString('hex'),
+    };
+    await this.events.append(CHECKPOINT_STREAM, 'any', [{ eventId: checkpointEventId(this.options.origin, checkpoint.size), type: CHECKPOINT_SIGNED, data }], {
+      schoolId: null,
+      actor: SYSTEM_ACTOR,
+      correlationId: randomUUID(),
+    });
+    this.lastEventStored = true;
+  }
+}

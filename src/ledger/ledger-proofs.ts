@@ -1,0 +1,121 @@
+import { AppError } from '../common/app-error';
+import { EventStore } from '../event-store/event-store.port';
+import { receiptText } from './domain/checkpoint';
+import { consistencyRanges, HASH_BYTES, inclusionRanges, nodesOf, proofHashes, ProofRanges } from './domain/merkle';
+import { nodesFromTiles, tileKey, tilesFor, tileWidth, TILE_WIDTH } from './domain/tiles';
+import { entryBundle } from './ledger-export';
+import { LedgerStore, StoredCheckpoint } from './ledger-store';
+
+export interface InclusionProof {
+  readonly eventId: string;
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  readonly leafHash: string;
+  readonly rootHash: string;
+  readonly proof: string[];
+}
+
+export interface ConsistencyProof {
+  readonly from: number;
+  readonly to: number;
+  readonly fromRoot: string;
+  readonly toRoot: string;
+  readonly proof: string[];
+}
+
+const b64 = (hash: Buffer) => hash.toString('base64');
+
+const notYet = (what: string) => new AppError(503, 'NOT_YET_CONSISTENT', what, [], { 'Retry-After': '2' });
+const badSize = (field: string, reason: string) => new AppError(400, 'VALIDATION_FAILED', reason, [{ field, reason }]);
+
+/**
+ * Everything the ledger answers, from its tables: any instance can (the builder is only one).
+ * Each proof reads the few tiles its nodes live in, in one query: O(log n) hashes.
+ */
+export class LedgerProofs {
+  /** `quorum`: how many witnesses must have co-signed a checkpoint before it is served (and proofs and receipts use it). */
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly events: EventStore,
+    private readonly quorum = 0,
+  ) {}
+
+  latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    return this.store.latestCheckpoint(this.quorum);
+  }
+
+  checkpoints(fromSize: number, limit: number): Promise<StoredCheckpoint[]> {
+    return this.store.checkpoints(fromSize, limit);
+  }
+
+  async inclusion(eventId: string, treeSize?: number): Promise<InclusionProof> {
+    const index = await this.leafIndex(eventId);
+    const size = treeSize ?? (await this.checkpointedSize());
+    await this.withinTree(size, 'treeSize');
+    if (treeSize === undefined && index >= size) throw notYet('No signed checkpoint covers this event yet. Try again in a few seconds.');
+    if (index >= size) throw badSize('treeSize', `The event is leaf ${index}: a tree of ${size} leaves does not hold it yet.`);
+    const ranges = inclusionRanges(index, size);
+    const [leaf, root, ...proof] = await this.hashes([[index, index + 1], [0, size], ...ranges]);
+    return { eventId, leafIndex: index, treeSize: size, leafHash: b64(leaf), rootHash: b64(root), proof: proof.map(b64) };
+  }
+
+  async consistency(from: number, to: number): Promise<ConsistencyProof> {
+    if (from > to) throw badSize('from', `from (${from}) is larger than to (${to}).`);
+    await this.withinTree(to, 'to');
+    const [fromRoot, toRoot, ...proof] = await this.hashes([[0, from], [0, to], ...consistencyRanges(from, to)]);
+    return { from, to, fromRoot: b64(fromRoot), toRoot: b64(toRoot), proof: proof.map(b64) };
+  }
+
+  /** A C2SP tlog-proof receipt of the event under the latest checkpoint: verifiable with no service. */
+  async receipt(eventId: string): Promise<string> {
+    const index = await this.leafIndex(eventId);
+    const checkpoint = await this.latestCheckpoint();
+    if (!checkpoint || checkpoint.size <= index) throw notYet('No signed checkpoint covers this event yet. Try again in a few seconds.');
+    const [leaf, ...proof] = await this.hashes([[index, index + 1], ...inclusionRanges(index, checkpoint.size)]);
+    return receiptText(index, leaf, proof, checkpoint.note);
+  }
+
+  /** A tile as C2SP tlog-tiles serves it: full (256 hashes), or the first `width` hashes of a partial one. */
+  async tile(level: number, index: number, width?: number): Promise<Buffer | null> {
+    const { size } = await this.store.state();
+    const available = tileWidth(level, index, size);
+    const wanted = width ?? TILE_WIDTH;
+    if (available < wanted) return null;
+    const hashes = (await this.store.tiles([[level, index]])).get(tileKey(level, index));
+    if (!hashes || hashes.length < wanted * HASH_BYTES) return null;
+    return hashes.subarray(0, wanted * HASH_BYTES);
+  }
+
+  /** An entry bundle (C2SP tlog-tiles) of the leaves [256·index, +width); null past the tree. */
+  async entryBundle(index: number, width?: number): Promise<Buffer | null> {
+    const { size } = await this.store.state();
+    const wanted = width ?? TILE_WIDTH;
+    if (tileWidth(0, index, size) < wanted || !this.events.entriesOf) return null;
+    return entryBundle(this.store, this.events, index, wanted);
+  }
+
+  private async leafIndex(eventId: string): Promise<number> {
+    const index = await this.store.leafIndexOf(eventId);
+    if (index !== null) return index;
+    const [stored] = this.events.entriesOf ? await this.events.entriesOf([eventId]) : [];
+    if (stored) throw notYet('The event is not in the ledger yet. Try again in a few seconds.');
+    throw new AppError(404, 'NOT_FOUND', 'There is no such event.');
+  }
+
+  private async checkpointedSize(): Promise<number> {
+    const checkpoint = await this.latestCheckpoint();
+    if (!checkpoint) throw notYet('The ledger has no signed checkpoint yet. Try again in a few seconds.');
+    return checkpoint.size;
+  }
+
+  private async withinTree(size: number, field: string): Promise<void> {
+    const built = (await this.store.state()).size;
+    if (size > built) throw badSize(field, `The ledger holds ${built} leaves; there is no tree of ${size}.`);
+  }
+
+  /** The MTH of each range, all from one read of the tiles they need. */
+  private async hashes(ranges: ProofRanges): Promise<Buffer[]> {
+    const nodes = nodesFromTiles(await this.store.tiles(tilesFor(nodesOf(ranges))));
+    return proofHashes(ranges, nodes);
+  }
+}

@@ -1,0 +1,249 @@
+import fc from 'fast-check';
+import { createHash } from 'node:crypto';
+import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
+import { START } from '../../src/event-store/position';
+import { parseCheckpointText } from '../../src/ledger/domain/checkpoint';
+import { leafHash, nodeHash } from '../../src/ledger/domain/merkle';
+import { generateSigner, NoteSigner, signedBy, signNote } from '../../src/ledger/domain/note';
+import { LedgerAudit } from '../../src/ledger/ledger-audit';
+import { CHECKPOINT_SIGNED, LedgerBuilder, LedgerInconsistentError } from '../../src/ledger/ledger-builder';
+import { LedgerProofs } from '../../src/ledger/ledger-proofs';
+import { LedgerStore } from '../../src/ledger/ledger-store';
+import { openTestDatabase, TEST_DATABASE_KIND, TestDatabase } from '../support/database';
+import { meta } from '../support/fixtures';
+
+const ORIGIN = 'zhurnal.test/ledger';
+
+/** RFC 6962 §2.1 read literally: the reference every answer of the ledger is compared with. */
+function mth(leaves: readonly Buffer[]): Buffer {
+  if (leaves.length === 0) return createHash('sha256').digest();
+  if (leaves.length === 1) return leaves[0];
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
+}
+
+function path(m: number, leaves: readonly Buffer[]): Buffer[] {
+  if (leaves.length <= 1) return [];
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return m < k ? [...path(m, leaves.slice(0, k)), mth(leaves.slice(k))] : [...path(m - k, leaves.slice(k)), mth(leaves.slice(0, k))];
+}
+
+function subproof(m: number, leaves: readonly Buffer[], complete: boolean): Buffer[] {
+  if (m === leaves.length) return complete ? [] : [mth(leaves)];
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return m <= k ? [...subproof(m, leaves.slice(0, k), complete), mth(leaves.slice(k))] : [...subproof(m - k, leaves.slice(k), false), mth(leaves.slice(0, k))];
+}
+
+const b64 = (hash: Buffer) => hash.toString('base64');
+
+describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
+  let test: TestDatabase;
+  let events: PostgresEventStore;
+  let store: LedgerStore;
+  let signer: NoteSigner;
+  let builder: LedgerBuilder;
+  let proofs: LedgerProofs;
+  let audit: LedgerAudit;
+
+  /** The leaves as the log's own stored bytes give them, in global order. */
+  async function logLeaves(): Promise<{ ids: string[]; leaves: Buffer[] }> {
+    const ids: string[] = [];
+    const leaves: Buffer[] = [];
+    let after = START;
+    for (;;) {
+      const page = await events.readEntries(after, 1000);
+      if (page.length === 0) return { ids, leaves };
+      for (const entry of page) {
+        ids.push(entry.eventId);
+        leaves.push(leafHash(Buffer.from(entry.entry, 'utf8')));
+      }
+      after = page[page.length - 1].position;
+    }
+  }
+
+  async function write(count: number, stream = 'journal-a'): Promise<void> {
+    for (let i = 0; i < count; i += 50) {
+      const batch = Array.from({ length: Math.min(50, count - i) }, (_, j) => ({ type: 'MarkRecorded', data: { n: i + j, note: 'Иванов Пётр: 5' } }));
+      await events.append(`${stream}-${i % 3}`, 'any', batch, meta());
+    }
+  }
+
+  beforeAll(async () => {
+    test = await openTestDatabase({ poolSize: 4 });
+    events = new PostgresEventStore(test.database.pool, { kind: TEST_DATABASE_KIND });
+    store = new LedgerStore(test.database.pool);
+    signer = generateSigner(ORIGIN).signer;
+    builder = new LedgerBuilder(events, store, { origin: ORIGIN, signer, checkpointEvery: 1000, checkpointIntervalMs: 10_000, pollIntervalMs: 10 });
+    proofs = new LedgerProofs(store, events);
+    audit = new LedgerAudit(events, store, { origin: ORIGIN, publicKey: signer.publicKey, pageSize: 97 });
+  });
+  afterAll(() => test.close());
+
+  it('given events, when the ledger catches up, then every stored event is one leaf in global order and the signed root is RFC 6962 over them', async () => {
+    await write(600);
+    const checkpoint = await builder.catchUp({ sign: 'now' });
+    const { ids, leaves } = await logLeaves();
+    expect(checkpoint?.size).toBe(600);
+    expect(checkpoint!.root.equals(mth(leaves.slice(0, 600)))).toBe(true);
+    expect(signedBy(checkpoint!.note, signer.publicKey, ORIGIN)).toBe(true);
+    expect(parseCheckpointText(checkpoint!.note.split('\n\n')[0] + '\n', ORIGIN)).toEqual({ size: 600, root: checkpoint!.root });
+    // The checkpoint left its own event in the log, which becomes the next leaf.
+    expect(ids).toHaveLength(601);
+    const [own] = await events.query({ eventIds: [ids[600]] });
+    expect(own.type).toBe(CHECKPOINT_SIGNED);
+    expect(own.data).toMatchObject({ origin: ORIGIN, size: 600, rootHash: b64(checkpoint!.root) });
+    for (let i = 0; i < 600; i += 37) expect(await store.leafIndexOf(ids[i])).toBe(i);
+  });
+
+  it('inclusion proofs, receipts and consistency proofs are the RFC 9162 ones, for any leaf and any pair of sizes', async () => {
+    await write(530, 'journal-b');
+    const second = await builder.catchUp({ sign: 'now' });
+    const { ids, leaves } = await logLeaves();
+    expect(second?.size).toBe(1131);
+    for (const index of [0, 1, 255, 256, 599, 600, 1130]) {
+      const proof = await proofs.inclusion(ids[index]);
+      expect(proof).toMatchObject({ leafIndex: index, treeSize: 1131, leafHash: b64(leaves[index]), rootHash: b64(second!.root) });
+      expect(proof.proof).toEqual(path(index, leaves.slice(0, 1131)).map(b64));
+      const atFirst = index < 600 ? await proofs.inclusion(ids[index], 600) : null;
+      if (atFirst) expect(atFirst.proof).toEqual(path(index, leaves.slice(0, 600)).map(b64));
+    }
+    const receipt = await proofs.receipt(ids[300]);
+    const [head, note] = [receipt.slice(0, receipt.indexOf('\n\n')), receipt.slice(receipt.indexOf('\n\n') + 2)];
+    expect(head.split('\n')).toEqual(['c2sp.org/tlog-proof@v1', `extra ${b64(leaves[300])}`, 'index 300', ...path(300, leaves.slice(0, 1131)).map(b64)]);
+    expect(note).toBe(second!.note);
+    for (const [from, to] of [[600, 1131], [1, 1131], [256, 512], [1131, 1131], [7, 600]]) {
+      const consistency = await proofs.consistency(from, to);
+      expect(consistency.proof).toEqual(subproof(from, leaves.slice(0, to), true).map(b64));
+      expect(consistency.fromRoot).toBe(b64(mth(leaves.slice(0, from))));
+    }
+  });
+
+  it('refuses what it cannot prove: an unknown event (404), a tree larger than the ledger or without the leaf (400)', async () => {
+    const { ids } = await logLeaves();
+    await expect(proofs.inclusion('01890000-0000-7000-8000-000000000000')).rejects.toMatchObject({ status: 404 });
+    await expect(proofs.inclusion(ids[0], 10 ** 9)).rejects.toMatchObject({ status: 400 });
+    await expect(proofs.inclusion(ids[700], 600)).rejects.toMatchObject({ status: 400 });
+    await expect(proofs.consistency(10, 5)).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('serves tiles as C2SP tlog-tiles: full ones of 256 hashes, partial ones of the width asked, none past the tree', async () => {
+    const { leaves } = await logLeaves();
+    const { size } = await store.state();
+    const full = await proofs.tile(0, 0);
+    expect(full).toEqual(Buffer.concat(leaves.slice(0, 256)));
+    const width = size % 256;
+    expect(await proofs.tile(0, Math.floor(size / 256), width)).toEqual(Buffer.concat(leaves.slice(size - width, size)));
+    expect(await proofs.tile(0, Math.floor(size / 256))).toBeNull();
+    expect(await proofs.tile(1, 0, 4)).toEqual(Buffer.concat([0, 1, 2, 3].map((i) => mth(leaves.slice(i * 256, (i + 1) * 256)))));
+    const bundle = (await proofs.entryBundle(0, 3))!;
+    const first = bundle.readUInt16BE(0);
+    expect(leafHash(bundle.subarray(2, 2 + first)).equals(leaves[0])).toBe(true);
+  });
+
+  it('a second builder on the same tables never doubles or skips a leaf', async () => {
+    await write(300, 'journal-c');
+    const other = new LedgerBuilder(events, store, { origin: ORIGIN, signer, checkpointEvery: 1000, checkpointIntervalMs: 10_000, pollIntervalMs: 10, batchSize: 64 });
+    await Promise.all([builder.catchUp(), other.catchUp(), builder.catchUp()]);
+    await builder.catchUp({ sign: 'now' });
+    const { leaves } = await logLeaves();
+    const state = await store.state();
+    expect(state.size).toBeGreaterThanOrEqual(leaves.length - 1);
+    const latest = (await store.latestCheckpoint())!;
+    expect(latest.root.equals(mth(leaves.slice(0, latest.size)))).toBe(true);
+    expect(await audit.run()).toMatchObject({ brokenAt: null, reason: null });
+  });
+
+  describe('tampering with the database behind the service', () => {
+    /** Runs a change with the append-only trigger off (as an attacker would), the audit, then puts things back. */
+    async function tampered(change: string[], undo: string[]): Promise<{ brokenAt: number | null; reason: string | null }> {
+      const pool = test.database.pool;
+      await pool.query(`ALTER TABLE event_log DISABLE TRIGGER USER`);
+      try {
+        for (const sql of change) await pool.query(sql);
+        return await audit.run();
+      } finally {
+        for (const sql of undo) await pool.query(sql);
+        await pool.query(`ALTER TABLE event_log ENABLE TRIGGER USER`);
+      }
+    }
+
+    /** The (tx_id, seq) keys of the log in global order. */
+    async function keys(): Promise<string[]> {
+      const { rows } = await test.database.pool.query<{ k: string }>(`SELECT tx_id::text || ',' || seq::text AS k FROM event_log ORDER BY tx_id, seq`);
+      return rows.map((row) => row.k);
+    }
+    const where = (key: string) => `(tx_id, seq) = ('${key.split(',')[0]}'::xid8, ${key.split(',')[1]})`;
+
+    beforeAll(async () => {
+      await builder.catchUp({ sign: 'now' });
+      await test.database.pool.query(`CREATE TABLE tamper_saved AS SELECT * FROM event_log WHERE false`);
+    });
+
+    it('the untouched ledger is whole', async () => {
+      expect(await audit.run()).toMatchObject({ brokenAt: null, reason: null });
+    });
+
+    it('property: one byte flipped, an event deleted, two swapped or the tail cut off is found at the first leaf it touches', async () => {
+      const size = (await store.state()).size;
+      const log = await keys();
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom('flip', 'delete', 'swap', 'truncate'), fc.integer({ min: 0, max: size - 2 }), fc.integer({ min: 1, max: 40 }), async (kind, index, span) => {
+          const key = log[index];
+          const other = log[Math.min(index + span, size - 1)];
+          const save = [`DELETE FROM tamper_saved`, `INSERT INTO tamper_saved SELECT * FROM event_log WHERE ${where(key)} OR ${where(other)}`];
+          const restore = [`DELETE FROM event_log WHERE ${where(key)} OR ${where(other)}`, `INSERT INTO event_log SELECT * FROM tamper_saved`];
+          const changes: Record<string, { change: string[]; undo: string[] }> = {
+            // One character of the stored text changed.
+            flip: {
+              change: [...save, `UPDATE event_log SET envelope = overlay(envelope placing (CASE WHEN substr(envelope, 12, 1) = 'x' THEN 'y' ELSE 'x' END) from 12 for 1) WHERE ${where(key)}`],
+              undo: restore,
+            },
+            delete: { change: [...save, `DELETE FROM event_log WHERE ${where(key)}`], undo: restore },
+            swap: {
+              change: [
+                ...save,
+                `UPDATE event_log SET envelope = (SELECT envelope FROM tamper_saved WHERE ${where(other)}) WHERE ${where(key)}`,
+                `UPDATE event_log SET envelope = (SELECT envelope FROM tamper_saved WHERE ${where(key)}) WHERE ${where(other)}`,
+              ],
+              undo: restore,
+            },
+            truncate: {
+              change: [`DELETE FROM tamper_saved`, `INSERT INTO tamper_saved SELECT * FROM event_log WHERE (tx_id, seq) >= ('${key.split(',')[0]}'::xid8, ${key.split(',')[1]})`, `DELETE FROM event_log WHERE (tx_id, seq) >= ('${key.split(',')[0]}'::xid8, ${key.split(',')[1]})`],
+              undo: [`INSERT INTO event_log SELECT * FROM tamper_saved`],
+            },
+          };
+          if (kind === 'swap' && key === other) return;
+          const outcome = await tampered(changes[kind].change, changes[kind].undo);
+          expect(outcome.reason).not.toBeNull();
+          expect(outcome.brokenAt).toBe(index);
+        }),
+        { numRuns: TEST_DATABASE_KIND === 'postgres' ? 24 : 12 },
+      );
+      expect(await audit.run()).toMatchObject({ brokenAt: null, reason: null });
+    });
+
+    it('a checkpoint replaced (another root, re-signed with another key) or a tile rewritten is found, and the builder refuses to sign after it', async () => {
+      const latest = (await store.latestCheckpoint())!;
+      const forged = signNote(`${ORIGIN}\n${latest.size}\n${b64(Buffer.alloc(32, 9))}\n`, [generateSigner(ORIGIN).signer]);
+      const pool = test.database.pool;
+      await pool.query(`UPDATE ledger_checkpoint SET note = $1, root = decode($2, 'hex') WHERE size = $3`, [forged, Buffer.alloc(32, 9).toString('hex'), latest.size]);
+      const outcome = await audit.run();
+      expect(outcome.reason).toMatch(new RegExp(`checkpoint of size ${latest.size} is not signed by the ledger's key`));
+      await write(5, 'journal-d');
+      // A builder starting now (this one remembers the true checkpoint) reads the forged one.
+      const restarted = new LedgerBuilder(events, store, { origin: ORIGIN, signer, checkpointEvery: 1000, checkpointIntervalMs: 10_000, pollIntervalMs: 10 });
+      await expect(restarted.catchUp({ sign: 'now' })).rejects.toBeInstanceOf(LedgerInconsistentError);
+      expect((await restarted.status()).inconsistent).toMatch(/not signed by this ledger's key/);
+      await pool.query(`UPDATE ledger_checkpoint SET note = $1, root = decode($2, 'hex') WHERE size = $3`, [latest.note, latest.root.toString('hex'), latest.size]);
+
+      // A level-1 tile changed: the tree no longer gives the signed root.
+      await pool.query(`UPDATE ledger_tile SET hashes = set_byte(hashes, 0, (get_byte(hashes, 0) + 1) % 256) WHERE level = 1 AND idx = 0`);
+      expect((await audit.run()).reason).toMatch(/tiles do not give the root/);
+      await expect(builder.catchUp({ sign: 'now' })).rejects.toBeInstanceOf(LedgerInconsistentError);
+      expect((await builder.status()).inconsistent).toMatch(/does not contain the checkpoint/);
+    });
+  });
+});
