@@ -36,7 +36,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (from: number) => (performance.now() - from) / 1000;
 
 function builderFor(events: PostgresEventStore, store: LedgerStore, signer = generateSigner(ORIGIN).signer): LedgerBuilder {
-  return new LedgerBuilder(events, store, { origin: ORIGIN, signer, checkpointEvery: 1000, checkpointIntervalMs: 10_000, pollIntervalMs: 50 });
+  return new LedgerBuilder(events, store, { origin: ORIGIN, signers: [signer], checkpointEvery: 1000, checkpointIntervalMs: 10_000, pollIntervalMs: 50 });
 }
 
 /** `count` single-event appends from 8 writers, each to its own streams; events/s. */

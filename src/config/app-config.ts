@@ -158,6 +158,14 @@ export class AppConfig {
   @IsOptional()
   @Matches(/^PRIVATE\+KEY\+/, { message: 'LEDGER_SIGNING_KEY must read PRIVATE+KEY+<name>+<id>+<key>' })
   LEDGER_SIGNING_KEY?: string;
+  /** During a key rotation, the key being replaced: it signs every checkpoint beside the new one until removed. */
+  @IsOptional()
+  @Matches(/^PRIVATE\+KEY\+/, { message: 'LEDGER_PREVIOUS_SIGNING_KEY must read PRIVATE+KEY+<name>+<id>+<key>' })
+  LEDGER_PREVIOUS_SIGNING_KEY?: string;
+  /** After a rotation, the vkeys of keys that no longer sign (comma-separated): earlier checkpoints signed by them stay trusted. */
+  @IsOptional()
+  @IsString()
+  LEDGER_RETIRED_KEYS?: string;
   /** A file holding LEDGER_SIGNING_KEY (a mounted secret). */
   @IsOptional()
   @IsString()
@@ -238,6 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     'LEDGER_SIGNING_KEY',
     'LEDGER_SIGNING_KEY_FILE',
     'LEDGER_WITNESSES',
+    'LEDGER_PREVIOUS_SIGNING_KEY',
+    'LEDGER_RETIRED_KEYS',
     'LEDGER_WITNESS_QUORUM',
   ]);
   const raw = Object.fromEntries(known.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]));

@@ -3,14 +3,14 @@ import { EventStore } from '../event-store/event-store.port';
 import { START } from '../event-store/position';
 import { parseCheckpointText } from './domain/checkpoint';
 import { HASH_BYTES, leafHash, nodeHash, nodesOf, rangeHash } from './domain/merkle';
-import { signedBy } from './domain/note';
+import { LogKey, signedBy } from './domain/note';
 import { nodesFromTiles, tileKey, tilesFor, TILE_WIDTH } from './domain/tiles';
 import { AuditOutcome, LedgerStore, StoredCheckpoint } from './ledger-store';
 
 export interface LedgerAuditOptions {
   readonly origin: string;
-  /** The log's key: every checkpoint must carry its signature. */
-  readonly publicKey: Buffer;
+  /** The log's keys (current, previous, retired): every checkpoint must carry a signature by one. */
+  readonly accepted: readonly LogKey[];
   readonly clock?: Clock;
   readonly pageSize?: number;
   readonly onProgress?: (checked: number, total: number) => void;
@@ -114,7 +114,8 @@ export class LedgerAudit {
 
   /** Why a stored checkpoint cannot be trusted, or null: its note must state its own size and root, signed by the log's key. */
   private checkpointProblem(checkpoint: StoredCheckpoint): string | null {
-    if (!signedBy(checkpoint.note, this.options.publicKey, this.options.origin)) return `the checkpoint of size ${checkpoint.size} is not signed by the ledger's key`;
+    if (!this.options.accepted.some((key) => key.name === this.options.origin && signedBy(checkpoint.note, key.publicKey, key.name)))
+      return `the checkpoint of size ${checkpoint.size} is not signed by the ledger's keys`;
     const head = parseCheckpointText(checkpoint.note.slice(0, checkpoint.note.lastIndexOf('\n\n') + 1), this.options.origin);
     if (!head || head.size !== checkpoint.size || !head.root.equals(checkpoint.root)) return `the checkpoint of size ${checkpoint.size} does not state its own size and root`;
     return null;

@@ -6,7 +6,7 @@ import { EventStore, LogEntry } from '../event-store/event-store.port';
 import { Position } from '../event-store/position';
 import { checkpointText } from './domain/checkpoint';
 import { leafHash, nodesOf, ProofRanges, rangeHash } from './domain/merkle';
-import { NoteSigner, signedBy, signNote } from './domain/note';
+import { LogKey, NoteSigner, signedBy, signNote } from './domain/note';
 import { nodesFromTiles, tilesFor, TileTree } from './domain/tiles';
 import { LedgerStore, StoredCheckpoint } from './ledger-store';
 import { LedgerWitnesses } from './ledger-witnesses';
@@ -24,7 +24,10 @@ export interface LedgerCheckpointSigned {
 
 export interface LedgerBuilderOptions {
   readonly origin: string;
-  readonly signer: NoteSigner;
+  /** Sign every checkpoint: the current key first, then, during a rotation, the one it replaces. */
+  readonly signers: readonly NoteSigner[];
+  /** The keys an earlier checkpoint may be signed by (default: the signers). */
+  readonly accepted?: readonly LogKey[];
   /** Sign once this many leaves were added since the last checkpoint… */
   readonly checkpointEvery: number;
   /** …or once this long passed since it, if anything but a checkpoint's own event was added. */
@@ -242,10 +245,10 @@ export class LedgerBuilder {
     const root = rangeHash(0, size, nodes);
     if (last && last.size > 0) {
       const before = rangeHash(0, last.size, nodes);
-      const ours = signedBy(last.note, this.options.signer.publicKey, this.options.signer.name);
+      const ours = (this.options.accepted ?? this.options.signers).some((key) => signedBy(last.note, key.publicKey, key.name));
       if (!before.equals(last.root) || !ours) {
         this.inconsistent = !ours
-          ? `the checkpoint of size ${last.size} is not signed by this ledger's key`
+          ? `the checkpoint of size ${last.size} is not signed by this ledger's keys`
           : `the stored tree does not contain the checkpoint of size ${last.size}: its root there differs`;
         throw new LedgerInconsistentError(`not signing: ${this.inconsistent}`);
       }
@@ -254,7 +257,7 @@ export class LedgerBuilder {
     const checkpoint: StoredCheckpoint = {
       size,
       root,
-      note: signNote(checkpointText(this.options.origin, { size, root }), [this.options.signer]),
+      note: signNote(checkpointText(this.options.origin, { size, root }), this.options.signers),
       signedAt: toMoment(now),
     };
     await this.store.saveCheckpoint(checkpoint);
@@ -276,7 +279,7 @@ export class LedgerBuilder {
       origin: this.options.origin,
       size: checkpoint.size,
       rootHash: checkpoint.root.toString('base64'),
-      keyId: this.options.signer.keyId.toString('hex'),
+      keyId: this.options.signers[0].keyId.toString('hex'),
     };
     await this.events.append(CHECKPOINT_STREAM, 'any', [{ eventId: checkpointEventId(this.options.origin, checkpoint.size), type: CHECKPOINT_SIGNED, data }], {
       schoolId: null,

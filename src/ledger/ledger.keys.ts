@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { AppConfig } from '../config/app-config';
-import { NoteSigner, parseSignerKey, signerFromSeed } from './domain/note';
+import { LogKey, NoteSigner, parseLogKey, parseSignerKey, signerFromSeed } from './domain/note';
 
-export const LEDGER_SIGNER = Symbol('LEDGER_SIGNER');
+export const LEDGER_KEYS = Symbol('LEDGER_KEYS');
 export const LEDGER_VKEY = Symbol('LEDGER_VKEY');
 
 /**
@@ -22,4 +22,40 @@ export function ledgerSigner(config: AppConfig, derivedSeed: Buffer): { signer: 
   }
   if (signer.name !== config.LEDGER_ORIGIN) throw new Error(`The ledger's signing key is named ${signer.name}, not LEDGER_ORIGIN (${config.LEDGER_ORIGIN}): a verifier would not find the log's signature.`);
   return { signer, source: config.LEDGER_SIGNING_KEY ? 'LEDGER_SIGNING_KEY' : 'LEDGER_SIGNING_KEY_FILE' };
+}
+
+/**
+ * The log's keys through a rotation: `signers` sign every checkpoint (the new key first, then,
+ * while LEDGER_PREVIOUS_SIGNING_KEY is set, the old one too: overlapping signature lines, so a
+ * verifier that knows either accepts); `accepted` are the keys an earlier checkpoint may be signed
+ * by (those, and the retired ones of LEDGER_RETIRED_KEYS).
+ */
+export interface LedgerKeys {
+  readonly signers: readonly NoteSigner[];
+  readonly accepted: readonly LogKey[];
+  readonly source: string;
+}
+
+export function ledgerKeys(config: AppConfig, derivedSeed: Buffer): LedgerKeys {
+  const { signer, source } = ledgerSigner(config, derivedSeed);
+  const signers = [signer];
+  if (config.LEDGER_PREVIOUS_SIGNING_KEY) {
+    let previous: NoteSigner;
+    try {
+      previous = parseSignerKey(config.LEDGER_PREVIOUS_SIGNING_KEY);
+    } catch (error) {
+      throw new Error(`LEDGER_PREVIOUS_SIGNING_KEY cannot be read: ${(error as Error).message}.`);
+    }
+    if (previous.name !== config.LEDGER_ORIGIN) throw new Error(`LEDGER_PREVIOUS_SIGNING_KEY is named ${previous.name}, not LEDGER_ORIGIN (${config.LEDGER_ORIGIN}).`);
+    signers.push(previous);
+  }
+  const retired = (config.LEDGER_RETIRED_KEYS ?? '').split(',').map((key) => key.trim()).filter(Boolean).map((vkey) => {
+    try {
+      return parseLogKey(vkey);
+    } catch (error) {
+      throw new Error(`LEDGER_RETIRED_KEYS: ${(error as Error).message}.`);
+    }
+  });
+  const accepted = [...signers.map((s) => ({ name: s.name, publicKey: s.publicKey, vkey: s.vkey })), ...retired];
+  return { signers, accepted, source };
 }

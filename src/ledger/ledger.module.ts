@@ -4,11 +4,10 @@ import { CLOCK, Clock } from '../common/clock';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database, DATABASE } from '../database/database';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
-import { NoteSigner } from './domain/note';
 import { LedgerAudit } from './ledger-audit';
 import { LedgerBuilder } from './ledger-builder';
 import { LedgerController } from './ledger.controller';
-import { LEDGER_SIGNER, LEDGER_VKEY, ledgerSigner } from './ledger.keys';
+import { LEDGER_KEYS, LEDGER_VKEY, LedgerKeys, ledgerKeys } from './ledger.keys';
 import { LedgerProofs } from './ledger-proofs';
 import { LedgerStore } from './ledger-store';
 import { LedgerWitnesses, parseWitnesses } from './ledger-witnesses';
@@ -60,16 +59,17 @@ class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
   providers: [
     { provide: LedgerStore, inject: [DATABASE], useFactory: (database: Database) => new LedgerStore(database.pool) },
     {
-      provide: LEDGER_SIGNER,
+      provide: LEDGER_KEYS,
       inject: [APP_CONFIG, LEDGER_SEED],
       useFactory: (config: AppConfig, seed: Buffer) => {
-        const { signer, source } = ledgerSigner(config, seed);
-        if (source === 'derived from the master secret')
+        const keys = ledgerKeys(config, seed);
+        if (keys.source === 'derived from the master secret')
           new Logger('ledger').warn({}, 'audit ledger: the checkpoint key is derived from the master secret; set LEDGER_SIGNING_KEY (or _FILE) and SERVICE_SECRET outside the database in production');
-        return signer;
+        return keys;
       },
     },
-    { provide: LEDGER_VKEY, inject: [LEDGER_SIGNER], useFactory: (signer: NoteSigner) => signer.vkey },
+    // Every key a checkpoint of this log may carry, the current first: one vkey a line.
+    { provide: LEDGER_VKEY, inject: [LEDGER_KEYS], useFactory: (keys: LedgerKeys) => keys.accepted.map((key) => key.vkey).join('\n') },
     {
       provide: LedgerWitnesses,
       inject: [LedgerStore, EVENT_STORE, APP_CONFIG],
@@ -89,12 +89,13 @@ class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
     },
     {
       provide: LedgerBuilder,
-      inject: [EVENT_STORE, LedgerStore, LEDGER_SIGNER, APP_CONFIG, DATABASE, CLOCK, LedgerWitnesses],
-      useFactory: (events: EventStore, store: LedgerStore, signer: NoteSigner, config: AppConfig, database: Database, clock: Clock, witnesses: LedgerWitnesses) => {
+      inject: [EVENT_STORE, LedgerStore, LEDGER_KEYS, APP_CONFIG, DATABASE, CLOCK, LedgerWitnesses],
+      useFactory: (events: EventStore, store: LedgerStore, keys: LedgerKeys, config: AppConfig, database: Database, clock: Clock, witnesses: LedgerWitnesses) => {
         const logger = new Logger('ledger');
         return new LedgerBuilder(events, store, {
           origin: config.LEDGER_ORIGIN,
-          signer,
+          signers: keys.signers,
+          accepted: keys.accepted,
           checkpointEvery: config.LEDGER_CHECKPOINT_EVERY,
           checkpointIntervalMs: config.LEDGER_CHECKPOINT_SECONDS * 1000,
           pollIntervalMs: config.LEDGER_POLL_MS,
@@ -108,9 +109,9 @@ class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
     },
     {
       provide: LedgerAudit,
-      inject: [EVENT_STORE, LedgerStore, LEDGER_SIGNER, APP_CONFIG, CLOCK],
-      useFactory: (events: EventStore, store: LedgerStore, signer: NoteSigner, config: AppConfig, clock: Clock) =>
-        new LedgerAudit(events, store, { origin: config.LEDGER_ORIGIN, publicKey: signer.publicKey, clock }),
+      inject: [EVENT_STORE, LedgerStore, LEDGER_KEYS, APP_CONFIG, CLOCK],
+      useFactory: (events: EventStore, store: LedgerStore, keys: LedgerKeys, config: AppConfig, clock: Clock) =>
+        new LedgerAudit(events, store, { origin: config.LEDGER_ORIGIN, accepted: keys.accepted, clock }),
     },
     LedgerLifecycle,
   ],

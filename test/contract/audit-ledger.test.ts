@@ -1,4 +1,7 @@
 import fc from 'fast-check';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { START } from '../../src/event-store/position';
@@ -8,7 +11,9 @@ import { generateSigner, NoteSigner, signedBy, signNote } from '../../src/ledger
 import { LedgerAudit } from '../../src/ledger/ledger-audit';
 import { CHECKPOINT_SIGNED, LedgerBuilder, LedgerInconsistentError } from '../../src/ledger/ledger-builder';
 import { LedgerProofs } from '../../src/ledger/ledger-proofs';
+import { exportLedger } from '../../src/ledger/ledger-export';
 import { LedgerStore } from '../../src/ledger/ledger-store';
+import { verifyExportDir } from '../../src/verifier/export';
 import { openTestDatabase, TEST_DATABASE_KIND, TestDatabase } from '../support/database';
 import { meta } from '../support/fixtures';
 
@@ -76,9 +81,9 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
     events = new PostgresEventStore(test.database.pool, { kind: TEST_DATABASE_KIND });
     store = new LedgerStore(test.database.pool);
     signer = generateSigner(ORIGIN).signer;
-    builder = new LedgerBuilder(events, store, { origin: ORIGIN, signer, checkpointEvery: 1000, checkpointIntervalMs: 10_000, pollIntervalMs: 10 });
+    builder = new LedgerBuilder(events, store, { origin: ORIGIN, signers: [signer], checkpointEvery: 1000, checkpointIntervalMs: 10_000, pollIntervalMs: 10 });
     proofs = new LedgerProofs(store, events);
-    audit = new LedgerAudit(events, store, { origin: ORIGIN, publicKey: signer.publicKey, pageSize: 97 });
+    audit = new LedgerAudit(events, store, { origin: ORIGIN, accepted: [signer], pageSize: 97 });
   });
   afterAll(() => test.close());
 
@@ -145,7 +150,7 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
 
   it('a second builder on the same tables never doubles or skips a leaf', async () => {
     await write(300, 'journal-c');
-    const other = new LedgerBuilder(events, store, { origin: ORIGIN, signer, checkpointEvery: 1000, checkpointIntervalMs: 10_000, pollIntervalMs: 10, batchSize: 64 });
+    const other = new LedgerBuilder(events, store, { origin: ORIGIN, signers: [signer], checkpointEvery: 1000, checkpointIntervalMs: 10_000, pollIntervalMs: 10, batchSize: 64 });
     await Promise.all([builder.catchUp(), other.catchUp(), builder.catchUp()]);
     await builder.catchUp({ sign: 'now' });
     const { leaves } = await logLeaves();
@@ -158,12 +163,12 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
 
   describe('tampering with the database behind the service', () => {
     /** Runs a change with the append-only trigger off (as an attacker would), the audit, then puts things back. */
-    async function tampered(change: string[], undo: string[]): Promise<{ brokenAt: number | null; reason: string | null }> {
+    async function tampered(change: string[], undo: string[], check: () => Promise<unknown> = () => audit.run()): Promise<{ brokenAt: number | null; reason: string | null }> {
       const pool = test.database.pool;
       await pool.query(`ALTER TABLE event_log DISABLE TRIGGER USER`);
       try {
         for (const sql of change) await pool.query(sql);
-        return await audit.run();
+        return (await check()) as { brokenAt: number | null; reason: string | null };
       } finally {
         for (const sql of undo) await pool.query(sql);
         await pool.query(`ALTER TABLE event_log ENABLE TRIGGER USER`);
@@ -184,6 +189,27 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
 
     it('the untouched ledger is whole', async () => {
       expect(await audit.run()).toMatchObject({ brokenAt: null, reason: null });
+    });
+
+    it('an export verifies with the independent verifier, and an export of a log changed behind the service fails at the changed leaf', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ledger-export-'));
+      try {
+        await exportLedger(store, events, dir, { vkey: signer.vkey });
+        const report = await verifyExportDir(dir, { keys: [signer.vkey] });
+        expect(report.checkpoint.checkpoint.size).toBe(BigInt((await store.latestCheckpoint())!.size));
+        const [key] = await keys().then((all) => [all[300]]);
+        await tampered(
+          [`DELETE FROM tamper_saved`, `INSERT INTO tamper_saved SELECT * FROM event_log WHERE ${where(key)}`, `UPDATE event_log SET envelope = replace(envelope, '"n":', '"m":') WHERE ${where(key)}`],
+          [`DELETE FROM event_log WHERE ${where(key)}`, `INSERT INTO event_log SELECT * FROM tamper_saved`],
+          async () => {
+            await rm(dir, { recursive: true, force: true });
+            await exportLedger(store, events, dir, { vkey: signer.vkey });
+            await expect(verifyExportDir(dir, { keys: [signer.vkey] })).rejects.toMatchObject({ leafIndex: 300n });
+          },
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('property: one byte flipped, an event deleted, two swapped or the tail cut off is found at the first leaf it touches', async () => {
@@ -231,12 +257,12 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
       const pool = test.database.pool;
       await pool.query(`UPDATE ledger_checkpoint SET note = $1, root = decode($2, 'hex') WHERE size = $3`, [forged, Buffer.alloc(32, 9).toString('hex'), latest.size]);
       const outcome = await audit.run();
-      expect(outcome.reason).toMatch(new RegExp(`checkpoint of size ${latest.size} is not signed by the ledger's key`));
+      expect(outcome.reason).toMatch(new RegExp(`checkpoint of size ${latest.size} is not signed by the ledger's keys`));
       await write(5, 'journal-d');
       // A builder starting now (this one remembers the true checkpoint) reads the forged one.
-      const restarted = new LedgerBuilder(events, store, { origin: ORIGIN, signer, checkpointEvery: 1000, checkpointIntervalMs: 10_000, pollIntervalMs: 10 });
+      const restarted = new LedgerBuilder(events, store, { origin: ORIGIN, signers: [signer], checkpointEvery: 1000, checkpointIntervalMs: 10_000, pollIntervalMs: 10 });
       await expect(restarted.catchUp({ sign: 'now' })).rejects.toBeInstanceOf(LedgerInconsistentError);
-      expect((await restarted.status()).inconsistent).toMatch(/not signed by this ledger's key/);
+      expect((await restarted.status()).inconsistent).toMatch(/not signed by this ledger's keys/);
       await pool.query(`UPDATE ledger_checkpoint SET note = $1, root = decode($2, 'hex') WHERE size = $3`, [latest.note, latest.root.toString('hex'), latest.size]);
 
       // A level-1 tile changed: the tree no longer gives the signed root.
@@ -245,5 +271,39 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
       await expect(builder.catchUp({ sign: 'now' })).rejects.toBeInstanceOf(LedgerInconsistentError);
       expect((await builder.status()).inconsistent).toMatch(/does not contain the checkpoint/);
     });
+  });
+});
+
+describe(`a key rotation of the audit ledger (${TEST_DATABASE_KIND})`, () => {
+  let test: TestDatabase;
+  afterAll(() => test?.close());
+
+  it('overlapping signatures during the rotation, the old key retired after: every checkpoint stays trusted, and only by the keys it names', async () => {
+    test = await openTestDatabase({ poolSize: 4 });
+    const events = new PostgresEventStore(test.database.pool, { kind: TEST_DATABASE_KIND });
+    const store = new LedgerStore(test.database.pool);
+    const old = generateSigner(ORIGIN).signer;
+    const next = generateSigner(ORIGIN).signer;
+    const builder = (signers: NoteSigner[], accepted = signers) => new LedgerBuilder(events, store, { origin: ORIGIN, signers, accepted, checkpointEvery: 1000, checkpointIntervalMs: 10_000, pollIntervalMs: 10 });
+    const append = () => events.append('journal-r', 'any', [{ type: 'MarkRecorded', data: {} }], meta());
+
+    await append();
+    const first = (await builder([old]).catchUp({ sign: 'now' }))!;
+    await append();
+    // The overlap: the new key first, the old one beside it, on the same note.
+    const overlap = (await builder([next, old]).catchUp({ sign: 'now' }))!;
+    expect(signedBy(overlap.note, next.publicKey, ORIGIN) && signedBy(overlap.note, old.publicKey, ORIGIN)).toBe(true);
+    await append();
+    // Retired: the old key signs no more, and is still accepted for what it signed.
+    const after = (await builder([next], [next, old]).catchUp({ sign: 'now' }))!;
+    expect(signedBy(after.note, old.publicKey, ORIGIN)).toBe(false);
+    expect(first.size < overlap.size && overlap.size < after.size).toBe(true);
+
+    const audit = (accepted: NoteSigner[]) => new LedgerAudit(events, store, { origin: ORIGIN, accepted }).run();
+    expect(await audit([next, old])).toMatchObject({ reason: null });
+    expect((await audit([next])).reason).toMatch(new RegExp(`checkpoint of size ${first.size} is not signed`));
+    // A builder that forgot the old key refuses to go on from its checkpoints: nothing is signed on trust.
+    await append();
+    await expect(builder([generateSigner(ORIGIN).signer]).catchUp({ sign: 'now' })).rejects.toBeInstanceOf(LedgerInconsistentError);
   });
 });

@@ -103,6 +103,26 @@ export function parseNote(note: string): ParsedNote | null {
   return { text, signatures };
 }
 
+/** A log key as verifiers know it: its name and Ed25519 public key. */
+export interface LogKey {
+  readonly name: string;
+  readonly publicKey: Buffer;
+  readonly vkey: string;
+}
+
+/** Reads a log's verifier key (`<name>+<id>+<base64(0x01 ‖ key)>`); a wrong id or type is refused. */
+export function parseLogKey(vkey: string): LogKey {
+  const first = vkey.indexOf('+');
+  const second = vkey.indexOf('+', first + 1);
+  if (first <= 0 || second < 0) throw new Error(`a verifier key reads <name>+<id>+<key> (got "${vkey.slice(0, 40)}")`);
+  const name = vkey.slice(0, first);
+  const key = Buffer.from(vkey.slice(second + 1), 'base64');
+  if (key.length !== 33 || key[0] !== ED25519_TYPE) throw new Error(`the verifier key of ${name} is not an Ed25519 key (type 0x01, 32 bytes)`);
+  const publicKey = key.subarray(1);
+  if (keyIdOf(name, ED25519_TYPE, publicKey).toString('hex') !== vkey.slice(first + 1, second)) throw new Error(`the verifier key of ${name} does not match its key id`);
+  return { name, publicKey, vkey };
+}
+
 /** Whether `note` carries a valid signature of `signer`'s key over its text. */
 export function signedBy(note: string, publicKey: Buffer, name: string): boolean {
   const parsed = parseNote(note);
