@@ -128,9 +128,12 @@ describe('diary week assembled from the journal’s parts', () => {
               const a = attendance[s.n % Math.max(1, attendance.length)];
               if (!a) return [];
               const after = s.value > 3 ? null : 'У';
+              // The decider refuses a correction that changes nothing (journal.decider.ts, CorrectAttendance).
+              if (after === a.code) return [];
               if (after !== null && attendance.some((b) => b !== a && b.lessonId === a.lessonId && b.studentId === a.studentId && b.code !== null)) return [];
+              const before = a.code;
               a.code = after;
-              return [event('AttendanceCorrected', { attendanceId: a.id, lessonId: a.lessonId, lessonDate: a.date, studentId: a.studentId, before: 'Н', after, reason: 'r' })];
+              return [event('AttendanceCorrected', { attendanceId: a.id, lessonId: a.lessonId, lessonDate: a.date, studentId: a.studentId, before, after, reason: 'r' })];
             }
             case 'correctLesson':
               return l ? [event('LessonCorrected', { lessonId: l.id, date: l.date, studentIds: l.roster, field: s.value > 2 ? 'topic' : 'homework', before: 'x', after: `Тема ${i}`, reason: 'r', afterLock: false })] : [];
