@@ -29,10 +29,10 @@ export interface Cannon {
 }
 
 /** autocannon in its own process (bench/cannon.ts), so it does not take the server's core; each connection goes through `paths` in turn. */
-export function cannon(origin: string, paths: string[], token: string, seconds: number, headers: Record<string, string>): Promise<Cannon> {
+export function cannon(origin: string, paths: string[], token: string, seconds: number, headers: Record<string, string>, connections = CONNECTIONS): Promise<Cannon> {
   const script = join(__dirname, 'cannon.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, JSON.stringify({ origin, paths, token, headers, connections: CONNECTIONS, seconds })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script, JSON.stringify({ origin, paths, token, headers, connections, seconds })], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.on('error', reject);

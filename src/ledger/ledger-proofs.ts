@@ -1,7 +1,7 @@
 import { AppError } from '../common/app-error';
 import { EventStore } from '../event-store/event-store.port';
 import { receiptText } from './domain/checkpoint';
-import { consistencyRanges, HASH_BYTES, inclusionRanges, nodesOf, proofHashes, ProofRanges } from './domain/merkle';
+import { consistencyRanges, HASH_BYTES, inclusionRanges, NodeSource, nodesOf, proofHashes, ProofRanges } from './domain/merkle';
 import { nodesFromTiles, tileKey, tilesFor, tileWidth, TILE_WIDTH } from './domain/tiles';
 import { entryBundle } from './ledger-export';
 import { LedgerStore, StoredCheckpoint } from './ledger-store';
@@ -32,7 +32,12 @@ const badSize = (field: string, reason: string) => new AppError(400, 'VALIDATION
  * Everything the ledger answers, from its tables: any instance can (the builder is only one).
  * Each proof reads the few tiles its nodes live in, in one query: O(log n) hashes.
  */
+const nodeKey = (height: number, index: number) => `${height}/${index}`;
+/** ~100k nodes: ~10 MB with their keys. */
+const MAX_CACHED_NODES = 100_000;
+
 export class LedgerProofs {
+  private readonly nodes = new Map<string, Buffer>();
   /** `quorum`: how many witnesses must have co-signed a checkpoint before it is served (and proofs and receipts use it). */
   constructor(
     private readonly store: LedgerStore,
@@ -49,9 +54,11 @@ export class LedgerProofs {
   }
 
   async inclusion(eventId: string, treeSize?: number): Promise<InclusionProof> {
-    const index = await this.leafIndex(eventId);
-    const size = treeSize ?? (await this.checkpointedSize());
-    await this.withinTree(size, 'treeSize');
+    const { index, checkpoint } = await this.leafAndCheckpoint(eventId);
+    if (treeSize === undefined && !checkpoint) throw notYet('The ledger has no signed checkpoint yet. Try again in a few seconds.');
+    const size = treeSize ?? checkpoint!.size;
+    // A checkpoint's size is within the tree by construction: only a size asked for is checked.
+    if (treeSize !== undefined) await this.withinTree(size, 'treeSize');
     if (treeSize === undefined && index >= size) throw notYet('No signed checkpoint covers this event yet. Try again in a few seconds.');
     if (index >= size) throw badSize('treeSize', `The event is leaf ${index}: a tree of ${size} leaves does not hold it yet.`);
     const ranges = inclusionRanges(index, size);
@@ -68,8 +75,7 @@ export class LedgerProofs {
 
   /** A C2SP tlog-proof receipt of the event under the latest checkpoint: verifiable with no service. */
   async receipt(eventId: string): Promise<string> {
-    const index = await this.leafIndex(eventId);
-    const checkpoint = await this.latestCheckpoint();
+    const { index, checkpoint } = await this.leafAndCheckpoint(eventId);
     if (!checkpoint || checkpoint.size <= index) throw notYet('No signed checkpoint covers this event yet. Try again in a few seconds.');
     const [leaf, ...proof] = await this.hashes([[index, index + 1], ...inclusionRanges(index, checkpoint.size)]);
     return receiptText(index, leaf, proof, checkpoint.note);
@@ -94,18 +100,13 @@ export class LedgerProofs {
     return entryBundle(this.store, this.events, index, wanted);
   }
 
-  private async leafIndex(eventId: string): Promise<number> {
-    const index = await this.store.leafIndexOf(eventId);
-    if (index !== null) return index;
+  /** The event's leaf (404 for no such event, 503 for one not yet in the ledger) and the served checkpoint. */
+  private async leafAndCheckpoint(eventId: string): Promise<{ index: number; checkpoint: StoredCheckpoint | null }> {
+    const { index, checkpoint } = await this.store.leafAndCheckpoint(eventId, this.quorum);
+    if (index !== null) return { index, checkpoint };
     const [stored] = this.events.entriesOf ? await this.events.entriesOf([eventId]) : [];
     if (stored) throw notYet('The event is not in the ledger yet. Try again in a few seconds.');
     throw new AppError(404, 'NOT_FOUND', 'There is no such event.');
-  }
-
-  private async checkpointedSize(): Promise<number> {
-    const checkpoint = await this.latestCheckpoint();
-    if (!checkpoint) throw notYet('The ledger has no signed checkpoint yet. Try again in a few seconds.');
-    return checkpoint.size;
   }
 
   private async withinTree(size: number, field: string): Promise<void> {
@@ -113,9 +114,27 @@ export class LedgerProofs {
     if (size > built) throw badSize(field, `The ledger holds ${built} leaves; there is no tree of ${size}.`);
   }
 
-  /** The MTH of each range, all from one read of the tiles they need. */
+  /**
+   * The MTH of each range, all from one read of the tiles they need. A complete subtree never
+   * changes once its leaves are in, so the nodes hashed up inside tiles are kept (bounded): the
+   * big subtrees under the root are the same for every proof, and were most of its CPU.
+   */
   private async hashes(ranges: ProofRanges): Promise<Buffer[]> {
-    const nodes = nodesFromTiles(await this.store.tiles(tilesFor(nodesOf(ranges))));
-    return proofHashes(ranges, nodes);
+    const missing = nodesOf(ranges).filter(([height, index]) => !this.nodes.has(nodeKey(height, index)));
+    const fromTiles = nodesFromTiles(missing.length > 0 ? await this.store.tiles(tilesFor(missing)) : new Map());
+    const cached: NodeSource = (height, index) => {
+      const key = nodeKey(height, index);
+      let hash = this.nodes.get(key);
+      if (!hash) {
+        hash = fromTiles(height, index);
+        // Leaves and small subtrees are cheap to hash again; keeping them would only crowd the cache.
+        if (height >= 3) {
+          if (this.nodes.size >= MAX_CACHED_NODES) this.nodes.clear();
+          this.nodes.set(key, hash);
+        }
+      }
+      return hash;
+    };
+    return proofHashes(ranges, cached);
   }
 }

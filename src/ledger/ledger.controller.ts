@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { isUUID } from 'class-validator';
-import { ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/access';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Allow, Public } from '../auth/access';
 import { AppError } from '../common/app-error';
 import { HttpReply, HttpRequest } from '../common/http';
 import { ReadsViews } from '../operations/read-your-writes.guard';
@@ -91,10 +91,34 @@ export class LedgerController {
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const tile = parseTilePath(params['*'] ?? params.path ?? '');
     if (!tile) throw notFound('There is no such tile: tiles are tile/<L>/<N>[.p/<W>] as C2SP tlog-tiles spells them.');
-    if (tile.level === 'entries') throw new AppError(403, 'FORBIDDEN', 'Entry bundles hold the events themselves (personal data): they are exported for an inspector, not served openly.');
+    if (tile.level === 'entries') throw notFound('Entry bundles are at tile/entries/<N>, for those who may read them.');
     const hashes = await this.proofs.tile(tile.level, tile.index, tile.width);
     if (!hashes) throw notFound('The ledger has no such tile (yet).');
     void reply.header('Content-Type', 'application/octet-stream').header('Cache-Control', 'public, max-age=31536000, immutable');
     return hashes;
+  }
+}
+
+/**
+ * Entry bundles (C2SP tlog-tiles `tile/entries/<N>[.p/<W>]`) hold the events themselves, so unlike
+ * the rest of the ledger they need a token, and a role that may read every school's events.
+ */
+@ApiTags('audit ledger')
+@ApiBearerAuth()
+@Controller('ledger/tile/entries')
+export class LedgerEntriesController {
+  constructor(private readonly proofs: LedgerProofs) {}
+
+  @Get('*')
+  @Allow('ledger.entries')
+  @ReadsViews()
+  async entries(@Req() request: HttpRequest, @Res({ passthrough: true }) reply: HttpReply, @Query() _query: LedgerQueryDto): Promise<Buffer> {
+    const params = (request.params ?? {}) as Record<string, string | undefined>;
+    const tile = parseTilePath(`entries/${params['*'] ?? ''}`);
+    if (!tile) throw notFound('There is no such entry bundle: they are tile/entries/<N>[.p/<W>] as C2SP tlog-tiles spells them.');
+    const bundle = await this.proofs.entryBundle(tile.index, tile.width);
+    if (!bundle) throw notFound('The ledger has no such entry bundle (yet).');
+    void reply.header('Content-Type', 'application/octet-stream').header('Cache-Control', 'private, max-age=31536000, immutable');
+    return bundle;
   }
 }

@@ -6,7 +6,7 @@ import { Database, DATABASE } from '../database/database';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
 import { LedgerAudit } from './ledger-audit';
 import { LedgerBuilder } from './ledger-builder';
-import { LedgerController } from './ledger.controller';
+import { LedgerController, LedgerEntriesController } from './ledger.controller';
 import { LEDGER_KEYS, LEDGER_VKEY, LedgerKeys, ledgerKeys } from './ledger.keys';
 import { LedgerProofs } from './ledger-proofs';
 import { LedgerStore } from './ledger-store';
@@ -55,7 +55,7 @@ class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
 
 /** The tamper-evident audit ledger (issue 15, docs/architecture.md "Audit ledger"). */
 @Module({
-  controllers: [LedgerController],
+  controllers: [LedgerEntriesController, LedgerController],
   providers: [
     { provide: LedgerStore, inject: [DATABASE], useFactory: (database: Database) => new LedgerStore(database.pool) },
     {

@@ -111,7 +111,7 @@ describe(`the audit ledger over HTTP (${TEST_DATABASE_KIND})`, () => {
     expect(tile.body.subarray((inclusion.body.leafIndex as number) * 32, (inclusion.body.leafIndex as number) * 32 + 32).toString('base64')).toBe(inclusion.body.leafHash);
   });
 
-  it('refuses bad input with 400 naming the field, an unknown event with 404, a tile it does not have with 404, and entries to anyone without a token', async () => {
+  it('refuses bad input with 400 naming the field, an unknown event with 404, a tile it does not have with 404, and entry bundles to anyone without a token', async () => {
     expect((await json('proofs/inclusion')).body).toMatchObject({ code: 'VALIDATION_FAILED', details: [expect.objectContaining({ field: 'eventId' })] });
     expect((await json(`proofs/inclusion?eventId=${eventId}&treeSize=abc`)).status).toBe(400);
     expect((await json(`proofs/inclusion?eventId=${eventId}&treeSize=999999999`)).body).toMatchObject({ code: 'VALIDATION_FAILED', details: [expect.objectContaining({ field: 'treeSize' })] });
@@ -122,7 +122,7 @@ describe(`the audit ledger over HTTP (${TEST_DATABASE_KIND})`, () => {
     expect((await json('tile/0/x999/999')).status).toBe(404);
     expect((await json('tile/0/1')).status).toBe(404);
     expect((await json('tile/0/000.p/0')).status).toBe(404);
-    expect((await json('tile/entries/000')).status).toBe(403);
+    expect((await json('tile/entries/000.p/1')).status).toBe(401);
   });
 
   it('/health says the ledger is whole, and "broken at index N" once an event was changed behind the service', async () => {

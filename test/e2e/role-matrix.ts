@@ -75,6 +75,18 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
   },
   { route: 'GET /auth/me', allowed: everyoneSignedIn, request: () => ({ method: 'get', path: '/auth/me' }) },
   {
+    route: 'GET /ledger/checkpoint',
+    allowed: [...everyoneSignedIn, 'noToken'],
+    note: 'public, as every /ledger route but entry bundles: hashes and sizes only',
+    request: () => ({ method: 'get', path: '/ledger/checkpoint' }),
+  },
+  {
+    route: 'GET /ledger/tile/entries/:n',
+    allowed: ['admin'],
+    note: "the events themselves, of every school: the regional administrator's",
+    request: () => ({ method: 'get', path: '/ledger/tile/entries/000.p/1' }),
+  },
+  {
     route: 'POST /schools',
     allowed: ['admin'],
     request: (_, __, cell) => ({ method: 'post', path: '/schools', body: { name: `Matrix school ${cell}` } }),

@@ -49,6 +49,7 @@ export type Action =
   | 'assignment.end'
   | 'class-teacher.change'
   | 'parent-link.end'
+  | 'ledger.entries'
   | 'inspector-grant.end'
   | 'account.roles';
 
@@ -148,6 +149,8 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
   if (!SCHOOL_ACTIONS.has(action)) {
     if (action === 'auth.me') return allow(subject.roles[0]);
     if (action === 'school.create') return has('admin') ? allow('admin') : deny('Only the regional administrator creates schools.');
+    // The ledger's entries are the events of every school: names, marks, absences.
+    if (action === 'ledger.entries') return has('admin') ? allow('admin') : deny("Only the regional administrator reads the ledger's entries: they hold the events of every school.");
   }
   if (!school || !school.exists || !canSeeSchool(subject, school)) return hidden;
   const own = subject.schoolId === school.schoolId;
