@@ -1,8 +1,10 @@
 /**
- * `npm run ledger:export -- <dir>`: writes the audit ledger up to its latest checkpoint into `dir`
- * as C2SP tlog-tiles files (entries, tiles, every checkpoint, the key, a README), with a progress
- * bar: what an inspector or a court takes away and checks with `npm run verify -- <dir> --key …`.
- * Reads only; safe while the service runs.
+ * `npm run ledger:export -- <dir> [--school <id>]`: writes the audit ledger up to its latest
+ * checkpoint into `dir` as C2SP tlog-tiles files (entries, tiles, every checkpoint, the key, a
+ * README), with a progress bar; with `--school`, only that school's slice: its entries, each with
+ * a receipt under the latest served checkpoint, and no other school's data. What an inspector or a
+ * court takes away and checks with `npm run verify -- <dir> --key …`. Reads only; safe while the
+ * service runs.
  */
 import 'reflect-metadata';
 import { Presets, SingleBar } from 'cli-progress';
@@ -10,14 +12,19 @@ import { deriveKey, loadMasterSecret } from '../auth/service-keys';
 import { ConfigError, loadConfig } from '../config/app-config';
 import { Database } from '../database/database';
 import { openEventStore } from '../event-store/open-event-store';
-import { exportLedger } from '../ledger/ledger-export';
+import { exportLedger, exportSchoolSlice } from '../ledger/ledger-export';
+import { LedgerProofs } from '../ledger/ledger-proofs';
+import { parseWitnesses } from '../ledger/ledger-witnesses';
 import { ledgerSigner } from '../ledger/ledger.keys';
 import { LedgerStore } from '../ledger/ledger-store';
 
 async function main(args: string[]): Promise<void> {
-  const [dir] = args;
-  if (!dir || args.length !== 1) {
-    process.stderr.write('usage: npm run ledger:export -- <directory>\n');
+  const school = args.indexOf('--school');
+  const schoolId = school >= 0 ? args[school + 1] : undefined;
+  const rest = school >= 0 ? args.filter((_, i) => i !== school && i !== school + 1) : args;
+  const [dir] = rest;
+  if (!dir || rest.length !== 1 || (school >= 0 && !/^[0-9a-f-]{36}$/i.test(schoolId ?? ''))) {
+    process.stderr.write('usage: npm run ledger:export -- <directory> [--school <school id>]\n');
     process.exit(2);
   }
   const config = loadConfig();
@@ -27,6 +34,16 @@ async function main(args: string[]): Promise<void> {
   const bar = new SingleBar({ format: 'export [{bar}] {percentage}% | {value}/{total} entries | eta {eta}s', stream: process.stderr }, Presets.shades_classic);
   const started = Date.now();
   try {
+    if (schoolId) {
+      const store = new LedgerStore(database.pool);
+      const proofs = new LedgerProofs(store, events, config.LEDGER_WITNESS_QUORUM ?? parseWitnesses(config.LEDGER_WITNESSES).length);
+      const slice = await exportSchoolSlice(store, events, proofs, schoolId, dir, {
+        vkey: signer.vkey,
+        onProgress: (done) => process.stderr.write(`\rexported ${done} entries of school ${schoolId}`),
+      });
+      process.stdout.write(`\nExported ${slice.entries} entries of school ${schoolId} with their receipts under the checkpoint of size ${slice.size} to ${dir}.\nCheck it: npm run verify -- ${dir} --key '${signer.vkey}'\n`);
+      return;
+    }
     let begun = false;
     const summary = await exportLedger(new LedgerStore(database.pool), events, dir, {
       vkey: signer.vkey,

@@ -9,9 +9,10 @@ import { trustPolicy, witnessPolicy } from '../verifier/checkpoint';
 import { VerificationError } from '../verifier/errors';
 import { verifyExportDir } from '../verifier/export';
 import { verifyReceipt } from '../verifier/receipt';
+import { isSliceDir, verifySliceDir } from '../verifier/slice';
 import { verifyLogUrl } from '../verifier/url';
 
-export const USAGE = `usage: npm run verify -- <export dir | receipt file (.tlog-proof) | URL> [options]
+export const USAGE = `usage: npm run verify -- <export dir | school slice dir | receipt file (.tlog-proof) | URL> [options]
   --key <vkey>       trusted log key, <name>+<key id>+<base64 key> (repeatable; required for receipts and URLs)
   --witness <vkey>   trusted witness cosignature key (repeatable)
   --quorum <n>       how many distinct witnesses must cosign (default: all given)
@@ -59,7 +60,9 @@ export async function runVerify(argv: readonly string[], output: Output): Promis
   const onProgress = (leaves: bigint, total: bigint): void => output.err(`verified ${leaves} of ${total} entries (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const trust = { keys: args.keys, witnesses: args.witnesses, quorum: args.quorum, onCheck };
   try {
-    if (mode === 'export') {
+    if (mode === 'export' && (await isSliceDir(args.target))) {
+      await verifySliceDir(args.target, trust);
+    } else if (mode === 'export') {
       await verifyExportDir(args.target, { ...trust, onProgress });
     } else if (mode === 'receipt') {
       const entry = args.entry === undefined ? undefined : readFileSync(args.entry);

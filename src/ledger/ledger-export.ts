@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { EventStore } from '../event-store/event-store.port';
 import { HASH_BYTES } from './domain/merkle';
 import { tileIndexPath, tileKey, tileWidth, TILE_WIDTH } from './domain/tiles';
+import { entryBundle } from './ledger-entries';
+import { LedgerProofs } from './ledger-proofs';
 import { LedgerStore, StoredCheckpoint } from './ledger-store';
 
 export interface LedgerExportOptions {
@@ -41,26 +43,6 @@ printed journal, the school's notice): a key taken from the export itself proves
 export agrees with itself. The verifier hashes every entry, compares each tile, recomputes the
 root of every checkpoint from the entries and checks every signature.
 `;
-
-/**
- * An entry bundle (C2SP tlog-tiles): the stored entries of leaves [256·index, +width), each as a
- * big-endian uint16 length and its bytes.
- */
-export async function entryBundle(store: LedgerStore, events: EventStore, index: number, width: number): Promise<Buffer> {
-  if (!events.entriesOf) throw new Error('This event store does not give its stored entries.');
-  const ids = await store.leafEvents(index * TILE_WIDTH, index * TILE_WIDTH + width);
-  const entries = new Map((await events.entriesOf(ids)).map((entry) => [entry.eventId, Buffer.from(entry.entry, 'utf8')]));
-  const parts: Buffer[] = [];
-  ids.forEach((id, i) => {
-    const entry = entries.get(id);
-    if (!entry) throw new Error(`Leaf ${index * TILE_WIDTH + i} names an event the log no longer holds: the ledger is broken there.`);
-    if (entry.length > 0xffff) throw new Error(`Leaf ${index * TILE_WIDTH + i} is larger than an entry bundle carries (64 KiB).`);
-    const length = Buffer.alloc(2);
-    length.writeUInt16BE(entry.length);
-    parts.push(length, entry);
-  });
-  return Buffer.concat(parts);
-}
 
 /**
  * Writes the ledger up to its latest checkpoint as files (C2SP tlog-tiles layout), with every
@@ -104,4 +86,70 @@ export async function exportLedger(store: LedgerStore, events: EventStore, dir: 
     options.onProgress?.(index * TILE_WIDTH + width, size);
   }
   return { size, checkpoints: checkpoints.length, tiles, bundles };
+}
+
+const SLICE_README = (schoolId: string, checkpoint: StoredCheckpoint, vkey: string, count: number) => `Zhurnal audit ledger: the slice of school ${schoolId}
+
+checkpoint                   the signed checkpoint every receipt here is under (tree size ${checkpoint.size}),
+                             with the witnesses' co-signatures the service has
+entries/<index>              the school's ${count} events as the log stores them (RFC 8785 JSON),
+                             named by their leaf index in the whole ledger
+receipts/<index>.tlog-proof  for each, a C2SP tlog-proof: its inclusion proof under the checkpoint
+vkeys                        the log's verifier key as the service published it: ${vkey}
+
+To check it with no service:
+
+  npm run verify -- <this directory> --key '${vkey}' [--witness <vkey> ... --quorum N]
+
+Every entry is hashed and proven to be in the tree the checkpoint signs: none was changed after it
+was logged, and each sits at its place in the log's order. What a slice cannot prove is that it
+holds every event of the school: the tree is over all schools' events, which are not in this
+directory (they are other people's personal data). Completeness is checked by the one who holds
+the whole export (npm run ledger:export) or by the service's own audit.
+`;
+
+export interface SliceSummary {
+  readonly size: number;
+  readonly entries: number;
+}
+
+/**
+ * The ledger's slice of one school, for an inspector or a court: the school's entries, each with a
+ * receipt under the latest served checkpoint (witnessed, if witnesses are set), the key and the
+ * instructions; no other school's data. Streams page by page.
+ */
+export async function exportSchoolSlice(
+  store: LedgerStore,
+  events: EventStore,
+  proofs: LedgerProofs,
+  schoolId: string,
+  dir: string,
+  options: LedgerExportOptions,
+): Promise<SliceSummary> {
+  const checkpoint = await proofs.latestCheckpoint();
+  if (!checkpoint) throw new Error('The ledger has no served checkpoint yet: there is nothing to export.');
+  if (!events.entriesOf) throw new Error('This event store does not give its stored entries.');
+  const write = async (path: string, data: Buffer | string) => {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), data);
+  };
+  let entries = 0;
+  let after = undefined as Parameters<EventStore['query']>[0]['after'];
+  for (;;) {
+    const page = await events.query({ schoolId, after, limit: 1000 });
+    if (page.length === 0) break;
+    after = page[page.length - 1].position;
+    const leaves = (await store.leavesOf(page.map((event) => event.eventId))).filter((leaf) => leaf.index < checkpoint.size);
+    const stored = new Map((await events.entriesOf(leaves.map((leaf) => leaf.eventId))).map((entry) => [entry.eventId, entry.entry]));
+    for (const leaf of leaves) {
+      await write(`entries/${leaf.index}`, stored.get(leaf.eventId)!);
+      await write(`receipts/${leaf.index}.tlog-proof`, await proofs.receiptAt(leaf.index, checkpoint));
+      entries++;
+    }
+    options.onProgress?.(entries, entries);
+  }
+  await write('checkpoint', checkpoint.note);
+  await write('vkeys', `${options.vkey}\n`);
+  await write('README.txt', SLICE_README(schoolId, checkpoint, options.vkey, entries));
+  return { size: checkpoint.size, entries };
 }

@@ -3,7 +3,7 @@ import { EventStore } from '../event-store/event-store.port';
 import { receiptText } from './domain/checkpoint';
 import { consistencyRanges, HASH_BYTES, inclusionRanges, NodeSource, nodesOf, proofHashes, ProofRanges } from './domain/merkle';
 import { nodesFromTiles, tileKey, tilesFor, tileWidth, TILE_WIDTH } from './domain/tiles';
-import { entryBundle } from './ledger-export';
+import { entryBundle } from './ledger-entries';
 import { LedgerStore, StoredCheckpoint } from './ledger-store';
 
 export interface InclusionProof {
@@ -77,6 +77,12 @@ export class LedgerProofs {
   async receipt(eventId: string): Promise<string> {
     const { index, checkpoint } = await this.leafAndCheckpoint(eventId);
     if (!checkpoint || checkpoint.size <= index) throw notYet('No signed checkpoint covers this event yet. Try again in a few seconds.');
+    const [leaf, ...proof] = await this.hashes([[index, index + 1], ...inclusionRanges(index, checkpoint.size)]);
+    return receiptText(index, leaf, proof, checkpoint.note);
+  }
+
+  /** The receipt of leaf `index` under a given checkpoint (an export writes thousands under one). */
+  async receiptAt(index: number, checkpoint: StoredCheckpoint): Promise<string> {
     const [leaf, ...proof] = await this.hashes([[index, index + 1], ...inclusionRanges(index, checkpoint.size)]);
     return receiptText(index, leaf, proof, checkpoint.note);
   }

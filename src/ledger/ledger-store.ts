@@ -104,6 +104,16 @@ export class LedgerStore {
     return { index: row.idx === null ? null : Number(row.idx), checkpoint: row.size === null ? null : toCheckpoint(row) };
   }
 
+  /** The leaves of these events, in leaf order; events not (yet) in the ledger left out. */
+  async leavesOf(eventIds: readonly string[]): Promise<Array<{ index: number; eventId: string }>> {
+    if (eventIds.length === 0) return [];
+    const { rows } = await this.pool.query<{ idx: string; event_id: string }>(
+      `SELECT idx::text AS idx, event_id::text AS event_id FROM ledger_leaf WHERE event_id = ANY($1::uuid[]) ORDER BY idx`,
+      [eventIds],
+    );
+    return rows.map((row) => ({ index: Number(row.idx), eventId: row.event_id }));
+  }
+
   async leafIndexOf(eventId: string): Promise<number | null> {
     const { rows } = await this.pool.query<{ idx: string }>(`SELECT idx::text AS idx FROM ledger_leaf WHERE event_id = $1::uuid`, [eventId]);
     return rows.length === 0 ? null : Number(rows[0].idx);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -11,11 +11,12 @@ import { generateSigner, NoteSigner, signedBy, signNote } from '../../src/ledger
 import { LedgerAudit } from '../../src/ledger/ledger-audit';
 import { CHECKPOINT_SIGNED, LedgerBuilder, LedgerInconsistentError } from '../../src/ledger/ledger-builder';
 import { LedgerProofs } from '../../src/ledger/ledger-proofs';
-import { exportLedger } from '../../src/ledger/ledger-export';
+import { exportLedger, exportSchoolSlice } from '../../src/ledger/ledger-export';
 import { LedgerStore } from '../../src/ledger/ledger-store';
 import { verifyExportDir } from '../../src/verifier/export';
+import { verifySliceDir } from '../../src/verifier/slice';
 import { openTestDatabase, TEST_DATABASE_KIND, TestDatabase } from '../support/database';
-import { meta } from '../support/fixtures';
+import { meta, SCHOOL_ID } from '../support/fixtures';
 
 const ORIGIN = 'zhurnal.test/ledger';
 
@@ -146,6 +147,34 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
     const bundle = (await proofs.entryBundle(0, 3))!;
     const first = bundle.readUInt16BE(0);
     expect(leafHash(bundle.subarray(2, 2 + first)).equals(leaves[0])).toBe(true);
+  });
+
+  it("a school's slice holds its entries with receipts, verifies offline, and fails at any change", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ledger-slice-'));
+    try {
+      const slice = await exportSchoolSlice(store, events, proofs, SCHOOL_ID, dir, { vkey: signer.vkey });
+      const checkpoint = (await store.latestCheckpoint())!;
+      const schoolEvents = await events.query({ schoolId: SCHOOL_ID });
+      const { ids } = await logLeaves();
+      const expected = ids.slice(0, checkpoint.size).filter((id) => schoolEvents.some((e) => e.eventId === id)).length;
+      expect(slice.entries).toBe(expected);
+      expect(expected).toBeGreaterThan(1000);
+      const report = await verifySliceDir(dir, { keys: [signer.vkey] });
+      expect(report.indexes).toHaveLength(expected);
+      // No event of no school is in it: leaf 600 is the first checkpoint's own event.
+      expect((await readdir(join(dir, 'entries'))).includes('600')).toBe(false);
+
+      const entry = join(dir, 'entries', String(report.indexes[7]));
+      const original = await readFile(entry);
+      await writeFile(entry, Buffer.from(original.toString('utf8').replace('"n":', '"m":'), 'utf8'));
+      await expect(verifySliceDir(dir, { keys: [signer.vkey] })).rejects.toMatchObject({ leafIndex: report.indexes[7] });
+      await writeFile(entry, original);
+      await rm(join(dir, 'receipts', `${report.indexes[3]}.tlog-proof`));
+      await expect(verifySliceDir(dir, { keys: [signer.vkey] })).rejects.toThrow(/has no receipt/);
+      await expect(verifySliceDir(dir, { keys: [generateSigner(ORIGIN).signer.vkey] })).rejects.toThrow();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a second builder on the same tables never doubles or skips a leaf', async () => {
