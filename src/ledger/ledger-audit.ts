@@ -57,13 +57,14 @@ export class LedgerAudit {
     this.clock = options.clock ?? systemClock;
   }
 
-  async run(): Promise<AuditOutcome> {
-    const outcome = await this.check();
+  /** Checks the whole ledger and records the outcome; `onProgress` hears of each page (leaves checked, of how many). */
+  async run(onProgress = this.options.onProgress): Promise<AuditOutcome> {
+    const outcome = await this.check(onProgress);
     await this.store.saveAudit(outcome);
     return outcome;
   }
 
-  private async check(): Promise<AuditOutcome> {
+  private async check(onProgress: LedgerAuditOptions['onProgress']): Promise<AuditOutcome> {
     const { size } = await this.store.state();
     const checkedAt = toMoment(this.clock.now());
     const broken = (brokenAt: number | null, reason: string): AuditOutcome => ({ checkedAt, checkedSize: size, brokenAt, reason });
@@ -102,7 +103,7 @@ export class LedgerAudit {
         }
       }
       position = page[page.length - 1].position;
-      this.options.onProgress?.(index, size);
+      onProgress?.(index, size);
     }
     const latest = checkpoints[checkpoints.length - 1];
     if (latest) {

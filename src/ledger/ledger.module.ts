@@ -42,8 +42,14 @@ class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
   /** Only the instance that builds checks: one reader of the whole log at a time. */
   private async check(): Promise<void> {
     if (this.auditing || (await this.builder.status()).role !== 'builder') return;
+    let logged = 0;
     this.auditing = this.audit
-      .run()
+      .run((checked, total) => {
+        // A line every 100,000 leaves: a check of a big log takes minutes.
+        if (checked - logged < 100_000) return;
+        logged = checked;
+        this.logger.log({ checked, total }, 'audit ledger: checking against the log');
+      })
       .then((outcome) => {
         if (outcome.reason) this.logger.error({ brokenAt: outcome.brokenAt, reason: outcome.reason }, 'audit ledger: BROKEN');
         else this.logger.log({ checkedSize: outcome.checkedSize }, 'audit ledger: whole');

@@ -65,7 +65,7 @@ function readBody(request: IncomingMessage): Promise<string | null> {
 
 /**
  * A witness as a small HTTP server (C2SP tlog-witness): `POST /add-checkpoint`, and `GET /key` for
- * its vkey. Requests are decided one at a time and the new state is written (to a new file, then
+ * its vkey. Requests are decided one at a time (each once its whole body is in) and the new state is written (to a new file, then
  * renamed over the old) before the co-signature is answered, so a crash never forgets a size it
  * co-signed and two requests never race (the rollback tlog-witness warns of).
  */
@@ -83,22 +83,24 @@ export async function startWitness(options: WitnessOptions): Promise<RunningWitn
     if (request.method === 'GET' && request.url === '/key') return send(200, 'text/plain; charset=utf-8', `${cosigner.vkey}\n`);
     if (request.url !== '/add-checkpoint') return send(404, 'text/plain; charset=utf-8', 'not found\n');
     if (request.method !== 'POST') return send(405, 'text/plain; charset=utf-8', 'POST only\n');
-    const work = queue.then(async () => {
-      const body = await readBody(request);
+    // The body is read first, outside the queue: a slow sender must not hold other logs' requests.
+    void readBody(request).then((body) => {
       if (body === null) return send(413, 'text/plain; charset=utf-8', 'the body is too large\n');
-      const answer = addCheckpoint(body, state, logKeys, cosigner, BigInt(Math.floor(Date.now() / 1000)));
-      if (answer.state) {
-        await writeFile(`${stateFile}.new`, JSON.stringify(answer.state));
-        await rename(`${stateFile}.new`, stateFile);
-        state = answer.state;
-      }
-      log({ status: answer.status, reason: answer.status === 200 ? undefined : answer.body.trim() }, answer.status === 200 ? 'co-signed a checkpoint' : 'refused a checkpoint');
-      send(answer.status, answer.contentType, answer.body);
-    });
-    queue = work.catch((error: unknown) => {
-      log({ err: String(error) }, 'add-checkpoint failed');
-      if (!response.headersSent) send(500, 'text/plain; charset=utf-8', 'the witness could not record the checkpoint\n');
-    });
+      const work = queue.then(async () => {
+        const answer = addCheckpoint(body, state, logKeys, cosigner, BigInt(Math.floor(Date.now() / 1000)));
+        if (answer.state) {
+          await writeFile(`${stateFile}.new`, JSON.stringify(answer.state));
+          await rename(`${stateFile}.new`, stateFile);
+          state = answer.state;
+        }
+        log({ status: answer.status, reason: answer.status === 200 ? undefined : answer.body.trim() }, answer.status === 200 ? 'co-signed a checkpoint' : 'refused a checkpoint');
+        send(answer.status, answer.contentType, answer.body);
+      });
+      queue = work.catch((error: unknown) => {
+        log({ err: String(error) }, 'add-checkpoint failed');
+        if (!response.headersSent) send(500, 'text/plain; charset=utf-8', 'the witness could not record the checkpoint\n');
+      });
+    }, () => send(400, 'text/plain; charset=utf-8', 'the body could not be read\n'));
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
