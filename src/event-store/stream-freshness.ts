@@ -1,3 +1,4 @@
+import { WakeablePause } from '../common/wakeable-pause';
 import { EventEmitter } from 'node:events';
 import { EventStore } from './event-store.port';
 import { comparePositions, Position, START } from './position';
@@ -39,7 +40,7 @@ export class StreamFreshness {
   private following = false;
   private stopped = false;
   private lastLookBegan = -Infinity;
-  private wake?: () => void;
+  private readonly sleeper = new WakeablePause();
   private loop?: Promise<void>;
   private followedTo: Position = START;
   private readonly looked = new EventEmitter();
@@ -100,7 +101,7 @@ export class StreamFreshness {
   async stop(): Promise<void> {
     this.stopped = true;
     this.following = false;
-    this.wake?.();
+    this.sleeper.wake();
     await this.loop;
     this.loop = undefined;
   }
@@ -141,13 +142,6 @@ export class StreamFreshness {
   }
 
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
+    return this.sleeper.pause(ms);
   }
 }

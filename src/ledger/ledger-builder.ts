@@ -1,3 +1,4 @@
+import { WakeablePause } from '../common/wakeable-pause';
 import { createHash, randomUUID } from 'node:crypto';
 import { Clock, systemClock, toMoment } from '../common/clock';
 import { AdvisoryLocks, LEDGER_LEADER_LOCK } from '../database/advisory-locks';
@@ -78,7 +79,7 @@ export class LedgerBuilder {
   private stopped = true;
   private running?: Promise<void>;
   private stepping?: Promise<number>;
-  private wake?: () => void;
+  private readonly sleeper = new WakeablePause();
   private failure: string | null = null;
   private inconsistent: string | null = null;
   private leading = false;
@@ -110,7 +111,7 @@ export class LedgerBuilder {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.sleeper.wake();
     await this.running;
     this.running = undefined;
     if (this.leading) await this.options.locks?.unlock(LEDGER_LEADER_LOCK);
@@ -178,14 +179,7 @@ export class LedgerBuilder {
   }
 
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
+    return this.sleeper.pause(ms);
   }
 
   /** Adds the next batch of the log as leaves; the number added. One at a time: the tree in memory is this builder's only. */

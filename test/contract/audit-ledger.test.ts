@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { START } from '../../src/event-store/position';
 import { parseCheckpointText } from '../../src/ledger/domain/checkpoint';
-import { leafHash, nodeHash } from '../../src/ledger/domain/merkle';
+import { leafHash } from '../../src/ledger/domain/merkle';
+import { mth, path, subproof } from '../../src/ledger/domain/testing/rfc6962-reference';
 import { generateSigner, NoteSigner, signedBy, signNote } from '../../src/ledger/domain/note';
 import { LedgerAudit } from '../../src/ledger/ledger-audit';
 import { CHECKPOINT_SIGNED, LedgerBuilder, LedgerInconsistentError } from '../../src/ledger/ledger-builder';
@@ -19,29 +19,6 @@ import { openTestDatabase, TEST_DATABASE_KIND, TestDatabase } from '../support/d
 import { meta, SCHOOL_ID } from '../support/fixtures';
 
 const ORIGIN = 'zhurnal.test/ledger';
-
-/** RFC 6962 §2.1 read literally: the reference every answer of the ledger is compared with. */
-function mth(leaves: readonly Buffer[]): Buffer {
-  if (leaves.length === 0) return createHash('sha256').digest();
-  if (leaves.length === 1) return leaves[0];
-  let k = 1;
-  while (k * 2 < leaves.length) k *= 2;
-  return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
-}
-
-function path(m: number, leaves: readonly Buffer[]): Buffer[] {
-  if (leaves.length <= 1) return [];
-  let k = 1;
-  while (k * 2 < leaves.length) k *= 2;
-  return m < k ? [...path(m, leaves.slice(0, k)), mth(leaves.slice(k))] : [...path(m - k, leaves.slice(k)), mth(leaves.slice(0, k))];
-}
-
-function subproof(m: number, leaves: readonly Buffer[], complete: boolean): Buffer[] {
-  if (m === leaves.length) return complete ? [] : [mth(leaves)];
-  let k = 1;
-  while (k * 2 < leaves.length) k *= 2;
-  return m <= k ? [...subproof(m, leaves.slice(0, k), complete), mth(leaves.slice(k))] : [...subproof(m - k, leaves.slice(k), false), mth(leaves.slice(0, k))];
-}
 
 const b64 = (hash: Buffer) => hash.toString('base64');
 

@@ -1,31 +1,8 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
+import { mth, path, subproof } from './testing/rfc6962-reference';
 import { consistencyRanges, EMPTY_ROOT, inclusionRanges, leafHash, nodeHash, nodesOf, proofHashes, rootAt } from './merkle';
 import { nodesFromTiles, parseTileIndexPath, tileIndexPath, tileKey, TileTree, tileWidth, TILE_WIDTH } from './tiles';
-
-/** RFC 6962 §2.1 read literally, over a list of leaf hashes: the reference the tiles are checked against. */
-function mth(leaves: readonly Buffer[]): Buffer {
-  if (leaves.length === 0) return createHash('sha256').digest();
-  if (leaves.length === 1) return leaves[0];
-  let k = 1;
-  while (k * 2 < leaves.length) k *= 2;
-  return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
-}
-
-function path(m: number, leaves: readonly Buffer[]): Buffer[] {
-  if (leaves.length <= 1) return [];
-  let k = 1;
-  while (k * 2 < leaves.length) k *= 2;
-  return m < k ? [...path(m, leaves.slice(0, k)), mth(leaves.slice(k))] : [...path(m - k, leaves.slice(k)), mth(leaves.slice(0, k))];
-}
-
-function subproof(m: number, leaves: readonly Buffer[], complete: boolean): Buffer[] {
-  const n = leaves.length;
-  if (m === n) return complete ? [] : [mth(leaves)];
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return m <= k ? [...subproof(m, leaves.slice(0, k), complete), mth(leaves.slice(k))] : [...subproof(m - k, leaves.slice(k), false), mth(leaves.slice(0, k))];
-}
 
 const leavesOf = (n: number) => Array.from({ length: n }, (_, i) => leafHash(Buffer.from(`event ${i}`)));
 

@@ -112,15 +112,22 @@ export interface LogKey {
 
 /** Reads a log's verifier key (`<name>+<id>+<base64(0x01 ‖ key)>`); a wrong id or type is refused. */
 export function parseLogKey(vkey: string): LogKey {
+  const { name, publicKey } = parseVkey(vkey, ED25519_TYPE, 'an Ed25519 key (type 0x01, 32 bytes)');
+  return { name, publicKey, vkey };
+}
+
+/** `<name>+<id>+<base64(type ‖ 32-byte key)>`, its id checked against its key. */
+function parseVkey(vkey: string, type: number, what: string): { name: string; keyId: Buffer; publicKey: Buffer } {
   const first = vkey.indexOf('+');
   const second = vkey.indexOf('+', first + 1);
   if (first <= 0 || second < 0) throw new Error(`a verifier key reads <name>+<id>+<key> (got "${vkey.slice(0, 40)}")`);
   const name = vkey.slice(0, first);
   const key = Buffer.from(vkey.slice(second + 1), 'base64');
-  if (key.length !== 33 || key[0] !== ED25519_TYPE) throw new Error(`the verifier key of ${name} is not an Ed25519 key (type 0x01, 32 bytes)`);
+  if (key.length !== 33 || key[0] !== type) throw new Error(`the verifier key of ${name} is not ${what}`);
   const publicKey = key.subarray(1);
-  if (keyIdOf(name, ED25519_TYPE, publicKey).toString('hex') !== vkey.slice(first + 1, second)) throw new Error(`the verifier key of ${name} does not match its key id`);
-  return { name, publicKey, vkey };
+  const keyId = keyIdOf(name, type, publicKey);
+  if (keyId.toString('hex') !== vkey.slice(first + 1, second)) throw new Error(`the verifier key of ${name} does not match its key id`);
+  return { name, keyId, publicKey };
 }
 
 /** Whether `note` carries a valid signature of `signer`'s key over its text. */
@@ -143,16 +150,7 @@ export interface WitnessKey {
 }
 
 export function parseWitnessKey(vkey: string): WitnessKey {
-  const first = vkey.indexOf('+');
-  const second = vkey.indexOf('+', first + 1);
-  if (first <= 0 || second < 0) throw new Error(`a witness key reads <name>+<id>+<key> (got "${vkey.slice(0, 40)}")`);
-  const name = vkey.slice(0, first);
-  const key = Buffer.from(vkey.slice(second + 1), 'base64');
-  if (key.length !== 33 || key[0] !== COSIGNATURE_TYPE) throw new Error(`the witness key of ${name} is not an Ed25519 cosignature key (type 0x04, 32 bytes)`);
-  const publicKey = key.subarray(1);
-  const keyId = keyIdOf(name, COSIGNATURE_TYPE, publicKey);
-  if (keyId.toString('hex') !== vkey.slice(first + 1, second)) throw new Error(`the witness key of ${name} does not match its key id`);
-  return { name, keyId, publicKey, vkey };
+  return { ...parseVkey(vkey, COSIGNATURE_TYPE, 'an Ed25519 cosignature key (type 0x04, 32 bytes)'), vkey };
 }
 
 /**
