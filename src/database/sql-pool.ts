@@ -28,6 +28,12 @@ export interface SqlPool extends SqlClient {
 export async function inTransaction<T>(pool: SqlPool, work: (tx: SqlClient) => Promise<T>): Promise<T> {
   const connection = await pool.connect();
   let broken: Error | undefined;
+  // A session the server drops mid-transaction (pg_terminate_backend, a restart) fails the query in
+  // flight, and node-postgres also emits 'error' on the client it lent: unheard, that event would
+  // end the process. The rejection is what counts; the listener only keeps the event heard.
+  const events = connection as Partial<Pick<NodeJS.EventEmitter, 'on' | 'off'>>;
+  const dropped = (error: Error) => (broken = error);
+  events.on?.('error', dropped);
   try {
     await connection.query('BEGIN');
     const result = await work(connection);
@@ -41,6 +47,7 @@ export async function inTransaction<T>(pool: SqlPool, work: (tx: SqlClient) => P
     }
     throw error;
   } finally {
+    events.off?.('error', dropped);
     connection.release(broken);
   }
 }
