@@ -85,7 +85,12 @@ export class LedgerAudit {
       const first = Math.floor(index / TILE_WIDTH);
       const last = Math.floor((index + page.length - 1) / TILE_WIDTH);
       const tiles = await this.store.tiles(Array.from({ length: last - first + 1 }, (_, i) => [0, first + i] as [number, number]));
-      for (const entry of page) {
+      // Which event each leaf is for: what proofs by event id are looked up by.
+      const leafEvents = await this.store.leafEvents(index, index + page.length);
+      for (const [offsetInPage, entry] of page.entries()) {
+        if (leafEvents[offsetInPage] !== entry.eventId) {
+          return broken(index, `leaf ${index} is recorded as event ${leafEvents[offsetInPage] ?? '(none)'}, but the log's event ${index} is ${entry.eventId}: the ledger's index of events was changed`);
+        }
         const hash = leafHash(Buffer.from(entry.entry, 'utf8'));
         const tile = tiles.get(tileKey(0, Math.floor(index / TILE_WIDTH)));
         const offset = (index % TILE_WIDTH) * HASH_BYTES;

@@ -257,6 +257,23 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
       expect(await audit.run()).toMatchObject({ brokenAt: null, reason: null });
     });
 
+    it("the ledger's index of events changed (two leaves' events swapped) is found at the first of them", async () => {
+      const pool = test.database.pool;
+      const [a, b] = (await pool.query<{ event_id: string }>(`SELECT event_id::text AS event_id FROM ledger_leaf WHERE idx IN (40, 90) ORDER BY idx`)).rows.map((r) => r.event_id);
+      const swap = async (x: string, y: string) => {
+        await pool.query(`UPDATE ledger_leaf SET event_id = '00000000-0000-0000-0000-000000000001' WHERE idx = 40`);
+        await pool.query(`UPDATE ledger_leaf SET event_id = $1 WHERE idx = 90`, [x]);
+        await pool.query(`UPDATE ledger_leaf SET event_id = $1 WHERE idx = 40`, [y]);
+      };
+      await swap(a, b);
+      try {
+        expect(await audit.run()).toMatchObject({ brokenAt: 40, reason: expect.stringMatching(/index of events was changed/) });
+      } finally {
+        await swap(b, a);
+      }
+      expect(await audit.run()).toMatchObject({ reason: null });
+    });
+
     it('a checkpoint replaced (another root, re-signed with another key) or a tile rewritten is found, and the builder refuses to sign after it', async () => {
       const latest = (await store.latestCheckpoint())!;
       const forged = signNote(`${ORIGIN}\n${latest.size}\n${b64(Buffer.alloc(32, 9))}\n`, [generateSigner(ORIGIN).signer]);
