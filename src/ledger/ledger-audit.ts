@@ -4,7 +4,7 @@ import { START } from '../event-store/position';
 import { parseCheckpointText } from './domain/checkpoint';
 import { HASH_BYTES, leafHash, nodeHash, nodesOf, rangeHash } from './domain/merkle';
 import { LogKey, signedBy } from './domain/note';
-import { nodesFromTiles, tileKey, tilesFor, TILE_WIDTH } from './domain/tiles';
+import { nodesFromTiles, tileKey, tilesFor, tileRoot, TILE_WIDTH } from './domain/tiles';
 import { AuditOutcome, LedgerStore, StoredCheckpoint } from './ledger-store';
 
 export interface LedgerAuditOptions {
@@ -59,7 +59,16 @@ export class LedgerAudit {
 
   /** Checks the whole ledger and records the outcome; `onProgress` hears of each page (leaves checked, of how many). */
   async run(onProgress = this.options.onProgress): Promise<AuditOutcome> {
-    const outcome = await this.check(onProgress);
+    let outcome: AuditOutcome;
+    try {
+      outcome = await this.check(onProgress);
+    } catch (error) {
+      // A node the tiles no longer hold is a broken ledger, not a failed check; anything else
+      // (the database gone) leaves the last outcome standing and is the caller's to report.
+      if (!(error instanceof Error) || !error.message.startsWith('the ledger has no node')) throw error;
+      const { size } = await this.store.state();
+      outcome = { checkedAt: toMoment(this.clock.now()), checkedSize: size, brokenAt: null, reason: `the stored tiles are missing hashes: ${error.message}` };
+    }
     await this.store.saveAudit(outcome);
     return outcome;
   }
@@ -68,7 +77,11 @@ export class LedgerAudit {
     const { size } = await this.store.state();
     const checkedAt = toMoment(this.clock.now());
     const broken = (brokenAt: number | null, reason: string): AuditOutcome => ({ checkedAt, checkedSize: size, brokenAt, reason });
-    const checkpoints = (await this.store.allCheckpoints()).filter((c) => c.size <= size);
+    const checkpoints = await this.store.allCheckpoints();
+    const beyond = checkpoints.find((c) => c.size > size);
+    if (beyond) return broken(size, `a checkpoint of size ${beyond.size} was signed but the ledger holds ${size} leaves: leaves were cut from the ledger`);
+    const recorded = await this.store.recordedLeaves();
+    if (recorded !== size) return broken(Math.max(0, Math.min(recorded, size)), `the ledger records ${recorded} leaves' events for ${size} leaves: its index of events was changed`);
     for (const checkpoint of checkpoints) {
       const problem = this.checkpointProblem(checkpoint);
       if (problem) return broken(null, problem);
@@ -110,12 +123,37 @@ export class LedgerAudit {
       position = page[page.length - 1].position;
       onProgress?.(index, size);
     }
+    const upper = await this.upperTilesProblem(size);
+    if (upper) return broken(null, upper);
     const latest = checkpoints[checkpoints.length - 1];
     if (latest) {
       const nodes = nodesFromTiles(await this.store.tiles(tilesFor(nodesOf([[0, latest.size]]))));
       if (!rangeHash(0, latest.size, nodes).equals(latest.root)) return broken(null, `the stored tiles do not give the root of the checkpoint of size ${latest.size}: proofs from them would not verify`);
     }
     return { checkedAt, checkedSize: size, brokenAt: null, reason: null };
+  }
+
+  /**
+   * Every hash of a tile above level 0 must be the root of the full tile below it: proofs are made
+   * of these, and the roots of checkpoints read only a few of them.
+   */
+  private async upperTilesProblem(size: number): Promise<string | null> {
+    for (let level = 1; TILE_WIDTH ** level <= size; level++) {
+      const hashes = Math.floor(size / TILE_WIDTH ** level);
+      for (let tile = 0; tile * TILE_WIDTH < hashes; tile++) {
+        const count = Math.min(TILE_WIDTH, hashes - tile * TILE_WIDTH);
+        const below = await this.store.tiles(Array.from({ length: count }, (_, i) => [level - 1, tile * TILE_WIDTH + i] as [number, number]));
+        const above = (await this.store.tiles([[level, tile]])).get(tileKey(level, tile));
+        for (let i = 0; i < count; i++) {
+          const full = below.get(tileKey(level - 1, tile * TILE_WIDTH + i));
+          const stated = above?.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
+          if (!full || full.length !== TILE_WIDTH * HASH_BYTES || !stated || stated.length !== HASH_BYTES || !tileRoot(full).equals(stated)) {
+            return `tile ${level}/${tile} hash ${i} is not the root of tile ${level - 1}/${tile * TILE_WIDTH + i}: proofs through it would not verify`;
+          }
+        }
+      }
+    }
+    return null;
   }
 
   /** Why a stored checkpoint cannot be trusted, or null: its note must state its own size and root, signed by the log's key. */

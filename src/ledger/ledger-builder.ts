@@ -5,7 +5,7 @@ import { AdvisoryLocks, LEDGER_LEADER_LOCK } from '../database/advisory-locks';
 import { SYSTEM_ACTOR } from '../event-store/envelope';
 import { EventStore, LogEntry } from '../event-store/event-store.port';
 import { Position } from '../event-store/position';
-import { checkpointText } from './domain/checkpoint';
+import { checkpointText, parseCheckpointText } from './domain/checkpoint';
 import { leafHash, nodesOf, ProofRanges, rangeHash } from './domain/merkle';
 import { LogKey, NoteSigner, signedBy, signNote } from './domain/note';
 import { nodesFromTiles, tilesFor, TileTree } from './domain/tiles';
@@ -155,6 +155,7 @@ export class LedgerBuilder {
         // What is in memory may be ahead of what was stored: it is read again from the tables.
         this.tree = undefined;
         this.last = undefined;
+        this.lastEventStored = false;
         this.failure = error instanceof Error ? error.message : String(error);
         this.options.logger?.error({ err: error, retryInMs: backoff }, 'the audit ledger could not build; it tries again');
         await this.pause(backoff);
@@ -170,9 +171,10 @@ export class LedgerBuilder {
     const leading = !locks || (locks.holds(LEDGER_LEADER_LOCK) || (await locks.tryLock(LEDGER_LEADER_LOCK)));
     if (leading !== this.leading) {
       this.leading = leading;
-      // Another builder may have moved the ledger while this one did not lead.
+      // Another builder may have moved the ledger while this one did not lead, and signed.
       this.tree = undefined;
       this.last = undefined;
+      this.lastEventStored = false;
       if (leading) this.options.logger?.info({}, 'this instance builds the audit ledger');
     }
     return leading;
@@ -230,7 +232,9 @@ export class LedgerBuilder {
     const due =
       force ||
       !last ||
-      size - last.size >= this.options.checkpointEvery ||
+      // Only leaves other than checkpoints' own events make a checkpoint due, by count as by time:
+      // with LEDGER_CHECKPOINT_EVERY=1 each checkpoint's event would otherwise be due again.
+      (this.pending && size - last.size >= this.options.checkpointEvery) ||
       (this.pending && now.getTime() - Date.parse(last.signedAt) >= this.options.checkpointIntervalMs);
     if (!due) return null;
     const ranges: ProofRanges = [[0, size]];
@@ -238,6 +242,12 @@ export class LedgerBuilder {
     const nodes = nodesFromTiles(await this.store.tiles(tilesFor(nodesOf(ranges))));
     const root = rangeHash(0, size, nodes);
     if (last && last.size > 0) {
+      // The size and root the last checkpoint's signed text states, not the columns beside it.
+      const stated = parseCheckpointText(last.note.slice(0, last.note.lastIndexOf('\n\n') + 1), this.options.origin);
+      if (!stated || stated.size !== last.size || !stated.root.equals(last.root)) {
+        this.inconsistent = `the checkpoint of size ${last.size} does not state its own size and root`;
+        throw new LedgerInconsistentError(`not signing: ${this.inconsistent}`);
+      }
       const before = rangeHash(0, last.size, nodes);
       const ours = (this.options.accepted ?? this.options.signers).some((key) => signedBy(last.note, key.publicKey, key.name));
       if (!before.equals(last.root) || !ours) {

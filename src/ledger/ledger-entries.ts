@@ -9,6 +9,8 @@ import { LedgerStore } from './ledger-store';
 export async function entryBundle(store: LedgerStore, events: EventStore, index: number, width: number): Promise<Buffer> {
   if (!events.entriesOf) throw new Error('This event store does not give its stored entries.');
   const ids = await store.leafEvents(index * TILE_WIDTH, index * TILE_WIDTH + width);
+  // A bundle is served as immutable: a short one (leaf rows missing) must not be.
+  if (ids.length !== width) throw new Error(`Leaves ${index * TILE_WIDTH}..${index * TILE_WIDTH + width - 1} are not all recorded: the ledger is broken there.`);
   const entries = new Map((await events.entriesOf(ids)).map((entry) => [entry.eventId, Buffer.from(entry.entry, 'utf8')]));
   const parts: Buffer[] = [];
   ids.forEach((id, i) => {

@@ -126,21 +126,37 @@ export class LedgerProofs {
    * big subtrees under the root are the same for every proof, and were most of its CPU.
    */
   private async hashes(ranges: ProofRanges): Promise<Buffer[]> {
-    const missing = nodesOf(ranges).filter(([height, index]) => !this.nodes.has(nodeKey(height, index)));
+    // The cached nodes this proof needs are taken now: another request may evict them during the read.
+    const held = new Map<string, Buffer>();
+    const missing: Array<[number, number]> = [];
+    for (const [height, index] of nodesOf(ranges)) {
+      const hash = this.nodes.get(nodeKey(height, index));
+      if (hash) held.set(nodeKey(height, index), hash);
+      else missing.push([height, index]);
+    }
     const fromTiles = nodesFromTiles(missing.length > 0 ? await this.store.tiles(tilesFor(missing)) : new Map());
     const cached: NodeSource = (height, index) => {
       const key = nodeKey(height, index);
-      let hash = this.nodes.get(key);
+      let hash = held.get(key);
       if (!hash) {
         hash = fromTiles(height, index);
         // Leaves and small subtrees are cheap to hash again; keeping them would only crowd the cache.
-        if (height >= 3) {
-          if (this.nodes.size >= MAX_CACHED_NODES) this.nodes.clear();
-          this.nodes.set(key, hash);
-        }
+        if (height >= 3) this.remember(key, hash);
       }
       return hash;
     };
     return proofHashes(ranges, cached);
+  }
+
+  /** Keeps a node, the oldest ones going first once the cache is full (a Map iterates in insertion order). */
+  private remember(key: string, hash: Buffer): void {
+    if (this.nodes.size >= MAX_CACHED_NODES) {
+      let drop = MAX_CACHED_NODES / 10;
+      for (const oldest of this.nodes.keys()) {
+        this.nodes.delete(oldest);
+        if (--drop === 0) break;
+      }
+    }
+    this.nodes.set(key, hash);
   }
 }

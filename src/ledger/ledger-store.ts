@@ -114,6 +114,14 @@ export class LedgerStore {
     return rows.map((row) => ({ index: Number(row.idx), eventId: row.event_id }));
   }
 
+  /** How many leaves have their event recorded (it must be the size: the rows are 0..size-1). */
+  async recordedLeaves(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string; top: string | null }>(`SELECT count(*)::text AS n, max(idx)::text AS top FROM ledger_leaf`);
+    const count = Number(rows[0].n);
+    // Rows past the count mean holes below: as wrong as missing ones.
+    return rows[0].top !== null && Number(rows[0].top) !== count - 1 ? -1 : count;
+  }
+
   async leafIndexOf(eventId: string): Promise<number | null> {
     const { rows } = await this.pool.query<{ idx: string }>(`SELECT idx::text AS idx FROM ledger_leaf WHERE event_id = $1::uuid`, [eventId]);
     return rows.length === 0 ? null : Number(rows[0].idx);

@@ -12,7 +12,8 @@ export function parseWitnesses(setting: string | undefined): Witness[] {
   if (!setting || setting.trim() === '') return [];
   return setting.split(',').map((entry) => {
     const [url, vkey, ...rest] = entry.trim().split(/\s+/);
-    if (!url || !vkey || rest.length > 0 || !/^https?:\/\/\S+$/.test(url)) throw new Error(`LEDGER_WITNESSES entries read "<url> <vkey>" (got "${entry.trim().slice(0, 60)}")`);
+    // The entry is not echoed: a signing key pasted here by mistake would reach the log.
+    if (!url || !vkey || rest.length > 0 || !/^https?:\/\/\S+$/.test(url)) throw new Error('LEDGER_WITNESSES entries read "<url> <vkey>", comma-separated');
     return { ...parseWitnessKey(vkey), url: url.replace(/\/+$/, '') };
   });
 }
@@ -41,9 +42,13 @@ export class LedgerWitnesses {
 
   async collect(checkpoint: StoredCheckpoint): Promise<WitnessOutcome[]> {
     const outcomes = await Promise.all(this.witnesses.map((witness) => this.ask(witness, checkpoint)));
+    // One line a witness: a second collect of the same checkpoint (two builders around a lock
+    // handover) must not count a witness twice towards the quorum.
+    const stored = (await this.store.checkpointAt(checkpoint.size))?.note ?? checkpoint.note;
+    const signedAlready = new Set(parseNote(stored)?.signatures.map((s) => `${s.name}+${s.keyId.toString('hex')}`) ?? []);
     await this.store.addCosignatures(
       checkpoint.size,
-      outcomes.flatMap((o) => (o.line ? [o.line] : [])),
+      outcomes.flatMap((o, i) => (o.line && !signedAlready.has(`${this.witnesses[i].name}+${this.witnesses[i].keyId.toString('hex')}`) ? [o.line] : [])),
     );
     return outcomes.map(({ witness, cosigned, reason }) => ({ witness, cosigned, reason }));
   }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseVerifierKey, type VerifierKey } from '../verifier/note';
 import { addCheckpoint, Cosigner, cosignerFromSeed, WitnessState } from './domain/witness';
 
@@ -50,6 +50,24 @@ async function loadState(file: string): Promise<WitnessState> {
   }
 }
 
+/** Writes the state to a new file, flushes it, renames it over the old one and flushes the folder: a power loss keeps the old or the new state, never neither, never an older one once answered. */
+async function persist(file: string, text: string): Promise<void> {
+  const fresh = await open(`${file}.new`, 'w');
+  try {
+    await fresh.writeFile(text);
+    await fresh.sync();
+  } finally {
+    await fresh.close();
+  }
+  await rename(`${file}.new`, file);
+  const folder = await open(dirname(file), 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
+}
+
 function readBody(request: IncomingMessage): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -89,8 +107,7 @@ export async function startWitness(options: WitnessOptions): Promise<RunningWitn
       const work = queue.then(async () => {
         const answer = addCheckpoint(body, state, logKeys, cosigner, BigInt(Math.floor(Date.now() / 1000)));
         if (answer.state) {
-          await writeFile(`${stateFile}.new`, JSON.stringify(answer.state));
-          await rename(`${stateFile}.new`, stateFile);
+          await persist(stateFile, JSON.stringify(answer.state));
           state = answer.state;
         }
         log({ status: answer.status, reason: answer.status === 200 ? undefined : answer.body.trim() }, answer.status === 200 ? 'co-signed a checkpoint' : 'refused a checkpoint');

@@ -257,6 +257,24 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
       expect(await audit.run()).toMatchObject({ brokenAt: null, reason: null });
     });
 
+    it('leaves cut from the ledger (its state moved back under a signed checkpoint) are found', async () => {
+      const pool = test.database.pool;
+      const { size } = await store.state();
+      await pool.query(`UPDATE ledger_state SET size = size - 5`);
+      try {
+        expect((await audit.run()).reason).toMatch(new RegExp(`holds ${size - 5} leaves: leaves were cut`));
+      } finally {
+        await pool.query(`UPDATE ledger_state SET size = $1`, [size]);
+      }
+      await pool.query(`DELETE FROM ledger_leaf WHERE idx = 77`);
+      try {
+        expect((await audit.run()).reason).toMatch(/index of events was changed/);
+      } finally {
+        await pool.query(`INSERT INTO ledger_leaf (idx, event_id) SELECT 77, event_id FROM event_log ORDER BY tx_id, seq OFFSET 77 LIMIT 1`);
+      }
+      expect(await audit.run()).toMatchObject({ reason: null });
+    });
+
     it("the ledger's index of events changed (two leaves' events swapped) is found at the first of them", async () => {
       const pool = test.database.pool;
       const [a, b] = (await pool.query<{ event_id: string }>(`SELECT event_id::text AS event_id FROM ledger_leaf WHERE idx IN (40, 90) ORDER BY idx`)).rows.map((r) => r.event_id);
@@ -290,10 +308,28 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
 
       // A level-1 tile changed: the tree no longer gives the signed root.
       await pool.query(`UPDATE ledger_tile SET hashes = set_byte(hashes, 0, (get_byte(hashes, 0) + 1) % 256) WHERE level = 1 AND idx = 0`);
-      expect((await audit.run()).reason).toMatch(/tiles do not give the root/);
+      expect((await audit.run()).reason).toMatch(/tile 1\/0 hash 0 is not the root of tile 0\/0/);
       await expect(builder.catchUp({ sign: 'now' })).rejects.toBeInstanceOf(LedgerInconsistentError);
       expect((await builder.status()).inconsistent).toMatch(/does not contain the checkpoint/);
     });
+  });
+});
+
+describe(`checkpoints of the audit ledger come only with new events (${TEST_DATABASE_KIND})`, () => {
+  let test: TestDatabase;
+  afterAll(() => test?.close());
+
+  it('with a checkpoint due every leaf, the checkpoint\'s own event does not make the next one due', async () => {
+    test = await openTestDatabase({ poolSize: 4 });
+    const events = new PostgresEventStore(test.database.pool, { kind: TEST_DATABASE_KIND });
+    const store = new LedgerStore(test.database.pool);
+    const builder = new LedgerBuilder(events, store, { origin: ORIGIN, signers: [generateSigner(ORIGIN).signer], checkpointEvery: 1, checkpointIntervalMs: 0, pollIntervalMs: 10 });
+    await events.append('journal-e', 'any', [{ type: 'MarkRecorded', data: {} }], meta());
+    expect((await builder.catchUp())?.size).toBe(1);
+    // Its event is leaf 1: nothing else came, so nothing is signed, however often it looks.
+    expect(await builder.catchUp()).toBeNull();
+    expect(await builder.catchUp()).toBeNull();
+    expect((await store.allCheckpoints()).map((c) => c.size)).toEqual([1]);
   });
 });
 

@@ -163,6 +163,7 @@ export function cosignedBy(text: string, line: string, witness: WitnessKey): boo
   const bytes = Buffer.from(match[2], 'base64');
   if (bytes.length !== 4 + 8 + 64 || !bytes.subarray(0, 4).equals(witness.keyId)) return false;
   const timestamp = bytes.readBigUInt64BE(4);
+  if (timestamp > 2n ** 63n - 1n) return false;
   const key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, witness.publicKey]), format: 'der', type: 'spki' });
   return verify(null, Buffer.from(`cosignature/v1\ntime ${timestamp}\n${text}`, 'utf8'), key, bytes.subarray(12));
 }

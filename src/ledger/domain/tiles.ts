@@ -88,7 +88,8 @@ export function parseTileIndexPath(path: string): number | null {
   for (let i = 0; i < groups.length; i++) {
     const last = i === groups.length - 1;
     const match = (last ? /^(\d{3})$/ : /^x(\d{3})$/).exec(groups[i]);
-    if (!match) return null;
+    // One spelling per index: no leading x000 group (served as immutable, an alias would be a second copy).
+    if (!match || (i === 0 && groups.length > 1 && match[1] === '000')) return null;
     index = index * 1000 + Number(match[1]);
   }
   return Number.isSafeInteger(index) ? index : null;

@@ -52,6 +52,9 @@ describe('a witness (C2SP tlog-witness add-checkpoint, tlog-cosignature/v1)', ()
     expect(addCheckpoint(request(0, 250), state, logKeys, witness, NOW)).toMatchObject({ status: 409, contentType: 'text/x.tlog.size', body: '100\n' });
     expect(addCheckpoint(request(100, 100, [], checkpoint(100, log, Buffer.alloc(32, 3))), state, logKeys, witness, NOW).status).toBe(409);
     expect(addCheckpoint(request(100, 100, []), state, logKeys, witness, NOW).status).toBe(200);
+    // Size 0 too: another root than the one co-signed is a fork.
+    const empty: WitnessState = { [ORIGIN]: { size: '0', root: root(1).toString('base64') } };
+    expect(addCheckpoint(request(0, 0, [], checkpoint(0, log, Buffer.alloc(32, 5))), empty, logKeys, witness, NOW).status).toBe(409);
   });
 
   it('refuses an unknown log (404), a checkpoint not signed by the log key (403), an old size above the new (400) and a malformed body (400)', () => {

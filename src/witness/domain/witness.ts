@@ -91,6 +91,8 @@ export function addCheckpoint(request: string, state: WitnessState, logKeys: rea
   const known = state[checkpoint.origin];
   const knownSize = known ? BigInt(known.size) : 0n;
   if (old !== knownSize) return { status: 409, contentType: 'text/x.tlog.size', body: `${knownSize}\n` };
+  // Same size as co-signed before (0 included): the very same root, or a fork (tlog-witness: 409).
+  if (known && old === checkpoint.size && known.root !== checkpoint.root.toString('base64')) return refuse(409, 'a checkpoint of this size with another root was co-signed before');
   if (old === 0n) {
     if (proof.length > 0) return refuse(422, 'the proof must be empty from size 0');
   } else {
