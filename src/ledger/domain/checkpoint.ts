@@ -1,4 +1,4 @@
-import { EMPTY_ROOT, HASH_BYTES } from './merkle';
+import { HASH_BYTES } from './merkle';
 
 /**
  * C2SP tlog-checkpoint: the note text `<origin>\n<size>\n<base64 root>\n`, and C2SP tlog-proof
@@ -24,8 +24,6 @@ export function parseCheckpointText(text: string, origin: string): TreeHead | nu
   if (root.length !== HASH_BYTES || root.toString('base64') !== lines[2]) return null;
   return { size: Number(lines[1]), root };
 }
-
-export const EMPTY_HEAD: TreeHead = { size: 0, root: EMPTY_ROOT };
 
 /**
  * A C2SP tlog-proof@v1 receipt: the leaf's index, its audit path and the signed checkpoint, with the

@@ -165,13 +165,4 @@ export class TileTree {
     this.changed.clear();
     return tiles;
   }
-
-  /** Nodes of the tree as built so far, from the edge only (for the newest hashes). */
-  edgeTiles(): Map<string, Buffer> {
-    const tiles = new Map<string, Buffer>();
-    this.edge.forEach((row, level) => {
-      if (row.length > 0) tiles.set(tileKey(level, Math.floor(this.leaves / TILE_WIDTH ** (level + 1))), Buffer.concat(row));
-    });
-    return tiles;
-  }
 }
