@@ -15,6 +15,8 @@ import { JournalModule } from './journal/journal.module';
 import { ParentsModule } from './parents/parents.module';
 import { SecurityModule } from './security/security.module';
 import { LedgerModule } from './ledger/ledger.module';
+import { PrivacyModule } from './privacy/privacy.module';
+import { ReportsModule } from './reports/reports.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { OperationsController } from './operations/operations.controller';
 import { ReadYourWritesGuard } from './operations/read-your-writes.guard';
@@ -57,6 +59,8 @@ export class AppModule {
         ParentsModule,
         SecurityModule,
         LedgerModule,
+        PrivacyModule,
+        ReportsModule,
       ],
       controllers: [OperationsController],
       providers: [

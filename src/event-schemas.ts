@@ -32,6 +32,7 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
     ClassTeacherChanged: 1,
     ParentLinkEnded: 1,
     InspectorGrantEnded: 1,
+    PersonalDataErased: 1,
   } satisfies Versions<SchoolEvent>),
   ...({
     AccountCreated: 1,
@@ -41,6 +42,8 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
     AccountBlocked: 1,
     CredentialCompromiseReported: 1,
     OperationReinstated: 1,
+    // One type for both kinds of person (`person`: student or account), in the school's or the account's stream.
+    PersonalDataErased: 1,
   } satisfies Versions<AccountEvent>),
   ...({
     LessonRecorded: 1,

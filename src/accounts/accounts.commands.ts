@@ -121,6 +121,8 @@ export class ReissueCredentialsHandler implements ICommandHandler<ReissueCredent
     // A retry whose first attempt reissued them: no second hash, no second generation.
     const stored = await this.repository.stored(accountStream(c.accountId), meta(c.issued));
     if (stored) return writeAnswer(c.accountId, stored);
+    // The rules before the hash: a refused reissue (an erased account) leaves no password behind.
+    decideAccount({ type: 'ReissueCredentials', accountId: c.accountId, credentialId: '' }, account);
     const credentialId = await this.vault.store(c.accountId, c.password);
     const result = await this.repository.handle(
       accountStream(c.accountId),

@@ -43,6 +43,11 @@ export class CredentialVault {
     return verify(rows[0].password_hash, password);
   }
 
+  /** Every password hash of the account gone (its personal data erased): it never signs in again. */
+  async forget(accountId: string): Promise<void> {
+    await this.database.pool.query(`DELETE FROM account_credential WHERE account_id = $1`, [accountId]);
+  }
+
   /** Spends the time a verification takes, for answers that must not reveal whether a login exists. */
   async burnTime(password: string): Promise<void> {
     this.decoy ??= hash(randomBytes(16).toString('hex'), ARGON2);

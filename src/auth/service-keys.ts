@@ -20,6 +20,8 @@ export const KEY_PURPOSES = {
   tokenSigning: 'zhurnal/token-signing/v1',
   idempotency: 'zhurnal/idempotency-request-hash/v1',
   ledgerSigning: 'zhurnal/ledger-checkpoint-signing/v1',
+  /** Wraps each person's data key (src/privacy): changing it makes every sealed field unreadable. */
+  personalData: 'zhurnal/personal-data-key-encryption/v1',
 } as const;
 const SALT = 'zhurnal-service-keys';
 const KEY_BYTES = 32;

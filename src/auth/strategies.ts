@@ -106,7 +106,9 @@ export class LocalStrategy extends PassportStrategy(LocalPassportStrategy, 'loca
     }
     let wrongPassword = false;
     try {
-      const { state } = await this.repository.load(accountStream(accountIdForLogin(key)), accountDecider);
+      const { state: found } = await this.repository.load(accountStream(accountIdForLogin(key)), accountDecider);
+      // An erased account (its personal data gone, src/privacy) answers as a login that never existed.
+      const state = found.erased ? accountDecider.initialState() : found;
       // A blocked account is refused whatever the password, and its attempts do not count (API.md).
       if (state.exists && state.status === 'blocked') {
         const why = state.blockedBecause === 'void-operation' ? 'it was created or changed through an account whose credentials leaked' : 'of a credential-compromise report';

@@ -13,6 +13,9 @@ import { StreamFreshness } from '../event-store/stream-freshness';
 import { EventSchemas } from '../event-store/upcasting';
 import { serviceEventSchemas } from '../event-schemas';
 import { Metrics } from '../operations/metrics';
+import { deriveKey, loadMasterSecret } from '../auth/service-keys';
+import { PersonalDataVault } from '../privacy/personal-data-vault';
+import { OpeningEventStore, SealingEventStore } from '../privacy/personal-data-stores';
 
 export interface InfrastructureOptions {
   readonly config: AppConfig;
@@ -85,9 +88,24 @@ export class InfrastructureModule {
         // Built, and so checked, at start: a broken upcaster chain stops the service here.
         { provide: EventSchemas, useFactory: serviceEventSchemas },
         {
+          provide: PersonalDataVault,
+          inject: [DATABASE],
+          useFactory: async (database: Database) => {
+            const logger = new Logger('personal-data');
+            const kek = deriveKey(await loadMasterSecret(database, config.masterSecret), 'personalData');
+            const vault = new PersonalDataVault(database.pool, kek, Date.now, (person, error) =>
+              logger.error({ person, err: error instanceof Error ? error.message : String(error) }, 'a sealed field does not open with its person\'s key: it reads as erased'),
+            );
+            await vault.checkKeyEncryptionKey();
+            return vault;
+          },
+        },
+        {
+          // Below every reader: the log only ever receives personal fields sealed (src/privacy).
           provide: 'RAW_EVENT_STORE',
-          inject: [DATABASE, CLOCK, EventSchemas],
-          useFactory: (database: Database, clock: Clock, schemas: EventSchemas): EventStore => openEventStore(config, database, clock, schemas),
+          inject: [DATABASE, CLOCK, EventSchemas, PersonalDataVault],
+          useFactory: (database: Database, clock: Clock, schemas: EventSchemas, vault: PersonalDataVault): EventStore =>
+            new SealingEventStore(openEventStore(config, database, clock, schemas), vault),
         },
         {
           provide: StreamFreshness,
@@ -103,9 +121,9 @@ export class InfrastructureModule {
         },
         {
           provide: EVENT_STORE,
-          inject: ['RAW_EVENT_STORE', Metrics, StreamFreshness],
-          useFactory: (store: EventStore, metrics: Metrics, freshness: StreamFreshness) =>
-            new InstrumentedEventStore(store, metrics, (events) => freshness.observe(events)),
+          inject: ['RAW_EVENT_STORE', Metrics, StreamFreshness, PersonalDataVault],
+          useFactory: (store: EventStore, metrics: Metrics, freshness: StreamFreshness, vault: PersonalDataVault) =>
+            new InstrumentedEventStore(new OpeningEventStore(store, vault), metrics, (events) => freshness.observe(events)),
         },
         {
           provide: ProjectionRunner,
@@ -127,7 +145,7 @@ export class InfrastructureModule {
         EntityIndex,
         Lifecycle,
       ],
-      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, ProjectionRunner, Metrics, EventSchemas, EventSourcedRepository, EntityIndex, StreamFreshness],
+      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, PersonalDataVault, ProjectionRunner, Metrics, EventSchemas, EventSourcedRepository, EntityIndex, StreamFreshness],
     };
   }
 }

@@ -22,6 +22,7 @@ import { SchoolState } from '../school/domain/school.decider';
 import { reviewOf, structureReview, voidedOperations } from './domain/incident-review';
 import { heldBy, VOIDING_EVENT_TYPES, VoidingLedger } from './domain/voiding';
 import { VoidingFilter } from './voiding-filter';
+import { PersonalDataVault } from '../privacy/personal-data-vault';
 
 export interface Page {
   limit?: number;
@@ -38,6 +39,9 @@ function paginate<T>(items: readonly T[], page: Page) {
   return { items: slice, nextCursor: next };
 }
 
+/** How long an account's name is trusted from memory (an erasure on another instance shows within it). */
+const NAME_CACHE_MS = 30_000;
+
 const upTo = (asOf: Date | undefined) => (e: { recordedAt: string }) => !asOf || e.recordedAt <= asOf.toISOString();
 
 /**
@@ -47,8 +51,11 @@ const upTo = (asOf: Date | undefined) => (e: { recordedAt: string }) => !asOf ||
  */
 @Injectable()
 export class SecurityViews {
-  /** Full names of accounts named in audits (a name never changes): 4 MiB, ~30,000 names. */
-  private readonly names = new ByteBoundedCache<string>(4 * 1024 * 1024);
+  /**
+   * Full names of accounts named in audits: 4 MiB, ~30,000 names. A name changes only by an erasure:
+   * this process's own forget it at once, another instance's within NAME_CACHE_MS.
+   */
+  private readonly names = new ByteBoundedCache<{ name: string; at: number }>(4 * 1024 * 1024);
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -57,7 +64,10 @@ export class SecurityViews {
     private readonly index: EntityIndex,
     private readonly runner: ProjectionRunner,
     private readonly voiding: VoidingFilter,
-  ) {}
+    private readonly personalData: PersonalDataVault,
+  ) {
+    personalData.onErased((person) => person.startsWith('account:') && this.names.delete(person.slice('account:'.length)));
+  }
 
   async incident(school: SchoolState, incidentId: string, asOf?: Date) {
     const address = await this.index.resolve<IncidentAddress>(incidentId);
@@ -101,7 +111,8 @@ export class SecurityViews {
       const events = (await this.store.query({ schoolId: school.schoolId, types: VOIDING_EVENT_TYPES })).filter(upTo(asOf));
       doc = foldDocuments(incidentsProjector, events, undefined, this.runner.ledgerAsOf(asOf)).get(school.schoolId);
     } else {
-      doc = await this.stored<SchoolIncidentsDoc>('incidents', school.schoolId);
+      // The view keeps each note sealed under its account's key (src/privacy): opened here, or read as erased.
+      doc = await this.personalData.openDeep(await this.stored<SchoolIncidentsDoc>('incidents', school.schoolId));
     }
     const rows = Object.values(doc?.incidents ?? {}).sort((a, b) => b.reportedAt.localeCompare(a.reportedAt) || a.id.localeCompare(b.id));
     return paginate(rows, page);
@@ -129,7 +140,8 @@ export class SecurityViews {
     } else {
       const keys = journals.map((j) => gridKey(j.groupId, j.periodId));
       const rows = keys.length === 0 ? [] : await this.database.dataSource.getRepository(ViewDocument).findBy({ projection: 'corrections-audit', key: In(keys) });
-      docs = rows.map((row) => row.doc as CorrectionsDoc);
+      // The view keeps each reason sealed under its student's key (src/privacy): opened here, or read as erased.
+      docs = await this.personalData.openDeep(rows.map((row) => row.doc as CorrectionsDoc));
     }
     const localDay = new Intl.DateTimeFormat('en-CA', { timeZone: school.timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
     const rows = docs
@@ -213,10 +225,10 @@ export class SecurityViews {
 
   private async fullName(accountId: string): Promise<string | null> {
     const known = this.names.get(accountId);
-    if (known !== undefined) return known;
+    if (known !== undefined && Date.now() - known.at < NAME_CACHE_MS) return known.name;
     const { state } = await this.repository.load(accountStream(accountId), accountDecider);
     const name = state.exists ? state.fullName : null;
-    if (name) this.names.set(accountId, name, stringBytes(accountId) + stringBytes(name));
+    if (name) this.names.set(accountId, { name, at: Date.now() }, stringBytes(accountId) + stringBytes(name) + 16);
     return name;
   }
 

@@ -47,7 +47,12 @@ export async function makeSpares(server: TestApp['server'], world: SchoolWorld):
     linksToEnd.push(await created(`${s}/parent-links`, deputy, { parentId: world.accounts.otherParent, studentId: student }));
   }
   const incident = await created(`${s}/incidents`, world.tokens.securityOfficer, { accountId: intruderId, effectiveFrom: voided[0].recordedAt });
+  // An account to erase must be blocked first: a report blocks it.
+  const accountToErase = await created(`${s}/accounts`, admin, { login: 'matrix-erased', password: PASSWORD, fullName: 'Стираемый', roles: ['teacher'] });
+  await created(`${s}/incidents`, world.tokens.securityOfficer, { accountId: accountToErase });
   return {
+    accountToErase,
+    studentToErase: await created(`${s}/students`, deputy, { fullName: 'Стираемый ученик', classId: world.otherClassId }),
     assignmentToEnd: await created(`${s}/assignments`, deputy, { teacherId: world.teacherOf5b, groupId: spareGroup }),
     spareClass: await created(`${s}/classes`, deputy, { yearId: world.yearId, name: 'Запасной', classTeacherId: world.teacherOf5b }),
     classTeacherCandidate: await created(`${s}/accounts`, admin, { login: 'matrix-class-teacher', password: PASSWORD, fullName: 'Будущий классный', roles: ['teacher'] }),

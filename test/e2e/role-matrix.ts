@@ -52,6 +52,9 @@ export interface MatrixSpares {
   grantToEnd: string;
   /** An account whose roles may change without touching anyone in the matrix. */
   rolesTarget: string;
+  /** A student of 5Б and a blocked account, whose personal data may be erased. */
+  studentToErase: string;
+  accountToErase: string;
 }
 
 export interface MatrixRow {
@@ -341,6 +344,42 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
     allowed: ['sysadmin'],
     note: 'extension of API.md (docs/api-extensions.md): not their own roles',
     request: (w, spares) => ({ method: 'post', path: `${s(w)}/accounts/${spares.rolesTarget}/roles`, body: { roles: ['teacher', 'deputy'], reason: 'назначение завучем' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/students/:studentId/erasure',
+    allowed: ['director'],
+    note: "extension of API.md (docs/api-extensions.md): 152-ФЗ erasure; the director answers for the school's personal data",
+    request: (w, spares) => ({ method: 'post', path: `${s(w)}/students/${spares.studentToErase}/erasure`, body: { basis: 'retention-expired' } }),
+  },
+  {
+    route: 'POST /schools/:schoolId/accounts/:accountId/erasure',
+    allowed: ['director'],
+    note: 'extension of API.md (docs/api-extensions.md): a blocked account only',
+    request: (w, spares) => ({ method: 'post', path: `${s(w)}/accounts/${spares.accountToErase}/erasure`, body: { basis: 'subject-request' } }),
+  },
+  {
+    route: 'GET /schools/:schoolId/reports/classes/:classId/class-report',
+    allowed: ['director', 'deputy', 'classTeacher', 'inspector'],
+    note: 'extension of API.md (docs/api-extensions.md): SPEC §7, seed 004',
+    request: (w) => ({ method: 'get', path: `${s(w)}/reports/classes/${w.classId}/class-report?periodId=${w.periodIds[0]}` }),
+  },
+  {
+    route: 'GET /schools/:schoolId/reports/classes/:classId/statement',
+    allowed: ['director', 'deputy', 'classTeacher', 'inspector'],
+    note: 'extension of API.md (docs/api-extensions.md): SPEC §7, seed 004',
+    request: (w) => ({ method: 'get', path: `${s(w)}/reports/classes/${w.classId}/statement` }),
+  },
+  {
+    route: 'GET /schools/:schoolId/reports/classes/:classId/missed-lessons',
+    allowed: ['director', 'deputy', 'classTeacher', 'inspector'],
+    note: 'extension of API.md (docs/api-extensions.md): SPEC §7, seed 004',
+    request: (w) => ({ method: 'get', path: `${s(w)}/reports/classes/${w.classId}/missed-lessons?periodId=${w.periodIds[0]}` }),
+  },
+  {
+    route: 'GET /schools/:schoolId/reports/classes/:classId/unsatisfactory-marks',
+    allowed: ['director', 'deputy', 'classTeacher', 'inspector'],
+    note: 'extension of API.md (docs/api-extensions.md): SPEC §7, seed 004',
+    request: (w) => ({ method: 'get', path: `${s(w)}/reports/classes/${w.classId}/unsatisfactory-marks?periodId=${w.periodIds[0]}` }),
   },
 ];
 

@@ -1,4 +1,5 @@
 import { deciderSpec } from '../../common/testing/given-when-then';
+import { ERASED_TEXT } from '../../privacy/domain/personal-fields';
 import { accountDecider, AccountEvent, accountIdForLogin } from './account.decider';
 
 const spec = deciderSpec(accountDecider);
@@ -44,5 +45,18 @@ describe('account decider', () => {
   it('derives one account id per login, whatever its case and spaces', () => {
     expect(accountIdForLogin('Ivanova ')).toBe(accountIdForLogin('ivanova'));
     expect(accountIdForLogin('ivanova')).not.toBe(accountIdForLogin('ivanov'));
+  });
+
+  it('given an account, when its personal data is erased, then only once blocked; it reads as erased and can never be reissued', () => {
+    const erase = { type: 'ErasePersonalData' as const, accountId: 'a1', schoolId: 's1', basis: 'subject-request' as const };
+    const blocked: AccountEvent = { type: 'AccountBlocked', data: { accountId: 'a1', reason: 'уволена', incidentId: null } };
+    const erased: AccountEvent = { type: 'PersonalDataErased', data: { person: 'account', accountId: 'a1', basis: 'subject-request' } };
+    spec.given([created]).when(erase).thenRefuses('ACCOUNT_ACTIVE');
+    spec.given([created, blocked]).when({ ...erase, schoolId: 's2' }).thenRefuses('NOT_FOUND');
+    spec.given([created, blocked]).when(erase).then([erased]);
+    const { state } = spec.given([created, blocked, erased]);
+    expect(state).toMatchObject({ login: ERASED_TEXT, fullName: ERASED_TEXT, erased: true, status: 'blocked' });
+    spec.given([created, blocked, erased]).when(erase).thenRefuses('ALREADY_ERASED');
+    spec.given([created, blocked, erased]).when({ type: 'ReissueCredentials', accountId: 'a1', credentialId: 'c2' }).thenRefuses('PERSON_ERASED');
   });
 });

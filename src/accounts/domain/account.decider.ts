@@ -1,6 +1,7 @@
 import { v5 as uuidv5 } from 'uuid';
 import { conflict, DomainError, invalid, noSuch, notFound } from '../../common/domain-error';
 import { IncidentWindow, Voidable, windowHolds } from '../../security/domain/voiding';
+import { ERASED_TEXT, ErasureBasis } from '../../privacy/domain/personal-fields';
 import { Role } from './roles';
 
 /**
@@ -30,7 +31,9 @@ export type AccountEvent =
       data: { incidentId: string; accountId: string; effectiveFrom: string; suspectedSince: string | null; reportedBy: string; note: string | null };
     }
   /** A reviewed voided operation counts again (director or security officer, with a reason). */
-  | { type: 'OperationReinstated'; data: { incidentId: string; accountId: string; eventId: string; reason: string; by: string } };
+  | { type: 'OperationReinstated'; data: { incidentId: string; accountId: string; eventId: string; reason: string; by: string } }
+  /** The account's data key is destroyed (src/privacy): its login, name and the notes about it read as erased; it stays blocked for good. */
+  | { type: 'PersonalDataErased'; data: { person: 'account'; accountId: string; basis: ErasureBasis } };
 
 export type AccountCommand =
   | { type: 'CreateAccount'; accountId: string; schoolId: string | null; login: string; fullName: string; roles: Role[]; credentialId: string }
@@ -43,7 +46,8 @@ export type AccountCommand =
    * `event`: the operation as the log has it (null: no such event); `window`: the incident's window
    * as the ledger resolves it (null: the report is itself void, so it voids nothing).
    */
-  | { type: 'ReinstateOperation'; incidentId: string; event: Voidable | null; window: IncidentWindow | null; reason: string; by: string };
+  | { type: 'ReinstateOperation'; incidentId: string; event: Voidable | null; window: IncidentWindow | null; reason: string; by: string }
+  | { type: 'ErasePersonalData'; accountId: string; schoolId: string; basis: ErasureBasis };
 
 export interface IncidentState {
   incidentId: string;
@@ -78,6 +82,8 @@ export interface AccountState {
   blockedBecause: BlockCause | null;
   incidents: Record<string, IncidentState>;
   openIncidentId: string | null;
+  /** Its personal data is erased: the account can never be used again. */
+  erased: boolean;
 }
 
 export const initialAccountState = (): AccountState => ({
@@ -93,6 +99,7 @@ export const initialAccountState = (): AccountState => ({
   blockedBecause: null,
   incidents: {},
   openIncidentId: null,
+  erased: false,
 });
 
 export const accountStream = (accountId: string) => `account-${accountId}`;
@@ -122,6 +129,7 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
     }
     case 'ReissueCredentials':
       if (!state.exists) throw notFound('account');
+      if (state.erased) throw conflict('PERSON_ERASED', "This account's personal data has been erased: it cannot be used again.");
       return [
         {
           type: 'CredentialsReissued',
@@ -148,6 +156,12 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
       if (!state.exists) throw notFound('account');
       if (state.status === 'blocked') return [];
       return [{ type: 'AccountBlocked', data: { accountId: state.accountId, reason: command.reason, incidentId: command.incidentId } }];
+    case 'ErasePersonalData':
+      if (!state.exists || state.schoolId !== command.schoolId) throw notFound('account');
+      if (state.erased) throw conflict('ALREADY_ERASED', "This account's personal data has been erased already.");
+      // Erasure cannot be undone: only an account nobody uses any more, so block it first.
+      if (state.status !== 'blocked') throw conflict('ACCOUNT_ACTIVE', 'The account is active: block it (report it or have it blocked) before erasing its personal data.');
+      return [{ type: 'PersonalDataErased', data: { person: 'account', accountId: state.accountId, basis: command.basis } }];
     default: {
       const never: never = command;
       throw new DomainError(400, 'VALIDATION_FAILED', `unknown command ${(never as { type: string }).type}`);
@@ -217,6 +231,8 @@ export function evolveAccount(state: AccountState, event: Recorded): AccountStat
       const reinstated = { ...incident.reinstated, [event.data.eventId]: { reason: event.data.reason, by: event.data.by, at: event.recordedAt ?? '' } };
       return { ...state, incidents: { ...state.incidents, [incident.incidentId]: { ...incident, reinstated } } };
     }
+    case 'PersonalDataErased':
+      return eraseAccount(state);
     default:
       return state;
   }
@@ -256,9 +272,18 @@ export function evolveVoidAccount(state: AccountState, event: Recorded): Account
       };
       return { ...state, status: 'blocked', blockedBecause: state.blockedBecause ?? 'compromise', incidents: { ...state.incidents, [d.incidentId]: incident } };
     }
+    // The key is gone whoever asked: a void erasure erases all the same (the incident's review lists it).
+    case 'PersonalDataErased':
+      return eraseAccount(state);
     default:
       return state;
   }
+}
+
+/** What a fold from the log gives once the key is gone (the fields' erased values, personal-fields.ts), blocked for good. */
+function eraseAccount(state: AccountState): AccountState {
+  const incidents = Object.fromEntries(Object.entries(state.incidents).map(([id, incident]) => [id, { ...incident, note: null }]));
+  return { ...state, login: ERASED_TEXT, fullName: ERASED_TEXT, incidents, erased: true, status: 'blocked', blockedBecause: state.blockedBecause ?? 'blocked' };
 }
 
 /**

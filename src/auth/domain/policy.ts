@@ -51,7 +51,9 @@ export type Action =
   | 'parent-link.end'
   | 'ledger.entries'
   | 'inspector-grant.end'
-  | 'account.roles';
+  | 'account.roles'
+  | 'personal-data.erase'
+  | 'report.class';
 
 export interface Subject {
   readonly accountId: string;
@@ -129,6 +131,8 @@ const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'parent-link.end',
   'inspector-grant.end',
   'account.roles',
+  'personal-data.erase',
+  'report.class',
 ]);
 
 /** Diary routes a parent may use only once their consent is granted: the caller brings that fact. */
@@ -214,6 +218,14 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
       return staff('deputy') ? allow('deputy') : deny('Only a deputy director sets up the school structure.');
     case 'inspector-grant.end':
       return has('admin') ? allow('admin') : deny("Only the regional administrator ends an inspector's access to a school.");
+    case 'report.class':
+      // SPEC §7 and seed 004: the class teacher prints them for the deputy; the administration and inspectors read them.
+      if (staff('director')) return allow('director');
+      if (staff('deputy')) return allow('deputy');
+      if (has('inspector')) return allow('inspector');
+      return classTeacherOf(target.classId) ? allow('teacher') : deny("Only the class's class teacher, the administration and inspectors read a class's reports.");
+    case 'personal-data.erase':
+      return staff('director') ? allow('director') : deny("Only the director, who answers for the school's personal data, erases a person's data.");
     case 'account.roles':
       if (!staff('sysadmin')) return deny("Only a system administrator of this school changes a person's roles.");
       // Nobody raises their own rights: another system administrator changes a system administrator's roles.

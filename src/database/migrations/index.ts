@@ -13,6 +13,7 @@ import { ViewDocumentsLz41763900000090 } from './1763900000090-view-documents-lz
 import { ViewDocumentsJson1763900000100 } from './1763900000100-view-documents-json';
 import { RebuildBySchool1763900000110 } from './1763900000110-rebuild-by-school';
 import { AuditLedger1763900000120 } from './1763900000120-audit-ledger';
+import { PersonalDataKeys1763900000130 } from './1763900000130-personal-data-keys';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   ViewDocumentsJson1763900000100,
   RebuildBySchool1763900000110,
   AuditLedger1763900000120,
+  PersonalDataKeys1763900000130,
 ];

@@ -1,5 +1,6 @@
 import { deciderSpec } from '../../common/testing/given-when-then';
 import { classRoster, groupRoster, SchoolEvent, schoolDecider } from './school.decider';
+import { ERASED_TEXT } from '../../privacy/domain/personal-fields';
 import { class5a, class5b, created, group, ivanov, S, subject, teacher, year } from './school.fixture';
 
 const spec = deciderSpec(schoolDecider);
@@ -106,5 +107,15 @@ describe('school settings', () => {
   it('given defaults, when the Н/А threshold changes, then SchoolSettingsChanged with the whole settings; the same again is refused', () => {
     spec.given([created]).when({ type: 'ChangeSettings', settings: { minMarksForAttestation: 2 } }).then([{ type: 'SchoolSettingsChanged', data: { minMarksForAttestation: 2 } }]);
     spec.given([created]).when({ type: 'ChangeSettings', settings: { minMarksForAttestation: 3 } }).thenRefuses('VALIDATION_FAILED', 'settings');
+  });
+
+  it('given a student, when their personal data is erased, then PersonalDataErased, their name reads as erased, and a second erasure is refused', () => {
+    const erase = { type: 'EraseStudentData' as const, studentId: 's1', basis: 'retention-expired' as const };
+    const erased: SchoolEvent = { type: 'PersonalDataErased', data: { person: 'student', studentId: 's1', basis: 'retention-expired' } };
+    spec.given([created, year, class5a, ivanov]).when(erase).then([erased]);
+    const { state } = spec.given([created, year, class5a, { ...ivanov, data: { ...ivanov.data, birthDate: '2015-03-01' } } as SchoolEvent, erased]);
+    expect(state.students.s1).toMatchObject({ fullName: ERASED_TEXT, birthDate: null, erased: true, placements: [{ classId: '5a' }] });
+    spec.given([created, year, class5a, ivanov, erased]).when(erase).thenRefuses('ALREADY_ERASED');
+    spec.given([created, year, class5a]).when(erase).thenRefuses('NOT_FOUND');
   });
 });

@@ -1,6 +1,7 @@
 import { v5 as uuidv5 } from 'uuid';
 import { conflict, DomainError, invalid, noSuch, notFound } from '../../common/domain-error';
 import type { Role } from '../../accounts/domain/roles';
+import { ERASED_TEXT, ErasureBasis } from '../../privacy/domain/personal-fields';
 
 /**
  * The structure of one school — its years and periods, subjects, classes, students and their
@@ -49,7 +50,9 @@ export type SchoolEvent =
   /** Withdraws at once: the parent no longer reads the student's diary. */
   | { type: 'ParentLinkEnded'; data: { linkId: string; studentId: string; parentId: string; reason: string } }
   /** Withdraws at once: the inspector no longer sees the school. */
-  | { type: 'InspectorGrantEnded'; data: { grantId: string; accountId: string; reason: string } };
+  | { type: 'InspectorGrantEnded'; data: { grantId: string; accountId: string; reason: string } }
+  /** The student's data key is destroyed (src/privacy): their sealed fields read as erased from now on, everywhere. */
+  | { type: 'PersonalDataErased'; data: { person: 'student'; studentId: string; basis: ErasureBasis } };
 
 /** A school's own rules. Fewer marks than `minMarksForAttestation` in a period suggest Н/А. */
 export interface SchoolSettings {
@@ -79,7 +82,8 @@ export type SchoolCommand =
   | { type: 'EndAssignment'; assignmentId: string; on: string; reason: string }
   | { type: 'ChangeClassTeacher'; classId: string; teacherId: string; on: string; teacher: AccountFacts | null }
   | { type: 'EndParentLink'; linkId: string; reason: string }
-  | { type: 'EndInspectorGrant'; grantId: string; reason: string };
+  | { type: 'EndInspectorGrant'; grantId: string; reason: string }
+  | { type: 'EraseStudentData'; studentId: string; basis: ErasureBasis };
 
 export interface Placement {
   classId: string;
@@ -133,7 +137,7 @@ export interface SchoolState {
   subjects: Record<string, { subjectId: string; name: string }>;
   /** `classTeacherId` is the one named at creation; who it is on a date: classTeacherOn. */
   classes: Record<string, { classId: string; yearId: string; name: string; classTeacherId: string; classTeachers: ClassTeacherTerm[] }>;
-  students: Record<string, { studentId: string; fullName: string; birthDate: string | null; accountId: string | null; placements: Placement[] }>;
+  students: Record<string, { studentId: string; fullName: string; birthDate: string | null; accountId: string | null; placements: Placement[]; erased?: true }>;
   /** `teacherIds`: everyone ever assigned (history); who teaches it on a date: teachersOfGroupOn. */
   groups: Record<string, { groupId: string; classId: string; subjectId: string; name: string; studentIds: string[] | null; teacherIds: string[] }>;
   /** The parents linked to each student now (links not ended). */
@@ -363,6 +367,13 @@ export function decideSchool(command: SchoolCommand, state: SchoolState): School
       return [{ type: 'InspectorGrantEnded', data: { grantId: grant.grantId, accountId: grant.accountId, reason: command.reason } }];
     }
 
+    case 'EraseStudentData': {
+      const student = state.students[command.studentId];
+      if (!student) throw notFound('student');
+      if (student.erased) throw conflict('ALREADY_ERASED', "This student's personal data has been erased already.");
+      return [{ type: 'PersonalDataErased', data: { person: 'student', studentId: command.studentId, basis: command.basis } }];
+    }
+
     default: {
       const never: never = command;
       throw new DomainError(400, 'VALIDATION_FAILED', `unknown command ${(never as { type: string }).type}`);
@@ -454,6 +465,12 @@ export function evolveSchool(state: SchoolState, event: SchoolEvent): SchoolStat
       const parents = (state.parentLinks[link.studentId] ?? []).filter((p) => stillLinked || p !== link.parentId);
       return { ...state, parentLinksById, parentLinks: { ...state.parentLinks, [link.studentId]: parents } };
     }
+    case 'PersonalDataErased': {
+      const student = state.students[event.data.studentId];
+      if (!student) return state;
+      // What a fold from the log gives once the key is gone (the fields' erased values, personal-fields.ts).
+      return { ...state, students: { ...state.students, [student.studentId]: { ...student, fullName: ERASED_TEXT, birthDate: null, erased: true } } };
+    }
     default:
       return state;
   }
@@ -473,7 +490,7 @@ function withGrants(state: SchoolState, inspectorGrants: SchoolState['inspectorG
  * grants or changes someone's rights (an assignment, a parent link, an inspector grant, a setting…),
  * and made through a compromised account it counts for nothing.
  */
-export const STRUCTURE_EVENT_TYPES: readonly string[] = ['SchoolCreated', 'YearCreated', 'SubjectCreated', 'ClassCreated', 'StudentAdmitted', 'StudentTransferred', 'GroupCreated'];
+export const STRUCTURE_EVENT_TYPES: readonly string[] = ['SchoolCreated', 'YearCreated', 'SubjectCreated', 'ClassCreated', 'StudentAdmitted', 'StudentTransferred', 'GroupCreated', 'PersonalDataErased'];
 
 export const evolveVoidSchool = (state: SchoolState, event: SchoolEvent): SchoolState => (STRUCTURE_EVENT_TYPES.includes(event.type) ? evolveSchool(state, event) : state);
 

@@ -169,6 +169,8 @@ export function summarize(event: LoggedEvent, school: SchoolState | null): strin
       return `Inspector ${shown(d.accountId)}'s access to the school ended («${shown(d.reason)}»)`;
     case 'InspectorGranted':
       return `Inspector ${shown(d.accountId)} granted access to the school`;
+    case 'PersonalDataErased':
+      return d.person === 'student' ? `Personal data of a student (${shown(d.studentId)}) erased (${shown(d.basis)})` : `Personal data of account ${shown(d.accountId)} erased (${shown(d.basis)})`;
     case 'ConsentGranted':
     case 'ConsentRefused':
     case 'ConsentWithdrawn':

@@ -1,0 +1,24 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { IsCalendarDate } from '../../common/dto-rules';
+import { ViewQueryDto } from '../../common/view-query';
+import { REPORT_FORMATS, ReportFormat } from '../formats/report-document';
+
+/** Every report takes `?format=` (else the Accept header, else JSON), `?asOf=` and `?atLeast=`. */
+export class ReportQueryDto extends ViewQueryDto {
+  @ApiPropertyOptional({ enum: REPORT_FORMATS })
+  @IsOptional()
+  @IsIn(REPORT_FORMATS, { message: `format must be one of ${REPORT_FORMATS.join(', ')}` })
+  format?: ReportFormat;
+}
+
+export class PeriodReportQueryDto extends ReportQueryDto {
+  @ApiProperty() @IsUUID('all') periodId!: string;
+}
+
+/** A period, or a range of dates (`from`, `to`, inclusive) inside the class's school year. */
+export class RangeReportQueryDto extends ReportQueryDto {
+  @ApiPropertyOptional() @IsOptional() @IsUUID('all') periodId?: string;
+  @ApiPropertyOptional({ example: '2026-09-01' }) @IsOptional() @IsCalendarDate() from?: string;
+  @ApiPropertyOptional({ example: '2026-10-25' }) @IsOptional() @IsCalendarDate() to?: string;
+}

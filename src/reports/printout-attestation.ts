@@ -1,0 +1,36 @@
+import { Inject, Injectable } from '@nestjs/common';
+import canonicalize from 'canonicalize';
+import { createHash } from 'node:crypto';
+import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { formatPosition } from '../event-store/position';
+import { LedgerProofs } from '../ledger/ledger-proofs';
+import { Attestation } from './formats/pdf';
+import { ReportDocument } from './formats/report-document';
+
+/**
+ * What a printout's footer carries (SPEC §7, seed 003 §15–16): the audit ledger's latest served
+ * checkpoint — origin, size, root hash and signature lines as text, the whole signed note as a QR
+ * code — so a printed page can be checked against the electronic journal with `npm run verify`.
+ * Before the ledger has signed one: the log's position and a SHA-256 of the printed data.
+ */
+@Injectable()
+export class PrintoutAttestation {
+  constructor(
+    private readonly proofs: LedgerProofs,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  async of(document: ReportDocument): Promise<Attestation> {
+    const checkpoint = await this.proofs.latestCheckpoint();
+    if (checkpoint) {
+      const [origin, size, root, , ...signatures] = checkpoint.note.split('\n').filter((line, i, all) => i < all.length - 1 || line !== '');
+      return {
+        lines: [`Контрольная точка журнала аудита (C2SP tlog-checkpoint) ${origin}`, `Размер ${size}, корень ${root}`, ...signatures.filter((line) => line.startsWith('\u2014 '))],
+        qr: checkpoint.note,
+      };
+    }
+    const position = formatPosition(await this.store.head());
+    const digest = createHash('sha256').update(canonicalize(document) ?? '').digest('hex');
+    return { lines: [`Позиция журнала событий ${position}`, `SHA-256 напечатанных данных ${digest}`], qr: `zhurnal-printout\nposition ${position}\nsha256 ${digest}\n` };
+  }
+}

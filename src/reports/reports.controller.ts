@@ -1,0 +1,75 @@
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
+import type { HttpReply, HttpRequest } from '../common/http';
+import { ReadsViews } from '../operations/read-your-writes.guard';
+import { PeriodReportQueryDto, RangeReportQueryDto, ReportQueryDto } from './dto/report-query.dto';
+import { toCsv } from './formats/csv';
+import { toPdf } from './formats/pdf';
+import { CONTENT_TYPES, negotiateFormat, ReportDocument } from './formats/report-document';
+import { toXlsx } from './formats/xlsx';
+import { PrintoutAttestation } from './printout-attestation';
+import { classReportDocument, missedLessonsDocument, statementDocument, unsatisfactoryDocument } from './report-documents';
+import { ReportViews } from './report-views';
+
+const asDate = (value?: string) => (value ? new Date(value) : undefined);
+const classTarget = (request: HttpRequest) => ({ classId: str(request.params.classId) });
+
+/**
+ * Reports of one class (SPEC §7, seed 004): JSON by default; `?format=csv|xlsx|pdf` or the Accept
+ * header for the files the class teacher prints and hands to the deputy. Extension of API.md
+ * (docs/api-extensions.md, "Reports").
+ */
+@ApiTags('reports')
+@ApiBearerAuth()
+@Controller('schools/:schoolId/reports/classes/:classId')
+export class ReportsController {
+  constructor(
+    private readonly reports: ReportViews,
+    private readonly attestation: PrintoutAttestation,
+  ) {}
+
+  @Get('class-report')
+  @Allow('report.class', classTarget)
+  @ReadsViews('journal-grid', 'voiding-facts')
+  async classReport(@Param('classId') classId: string, @Query() query: PeriodReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
+    const report = await this.reports.classReport(school!, classId, query.periodId, asDate(query.asOf));
+    await this.send(request, reply, query, report, () => classReportDocument(report, school!.name));
+  }
+
+  @Get('statement')
+  @Allow('report.class', classTarget)
+  @ReadsViews('journal-grid', 'voiding-facts')
+  async statement(@Param('classId') classId: string, @Query() query: ReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
+    const sheet = await this.reports.statement(school!, classId, asDate(query.asOf));
+    await this.send(request, reply, query, sheet, () => statementDocument(sheet, school!.name));
+  }
+
+  @Get('missed-lessons')
+  @Allow('report.class', classTarget)
+  @ReadsViews('journal-grid', 'voiding-facts')
+  async missedLessons(@Param('classId') classId: string, @Query() query: RangeReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
+    const report = await this.reports.missedLessons(school!, classId, query, asDate(query.asOf));
+    await this.send(request, reply, query, report, () => missedLessonsDocument(report, school!.name));
+  }
+
+  @Get('unsatisfactory-marks')
+  @Allow('report.class', classTarget)
+  @ReadsViews('journal-grid', 'voiding-facts')
+  async unsatisfactoryMarks(@Param('classId') classId: string, @Query() query: RangeReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
+    const report = await this.reports.unsatisfactoryMarks(school!, classId, query, asDate(query.asOf));
+    await this.send(request, reply, query, report, () => unsatisfactoryDocument(report, school!.name));
+  }
+
+  private async send(request: HttpRequest, reply: HttpReply, query: ReportQueryDto, body: object, document: () => ReportDocument): Promise<void> {
+    const format = negotiateFormat(query.format, request.headers.accept);
+    if (format === 'json') {
+      void reply.header('Content-Type', 'application/json; charset=utf-8').send(JSON.stringify(body));
+      return;
+    }
+    const doc = document();
+    const bytes = format === 'csv' ? toCsv(doc) : format === 'xlsx' ? await toXlsx(doc) : await toPdf(doc, await this.attestation.of(doc), new Date().toISOString());
+    void reply.header('Content-Type', CONTENT_TYPES[format]).header('Content-Disposition', `attachment; filename="${doc.fileName}.${format}"`).send(bytes);
+  }
+}
+

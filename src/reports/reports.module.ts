@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { JournalModule } from '../journal/journal.module';
+import { LedgerModule } from '../ledger/ledger.module';
+import { PrintoutAttestation } from './printout-attestation';
+import { ReportViews } from './report-views';
+import { ReportsController } from './reports.controller';
+
+/** Reports and documents (SPEC §7): built from the journal's views; printouts carry the ledger's checkpoint. */
+@Module({
+  imports: [JournalModule, LedgerModule],
+  controllers: [ReportsController],
+  providers: [ReportViews, PrintoutAttestation],
+})
+export class ReportsModule {}

@@ -1,0 +1,201 @@
+import ExcelJS from 'exceljs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { startTestApp, TestApp } from '../support/app';
+import { TEST_DATABASE_KIND } from '../support/database';
+import { ADMIN_PASSWORD, api, buildSchool, PASSWORD, SchoolWorld } from '../support/school-fixture';
+
+/** pdftotext (Debian's poppler-utils; .ci/run installs it), or null with the reason printed once. */
+const pdftotext = (() => {
+  try {
+    execFileSync('pdftotext', ['-v'], { stdio: 'ignore' });
+    return (pdf: Buffer) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'report-')), 'report.pdf');
+      writeFileSync(file, pdf);
+      return execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+    };
+  } catch {
+    console.log('reports: pdftotext is not installed (apt-get install poppler-utils): the PDF text checks are skipped; the PDF is still checked to be one');
+    return null;
+  }
+})();
+
+const binary = (test: request.Test) =>
+  test.buffer(true).parse((res, done) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('end', () => done(null, Buffer.concat(chunks)));
+  });
+
+/**
+ * The class report, missed lessons and unsatisfactory marks of 5А for the first quarter, against a
+ * fixture computed by hand from seed 003 §5, §12 and seed 004 (not from the code's output):
+ * Алексеева 5 / 5 — отличница; Борисов Н/А / отсрочка — не успевает (Н/А counts as not
+ * successful); Иванов 3 / 4 — с одной «3». Attested 3: success 2/3 = 66.7 %, quality 1/3 = 33.3 %.
+ * Maths: 5, Н/А, 3 → 66.7 % / 33.3 %, mean 4; Russian: 5, deferred, 4 → 100 % / 100 %, mean 4.5.
+ */
+describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
+  let subject: TestApp;
+  let world: SchoolWorld;
+  let client: ReturnType<typeof api>;
+  let s: string;
+  let base: string;
+  let periodId: string;
+  let alekseeva: string;
+  let borisov: string;
+  let beforeFinals: string;
+  let russianTeacherId: string;
+
+  beforeAll(async () => {
+    subject = await startTestApp({ env: { ADMIN_PASSWORD, LEDGER_CHECKPOINT_SECONDS: '1', LEDGER_POLL_MS: '20' } });
+    world = await buildSchool(subject.server, 'rp');
+    client = api(subject.server);
+    s = `/schools/${world.schoolId}`;
+    base = `${s}/reports/classes/${world.classId}`;
+    periodId = world.periodIds[0];
+    const { deputy, assignedTeacher: maths } = world.tokens;
+    const admin = await client.login('admin', ADMIN_PASSWORD);
+    const id = async (test: request.Test) => {
+      const answer = await test;
+      if (answer.status !== 201) throw new Error(`${answer.status} ${JSON.stringify(answer.body)}`);
+      return answer.body.id as string;
+    };
+    alekseeva = await id(client.post(`${s}/students`, deputy, { fullName: 'Алексеева Анна', classId: world.classId }));
+    borisov = await id(client.post(`${s}/students`, deputy, { fullName: 'Борисов Борис', classId: world.classId }));
+    russianTeacherId = await id(client.post(`${s}/accounts`, admin, { login: 'rp-russian', password: PASSWORD, fullName: 'Учитель русского', roles: ['teacher'] }));
+    const russianSubject = await id(client.post(`${s}/subjects`, deputy, { name: 'Русский язык' }));
+    const russianGroup = await id(client.post(`${s}/groups`, deputy, { classId: world.classId, subjectId: russianSubject }));
+    await id(client.post(`${s}/assignments`, deputy, { teacherId: russianTeacherId, groupId: russianGroup }));
+    const russian = await client.login('rp-russian');
+
+    const m1 = await id(client.post(`${s}/groups/${world.groupId}/lessons`, maths, { date: '2026-09-07', slot: 1, topic: 'Натуральные числа' }));
+    const m2 = await id(client.post(`${s}/groups/${world.groupId}/lessons`, maths, { date: '2026-09-14', slot: 1, topic: 'Дроби' }));
+    const r1 = await id(client.post(`${s}/groups/${russianGroup}/lessons`, russian, { date: '2026-09-08', slot: 2, topic: 'Орфограммы' }));
+    await id(client.post(`${s}/lessons/${m1}/marks`, maths, { studentId: world.studentId, value: 2, workKind: 'test' }));
+    await id(client.post(`${s}/lessons/${m1}/marks`, maths, { studentId: alekseeva, value: 5, workKind: 'oral' }));
+    await id(client.post(`${s}/lessons/${m2}/attendance`, maths, { studentId: borisov, code: 'Н' }));
+    await id(client.post(`${s}/lessons/${r1}/attendance`, russian, { studentId: world.studentId, code: 'Б' }));
+    beforeFinals = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const finals: [string, string, string][] = [
+      [world.groupId, world.studentId, '3'],
+      [world.groupId, alekseeva, '5'],
+      [world.groupId, borisov, 'Н/А'],
+      [russianGroup, world.studentId, '4'],
+      [russianGroup, alekseeva, '5'],
+      [russianGroup, borisov, 'deferred'],
+    ];
+    for (const [group, student, value] of finals) await id(client.post(`${s}/groups/${group}/final-marks`, deputy, { periodId, studentId: student, value }));
+  });
+  afterAll(async () => subject?.close());
+
+  const get = (path: string, token = world.tokens.classTeacher) => client.get(`${base}/${path}`, token);
+
+  it('computes the class report as the fixture says', async () => {
+    const answer = await get(`class-report?periodId=${periodId}`).expect(200);
+    const report = answer.body;
+    expect(report.students.map((st: { fullName: string; standing: string }) => [st.fullName, st.standing])).toEqual([
+      ['Алексеева Анна', 'excellent'],
+      ['Борисов Борис', 'failing'],
+      ['Иванов Иван', 'one-three'],
+    ]);
+    expect(report.totals).toMatchObject({ students: 3, counted: 3, successful: 2, ofQuality: 1, successRate: 66.7, qualityRate: 33.3, excellent: 1, oneThree: 1, failing: 1, unsatisfactoryMarks: 1 });
+    expect(report.totals.missed).toEqual({ Н: 1, Б: 1, У: 0, total: 2 });
+    expect(report.subjects.map((x: { name: string; successRate: number; qualityRate: number; average: number }) => [x.name, x.successRate, x.qualityRate, x.average])).toEqual([
+      ['Математика', 66.7, 33.3, 4],
+      ['Русский язык', 100, 100, 4.5],
+    ]);
+    expect(report.students[1].finals).toEqual({ [report.subjects[0].subjectId]: 'Н/А', [report.subjects[1].subjectId]: 'deferred' });
+  });
+
+  it('lists missed lessons and unsatisfactory marks with their topics', async () => {
+    const missed = (await get(`missed-lessons?periodId=${periodId}`).expect(200)).body;
+    expect(missed.students.filter((st: { items: unknown[] }) => st.items.length > 0).map((st: { fullName: string; items: { date: string; subject: string; topic: string; code: string }[] }) => [st.fullName, st.items.map((i) => [i.date, i.subject, i.topic, i.code])])).toEqual([
+      ['Борисов Борис', [['2026-09-14', 'Математика', 'Дроби', 'Н']]],
+      ['Иванов Иван', [['2026-09-08', 'Русский язык', 'Орфограммы', 'Б']]],
+    ]);
+    const narrowed = (await get('missed-lessons?from=2026-09-08&to=2026-09-08').expect(200)).body;
+    expect(narrowed.students.flatMap((st: { items: unknown[] }) => st.items)).toHaveLength(1);
+    const bad = (await get(`unsatisfactory-marks?periodId=${periodId}`).expect(200)).body;
+    expect(bad.students.find((st: { studentId: string }) => st.studentId === world.studentId).items).toEqual([
+      { date: '2026-09-07', subject: 'Математика', lessonId: expect.any(String), topic: 'Натуральные числа', value: 2, workKind: 'test' },
+    ]);
+    const both = await get(`missed-lessons?periodId=${periodId}&from=2026-09-01&to=2026-09-30`).expect(400);
+    expect(both.body.details[0].field).toBe('periodId');
+  });
+
+  it('gives the statement («Ведомость») of the year', async () => {
+    const sheet = (await get('statement').expect(200)).body;
+    expect(sheet.periods.map((p: { successRate: number | null }) => p.successRate)).toEqual([66.7, null]);
+    expect(sheet.students.find((st: { id: string }) => st.id === borisov).standings[periodId]).toBe('failing');
+  });
+
+  it('honours asOf: as of before the final marks, nobody is attested', async () => {
+    const report = (await get(`class-report?periodId=${periodId}&asOf=${beforeFinals}`).expect(200)).body;
+    expect(report.totals).toMatchObject({ counted: 0, none: 3, successRate: null });
+    expect(report.totals.missed.total).toBe(2);
+  });
+
+  it('exports CSV (UTF-8 with BOM, `;`), XLSX equal to the JSON, and PDF with Cyrillic and the checkpoint line', async () => {
+    const json = (await get(`class-report?periodId=${periodId}`).expect(200)).body;
+    const csv = await binary(get(`class-report?periodId=${periodId}&format=csv`)).expect(200);
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    const text = (csv.body as Buffer).toString('utf8');
+    expect(text.charCodeAt(0)).toBe(0xfeff);
+    const lines = text.slice(1).trim().split('\r\n');
+    expect(lines[0]).toBe('№;Ученик;Математика;Русский язык;Итог;Пропущено: Н;Б;У;Всего;Отметок «1»–«2»');
+    expect(lines[1]).toBe('1;Алексеева Анна;5;5;отличник;0;0;0;0;0');
+    expect(lines[2]).toBe('2;Борисов Борис;Н/А;отср.;не успевает;1;0;0;1;0');
+
+    const xlsx = await binary(client.get(`${base}/class-report?periodId=${periodId}`, world.tokens.deputy).set('Accept', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')).expect(200);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(xlsx.body as never);
+    const rows: unknown[][] = [];
+    book.worksheets[0].eachRow((row) => rows.push((row.values as unknown[]).slice(1)));
+    expect(rows.slice(1).map((row) => [row[1], row[2], row[3], row[4], row[8], row[9]])).toEqual(
+      json.students.map((st: { fullName: string; finals: Record<string, string>; standing: string; missed: { total: number }; unsatisfactory: number }) => [
+        st.fullName,
+        st.finals[json.subjects[0].subjectId],
+        st.finals[json.subjects[1].subjectId] === 'deferred' ? 'отср.' : st.finals[json.subjects[1].subjectId],
+        { excellent: 'отличник', failing: 'не успевает', 'one-three': 'с одной «3»' }[st.standing],
+        st.missed.total,
+        st.unsatisfactory,
+      ]),
+    );
+    const subjectsSheet: unknown[][] = [];
+    book.worksheets[1].eachRow((row) => subjectsSheet.push((row.values as unknown[]).slice(1)));
+    expect(subjectsSheet[1]).toEqual(['Математика', 3, 2, 1, 66.7, 33.3, 4]);
+
+    // Once the ledger has signed a checkpoint, the PDF's footer carries it.
+    let checkpoint = '';
+    for (let i = 0; i < 100 && !checkpoint; i++) {
+      const answer = await request(subject.server).get('/api/v1/ledger/checkpoint');
+      if (answer.status === 200) checkpoint = answer.text;
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const pdf = await binary(get(`class-report?periodId=${periodId}&format=pdf`)).expect(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    expect((pdf.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
+    if (pdftotext) {
+      const printed = pdftotext(pdf.body as Buffer);
+      for (const words of ['Отчёт по классу 5А', 'Алексеева Анна', 'Борисов Борис', 'Иванов Иван', 'Математика', 'Русский язык', 'Качество знаний']) expect(printed).toContain(words);
+      const [origin, size, root] = checkpoint.split('\n');
+      expect(printed).toContain(origin);
+      expect(printed).toContain(`Размер ${size}`);
+      expect(printed.replace(/\s+/g, '')).toContain(root);
+    }
+  });
+
+  it('lets the class teacher, the administration and inspectors read them; nobody else', async () => {
+    await get(`class-report?periodId=${periodId}`, world.tokens.assignedTeacher).expect(403);
+    await get(`class-report?periodId=${periodId}`, world.tokens.parent).expect(403);
+    await get(`class-report?periodId=${periodId}`, world.tokens.inspector).expect(200);
+    await get(`class-report?periodId=${periodId}&format=docx`).expect(400);
+    await get(`class-report?periodId=${world.periodIds[0].replace(/.$/, '0')}`).expect(404);
+    await get('class-report').expect(400);
+    void russianTeacherId;
+  });
+});
