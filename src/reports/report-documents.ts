@@ -135,3 +135,113 @@ export function unsatisfactoryDocument(report: ListedReport<Listed<{ date: strin
     ],
   };
 }
+
+/** Lesson columns per marks table: what fits an A4 landscape page at 8 pt. */
+export const LESSONS_PER_TABLE = 20;
+
+type Printout = Awaited<ReturnType<import('./report-views').ReportViews['journalPrintout']>>;
+
+const dayMonth = (date: string) => `${date.slice(8, 10)}.${date.slice(5, 7)}`;
+
+/**
+ * The annual printout of a class journal: per subject and period, the marks and absences by lesson
+ * (20 lessons a table, as paper journals turn the page) with the final mark, then the lessons'
+ * topics and homework. Its PDF carries the ledger's checkpoint in every footer.
+ */
+export function journalPrintoutDocument(printout: Printout, schoolName: string): ReportDocument {
+  const tables: ReportDocument['tables'] = [
+    {
+      title: 'Все записи',
+      printed: false,
+      columns: ['Предмет', 'Период', 'Ученик', 'Дата', 'Тема', 'Отметки', 'Посещаемость', 'Итоговая'],
+      rows: printout.journals.flatMap((j) =>
+        j.students.flatMap((s) =>
+          j.lessons.map((l): Cell[] => [
+            j.subject.name,
+            j.period.name,
+            s.fullName,
+            l.date,
+            l.topic,
+            s.marks
+              .filter((m) => m.lessonId === l.id)
+              .map((m) => m.value)
+              .join(' ') || null,
+            s.attendance.find((a) => a.lessonId === l.id)?.code ?? null,
+            final(s.finalMark),
+          ]),
+        ),
+      ),
+    },
+  ];
+  for (const j of printout.journals) {
+    const heading = `${j.subject.name} (${j.group.name}) — ${j.period.name}`;
+    for (let from = 0; from < Math.max(1, j.lessons.length); from += LESSONS_PER_TABLE) {
+      const lessons = j.lessons.slice(from, from + LESSONS_PER_TABLE);
+      const last = from + LESSONS_PER_TABLE >= j.lessons.length;
+      tables.push({
+        title: from === 0 ? heading : `${heading}, продолжение`,
+        columns: ['№', 'Ученик', ...lessons.map((l) => dayMonth(l.date)), ...(last ? ['Итог'] : [])],
+        rows: j.students.map((s, i): Cell[] => [
+          i + 1,
+          s.fullName,
+          ...lessons.map(
+            (l) =>
+              [s.attendance.find((a) => a.lessonId === l.id)?.code, ...s.marks.filter((m) => m.lessonId === l.id).map((m) => m.value)]
+                .filter((x) => x !== undefined && x !== null)
+                .join(' ') || null,
+          ),
+          ...(last ? [final(s.finalMark)] : []),
+        ]),
+      });
+    }
+    tables.push({
+      title: `${heading}: темы уроков`,
+      columns: ['Дата', 'Урок', 'Тема', 'Домашнее задание', 'Провёл'],
+      rows: j.lessons.map((l) => [l.date, l.slot, l.topic, l.homework ?? 'Не задано', l.taughtBy.fullName]),
+    });
+  }
+  return {
+    fileName: 'journal',
+    title: `Классный журнал ${printout.class.name}, ${printout.year.name} учебный год`,
+    subtitle: [schoolName, `${printout.year.startsOn} — ${printout.year.endsOn}`, 'Н — без причины, Б — по болезни, У — по уважительной причине'],
+    tables,
+  };
+}
+
+type Filling = Awaited<ReturnType<import('./report-views').ReportViews['filling']>>;
+
+/** Completeness and timeliness of filling, per teacher and group (seed 003 §2, §4, §9–§11). */
+export function fillingDocument(report: Filling, schoolName: string): ReportDocument {
+  return {
+    fileName: 'filling',
+    title: 'Полнота и своевременность заполнения журнала',
+    subtitle: [schoolName, `${report.period.name}: ${report.period.startsOn} — ${report.period.endsOn}`],
+    tables: [
+      {
+        title: 'По учителям и группам',
+        columns: ['Учитель', 'Класс', 'Предмет', 'Группа', 'Уроков', 'Уроков с опозданием', '«Не задано»', 'Д/з с опозданием', 'Отметок', 'Отметок с опозданием', 'Итоговых', 'Итоговых с опозданием', 'Записей', 'Вовремя', 'Вовремя, %'],
+        rows: report.rows.map((r) => [r.teacher.fullName, r.class.name, r.subject.name, r.group.name, r.lessons, r.lessonsLate, r.homeworkNotGiven, r.homeworkLate, r.marks, r.marksLate, r.finalMarks, r.finalMarksLate, r.entries, r.onTime, r.onTimeRate]),
+      },
+    ],
+  };
+}
+
+type Success = Awaited<ReturnType<import('./report-views').ReportViews['success']>>;
+
+const RATE_COLUMNS = ['Аттестовано', 'Успевают', 'На «4» и «5»', 'Успеваемость, %', 'Качество знаний, %'];
+
+/** Success rate and knowledge quality of the school for a period: by class, subject and teacher. */
+export function successDocument(report: Success, schoolName: string): ReportDocument {
+  const rates = (r: { counted: number; successful: number; ofQuality: number; successRate: number | null; qualityRate: number | null }): Cell[] => [r.counted, r.successful, r.ofQuality, r.successRate, r.qualityRate];
+  return {
+    fileName: 'success',
+    title: 'Успеваемость и качество знаний',
+    subtitle: [schoolName, `${report.period.name}: ${report.period.startsOn} — ${report.period.endsOn}`, `По школе: успеваемость ${report.school.successRate ?? '—'} %, качество знаний ${report.school.qualityRate ?? '—'} %`],
+    tables: [
+      { title: 'По классам', columns: ['Класс', 'Учеников', ...RATE_COLUMNS], rows: report.classes.map((c) => [c.class.name, c.students, ...rates(c)]) },
+      { title: 'По предметам', columns: ['Предмет', 'Отметок', ...RATE_COLUMNS, 'Средний балл'], rows: report.subjects.map((x) => [x.subject.name, x.marks, ...rates(x), x.average]) },
+      { title: 'По учителям', columns: ['Учитель', 'Отметок', ...RATE_COLUMNS, 'Средний балл'], rows: report.teachers.map((t) => [t.teacher.fullName, t.marks, ...rates(t), t.average]) },
+      { title: 'По школе', columns: ['Учеников', ...RATE_COLUMNS], rows: [[report.school.students, ...rates(report.school)]] },
+    ],
+  };
+}

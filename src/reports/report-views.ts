@@ -1,8 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENT_STORE, EventStore } from '../event-store/event-store.port';
+import { journalStream } from '../journal/domain/journal.decider';
+import { VoidingFilter } from '../security/voiding-filter';
+import { FillingRow, fillingRows } from './domain/filling';
 import { invalid, noSuch, notFound } from '../common/domain-error';
 import { JournalViews } from '../journal/journal-views';
-import { classRoster, SchoolState } from '../school/domain/school.decider';
-import { classReport, missedLessons, ReportPeriod, ReportStudent, statement, SubjectSheet, unsatisfactoryMarks } from './domain/class-report';
+import { classRoster, SchoolState, teachersOfGroupOn } from '../school/domain/school.decider';
+import { GroupFinals, successReport } from './domain/success';
+import { AccountDirectory } from '../accounts/account-directory';
+import { classReport, finalValueOf, missedLessons, ReportPeriod, ReportStudent, statement, SubjectSheet, unsatisfactoryMarks } from './domain/class-report';
 
 const byName = new Intl.Collator('ru');
 
@@ -19,7 +25,12 @@ export interface ReportRange {
  */
 @Injectable()
 export class ReportViews {
-  constructor(private readonly journal: JournalViews) {}
+  constructor(
+    private readonly journal: JournalViews,
+    private readonly accounts: AccountDirectory,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly voiding: VoidingFilter,
+  ) {}
 
   async classReport(school: SchoolState, classId: string, periodId: string, asOf?: Date) {
     const { klass, period } = this.classAndPeriod(school, classId, periodId);
@@ -45,6 +56,105 @@ export class ReportViews {
     const { from, to, periods } = this.rangeOf(school, classId, range);
     const sheets = await this.sheetsOver(school, classId, periods, asOf);
     return { class: this.classHeader(school, classId), from, to, students: unsatisfactoryMarks(this.students(school, classId, to, from), sheets, from, to) };
+  }
+
+  /**
+   * The annual printout of a class's journal (seed 003 §15: printed once a year, by 30 June, bound,
+   * signed and sealed): every group of the class, every period of its year, as the journal shows it.
+   */
+  async journalPrintout(school: SchoolState, classId: string, asOf?: Date) {
+    const klass = this.classOf(school, classId);
+    const year = school.years[klass.yearId];
+    const groups = this.groupsOf(school, classId);
+    const teachers = new Map<string, string>();
+    const teacherName = async (id: string) => {
+      if (!teachers.has(id)) teachers.set(id, (await this.accounts.get(id))?.fullName ?? '');
+      return teachers.get(id)!;
+    };
+    const journals = [];
+    for (const group of groups) {
+      for (const period of year.periods) {
+        const grid = await this.journal.grid(school, group.groupId, period.periodId, asOf);
+        const lessons = [];
+        for (const lesson of grid.lessons) lessons.push({ id: lesson.id, date: lesson.date, slot: lesson.slot, topic: lesson.topic, homework: lesson.homework, taughtBy: { id: lesson.taughtBy, fullName: await teacherName(lesson.taughtBy) } });
+        journals.push({
+          group: { id: group.groupId, name: group.name },
+          subject: { id: group.subjectId, name: school.subjects[group.subjectId]?.name ?? '' },
+          period: toReportPeriod(period),
+          lessons,
+          students: grid.students.map((student) => ({
+            id: student.id,
+            fullName: student.fullName ?? '',
+            marks: student.marks.map((m) => ({ lessonId: m.lessonId, value: m.value, workKind: m.workKind })),
+            attendance: student.attendance.map((a) => ({ lessonId: a.lessonId, code: a.code })),
+            finalMark: finalValueOf(student.finalMark),
+          })),
+        });
+      }
+    }
+    return { class: { id: classId, name: klass.name }, year: { id: year.yearId, name: year.name, startsOn: year.startsOn, endsOn: year.endsOn }, journals };
+  }
+
+  /**
+   * Completeness and timeliness of filling for one period, per teacher and group, from the journal
+   * streams themselves (each entry's author and its `late` flags), voids left out as the views do.
+   * `onlyTeacher`: a teacher sees their own rows.
+   */
+  async filling(school: SchoolState, filter: { periodId: string; groupId?: string; teacherId?: string }, asOf?: Date) {
+    const period = school.periods[filter.periodId];
+    if (!period) throw noSuch('periodId', 'period of this school');
+    if (filter.groupId && !school.groups[filter.groupId]) throw noSuch('groupId', 'group of this school');
+    const year = school.years[period.yearId];
+    const groups = Object.values(school.groups).filter((g) => school.classes[g.classId]?.yearId === year.yearId && (!filter.groupId || g.groupId === filter.groupId));
+    const rows = [];
+    for (const group of groups) {
+      const events = (await this.store.readStream(journalStream(group.groupId, filter.periodId))).filter((e) => !asOf || e.recordedAt <= asOf.toISOString());
+      if (events.length === 0) continue;
+      const ledger = await this.voiding.ledgerOf([...new Set(events.map((e) => e.actor.accountId))], { asOf });
+      const counted = events.filter((e) => ledger.voidedBy(e) === null).map((e) => ({ ...e, data: e.data as Record<string, unknown> }));
+      rows.push(...fillingRows(counted).filter((row) => !filter.teacherId || row.teacherId === filter.teacherId));
+    }
+    const named = [];
+    for (const row of rows) {
+      const group = school.groups[row.groupId];
+      named.push({
+        teacher: { id: row.teacherId, fullName: (await this.accounts.get(row.teacherId))?.fullName ?? null },
+        group: { id: row.groupId, name: group.name },
+        class: { id: group.classId, name: school.classes[group.classId]?.name ?? '' },
+        subject: { id: group.subjectId, name: school.subjects[group.subjectId]?.name ?? '' },
+        ...Object.fromEntries(Object.entries(row).filter(([key]) => key !== 'teacherId' && key !== 'groupId')),
+      } as { teacher: { id: string; fullName: string | null }; group: { id: string; name: string }; class: { id: string; name: string }; subject: { id: string; name: string } } & Omit<FillingRow, 'teacherId' | 'groupId'>);
+    }
+    named.sort((a, b) => byName.compare(a.teacher.fullName ?? '', b.teacher.fullName ?? '') || byName.compare(a.class.name, b.class.name) || byName.compare(a.subject.name, b.subject.name));
+    return { period: toReportPeriod(period), rows: named };
+  }
+
+  /** Success and quality of the whole school for one period: per class, subject, teacher, and overall. */
+  async success(school: SchoolState, periodId: string, asOf?: Date) {
+    const period = school.periods[periodId];
+    if (!period) throw noSuch('periodId', 'period of this school');
+    const groups = Object.values(school.groups).filter((g) => school.classes[g.classId]?.yearId === period.yearId);
+    const finals: GroupFinals[] = [];
+    for (const group of groups) {
+      const grid = await this.journal.grid(school, group.groupId, periodId, asOf);
+      finals.push({
+        groupId: group.groupId,
+        classId: group.classId,
+        subjectId: group.subjectId,
+        teacherIds: teachersOfGroupOn(school, group.groupId, period.endsOn),
+        finals: Object.fromEntries(grid.students.map((student) => [student.id, finalValueOf(student.finalMark)])),
+      });
+    }
+    const report = successReport(finals);
+    const teacherNames = new Map<string, string | null>();
+    for (const teacher of report.teachers) teacherNames.set(teacher.teacherId, (await this.accounts.get(teacher.teacherId))?.fullName ?? null);
+    return {
+      period: toReportPeriod(period),
+      classes: report.classes.map(({ classId, ...rates }) => ({ class: { id: classId, name: school.classes[classId].name }, ...rates })).sort((a, b) => byName.compare(a.class.name, b.class.name)),
+      subjects: report.subjects.map(({ subjectId, ...rates }) => ({ subject: { id: subjectId, name: school.subjects[subjectId]?.name ?? '' }, ...rates })).sort((a, b) => byName.compare(a.subject.name, b.subject.name)),
+      teachers: report.teachers.map(({ teacherId, ...rates }) => ({ teacher: { id: teacherId, fullName: teacherNames.get(teacherId) ?? null }, ...rates })).sort((a, b) => byName.compare(a.teacher.fullName ?? '', b.teacher.fullName ?? '')),
+      school: report.school,
+    };
   }
 
   classHeader(school: SchoolState, classId: string) {
@@ -90,11 +200,16 @@ export class ReportViews {
     return (await Promise.all(periods.map((periodId) => this.sheets(school, classId, periodId, asOf)))).flat();
   }
 
-  /** One sheet per subject the class learns: its groups' grids for the period, merged (a class split in groups). */
-  private async sheets(school: SchoolState, classId: string, periodId: string, asOf?: Date): Promise<SubjectSheet[]> {
-    const groups = Object.values(school.groups)
+  /** The class's groups, by subject name then group name. */
+  private groupsOf(school: SchoolState, classId: string) {
+    return Object.values(school.groups)
       .filter((group) => group.classId === classId)
       .sort((a, b) => byName.compare(school.subjects[a.subjectId]?.name ?? '', school.subjects[b.subjectId]?.name ?? '') || byName.compare(a.name, b.name));
+  }
+
+  /** One sheet per subject the class learns: its groups' grids for the period, merged (a class split in groups). */
+  private async sheets(school: SchoolState, classId: string, periodId: string, asOf?: Date): Promise<SubjectSheet[]> {
+    const groups = this.groupsOf(school, classId);
     const bySubject = new Map<string, SubjectSheet & { lessons: SubjectSheet['lessons'][number][]; students: SubjectSheet['students'][number][] }>();
     for (const group of groups) {
       const grid = await this.journal.grid(school, group.groupId, periodId, asOf);

@@ -3,13 +3,13 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
 import type { HttpReply, HttpRequest } from '../common/http';
 import { ReadsViews } from '../operations/read-your-writes.guard';
-import { PeriodReportQueryDto, RangeReportQueryDto, ReportQueryDto } from './dto/report-query.dto';
+import { FillingReportQueryDto, PeriodReportQueryDto, RangeReportQueryDto, ReportQueryDto } from './dto/report-query.dto';
 import { toCsv } from './formats/csv';
 import { toPdf } from './formats/pdf';
 import { CONTENT_TYPES, negotiateFormat, ReportDocument } from './formats/report-document';
 import { toXlsx } from './formats/xlsx';
 import { PrintoutAttestation } from './printout-attestation';
-import { classReportDocument, missedLessonsDocument, statementDocument, unsatisfactoryDocument } from './report-documents';
+import { classReportDocument, fillingDocument, successDocument, journalPrintoutDocument, missedLessonsDocument, statementDocument, unsatisfactoryDocument } from './report-documents';
 import { ReportViews } from './report-views';
 
 const asDate = (value?: string) => (value ? new Date(value) : undefined);
@@ -22,14 +22,14 @@ const classTarget = (request: HttpRequest) => ({ classId: str(request.params.cla
  */
 @ApiTags('reports')
 @ApiBearerAuth()
-@Controller('schools/:schoolId/reports/classes/:classId')
+@Controller('schools/:schoolId/reports')
 export class ReportsController {
   constructor(
     private readonly reports: ReportViews,
     private readonly attestation: PrintoutAttestation,
   ) {}
 
-  @Get('class-report')
+  @Get('classes/:classId/class-report')
   @Allow('report.class', classTarget)
   @ReadsViews('journal-grid', 'voiding-facts')
   async classReport(@Param('classId') classId: string, @Query() query: PeriodReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
@@ -37,7 +37,7 @@ export class ReportsController {
     await this.send(request, reply, query, report, () => classReportDocument(report, school!.name));
   }
 
-  @Get('statement')
+  @Get('classes/:classId/statement')
   @Allow('report.class', classTarget)
   @ReadsViews('journal-grid', 'voiding-facts')
   async statement(@Param('classId') classId: string, @Query() query: ReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
@@ -45,7 +45,16 @@ export class ReportsController {
     await this.send(request, reply, query, sheet, () => statementDocument(sheet, school!.name));
   }
 
-  @Get('missed-lessons')
+  /** The annual printout of the class journal (seed 003 §15), the ledger's checkpoint on every page of its PDF. */
+  @Get('classes/:classId/journal')
+  @Allow('report.class', classTarget)
+  @ReadsViews('journal-grid', 'voiding-facts')
+  async journal(@Param('classId') classId: string, @Query() query: ReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
+    const printout = await this.reports.journalPrintout(school!, classId, asDate(query.asOf));
+    await this.send(request, reply, query, printout, () => journalPrintoutDocument(printout, school!.name));
+  }
+
+  @Get('classes/:classId/missed-lessons')
   @Allow('report.class', classTarget)
   @ReadsViews('journal-grid', 'voiding-facts')
   async missedLessons(@Param('classId') classId: string, @Query() query: RangeReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
@@ -53,12 +62,31 @@ export class ReportsController {
     await this.send(request, reply, query, report, () => missedLessonsDocument(report, school!.name));
   }
 
-  @Get('unsatisfactory-marks')
+  @Get('classes/:classId/unsatisfactory-marks')
   @Allow('report.class', classTarget)
   @ReadsViews('journal-grid', 'voiding-facts')
   async unsatisfactoryMarks(@Param('classId') classId: string, @Query() query: RangeReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
     const report = await this.reports.unsatisfactoryMarks(school!, classId, query, asDate(query.asOf));
     await this.send(request, reply, query, report, () => unsatisfactoryDocument(report, school!.name));
+  }
+
+  /** Success rate and knowledge quality of the school for a period, per class, subject and teacher. */
+  @Get('success')
+  @Allow('report.school')
+  @ReadsViews('journal-grid', 'voiding-facts')
+  async success(@Query() query: PeriodReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
+    const report = await this.reports.success(school!, query.periodId, asDate(query.asOf));
+    await this.send(request, reply, query, report, () => successDocument(report, school!.name));
+  }
+
+  /** Completeness and timeliness of filling per teacher and group; a teacher gets their own rows. */
+  @Get('filling')
+  @Allow('report.filling', (request) => ({ teacherId: str(request.query.teacherId) }))
+  @ReadsViews('voiding-facts')
+  async filling(@Query() query: FillingReportQueryDto, @CurrentAccess() { school, actor }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
+    const teacherId = actor.role === 'teacher' ? actor.accountId : query.teacherId;
+    const report = await this.reports.filling(school!, { periodId: query.periodId, groupId: query.groupId, teacherId }, asDate(query.asOf));
+    await this.send(request, reply, query, report, () => fillingDocument(report, school!.name));
   }
 
   private async send(request: HttpRequest, reply: HttpReply, query: ReportQueryDto, body: object, document: () => ReportDocument): Promise<void> {

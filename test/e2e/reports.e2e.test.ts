@@ -48,6 +48,7 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
   let borisov: string;
   let beforeFinals: string;
   let russianTeacherId: string;
+  let beforeRussianLessons: string;
 
   beforeAll(async () => {
     subject = await startTestApp({ env: { ADMIN_PASSWORD, LEDGER_CHECKPOINT_SECONDS: '1', LEDGER_POLL_MS: '20' } });
@@ -70,6 +71,8 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
     const russianGroup = await id(client.post(`${s}/groups`, deputy, { classId: world.classId, subjectId: russianSubject }));
     await id(client.post(`${s}/assignments`, deputy, { teacherId: russianTeacherId, groupId: russianGroup }));
     const russian = await client.login('rp-russian');
+    beforeRussianLessons = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 5));
 
     const m1 = await id(client.post(`${s}/groups/${world.groupId}/lessons`, maths, { date: '2026-09-07', slot: 1, topic: 'Натуральные числа' }));
     const m2 = await id(client.post(`${s}/groups/${world.groupId}/lessons`, maths, { date: '2026-09-14', slot: 1, topic: 'Дроби' }));
@@ -189,6 +192,27 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
     }
   });
 
+  it('prints the annual journal: every subject and period, marks and absences by lesson, topics, the checkpoint on every page', async () => {
+    const json = (await get('journal').expect(200)).body;
+    const maths = json.journals.find((j: { subject: { name: string }; period: { id: string } }) => j.subject.name === 'Математика' && j.period.id === periodId);
+    expect(maths.lessons.map((l: { date: string; topic: string; taughtBy: { fullName: string } }) => [l.date, l.topic, l.taughtBy.fullName])).toEqual([
+      ['2026-09-07', 'Натуральные числа', 'Person rp-teacher'],
+      ['2026-09-14', 'Дроби', 'Person rp-teacher'],
+    ]);
+    expect(maths.students.find((st: { id: string }) => st.id === borisov)).toMatchObject({ attendance: [{ code: 'Н' }], finalMark: 'Н/А' });
+    expect(json.journals).toHaveLength(4);
+
+    const pdf = await binary(get('journal?format=pdf')).expect(200);
+    expect((pdf.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
+    if (pdftotext) {
+      const printed = pdftotext(pdf.body as Buffer);
+      for (const words of ['Классный журнал 5А', 'Математика', 'Русский язык', 'Натуральные числа', 'Орфограммы', 'Борисов Борис', 'Н/А']) expect(printed).toContain(words);
+      const pages = printed.split('\f').filter((page) => page.trim() !== '');
+      const checkpoint = (await request(subject.server).get('/api/v1/ledger/checkpoint')).text;
+      for (const page of pages) expect(page).toContain(`Контрольная точка журнала аудита (C2SP tlog-checkpoint) ${checkpoint.split('\n')[0]}`);
+    }
+  });
+
   it('lets the class teacher, the administration and inspectors read them; nobody else', async () => {
     await get(`class-report?periodId=${periodId}`, world.tokens.assignedTeacher).expect(403);
     await get(`class-report?periodId=${periodId}`, world.tokens.parent).expect(403);
@@ -196,6 +220,49 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
     await get(`class-report?periodId=${periodId}&format=docx`).expect(400);
     await get(`class-report?periodId=${world.periodIds[0].replace(/.$/, '0')}`).expect(404);
     await get('class-report').expect(400);
-    void russianTeacherId;
+  });
+
+  it('rates the school for the period: per class, subject, teacher and overall, as the fixture says', async () => {
+    const report = (await client.get(`${s}/reports/success?periodId=${periodId}`, world.tokens.deputy).expect(200)).body;
+    expect(report.classes.find((c: { class: { name: string } }) => c.class.name === '5А')).toMatchObject({ students: 3, counted: 3, successRate: 66.7, qualityRate: 33.3 });
+    expect(report.subjects.map((x: { subject: { name: string }; successRate: number; qualityRate: number; average: number }) => [x.subject.name, x.successRate, x.qualityRate, x.average])).toEqual([
+      ['Математика', 66.7, 33.3, 4],
+      ['Русский язык', 100, 100, 4.5],
+    ]);
+    expect(report.teachers.find((t: { teacher: { id: string } }) => t.teacher.id === russianTeacherId)).toMatchObject({ teacher: { fullName: 'Учитель русского' }, successRate: 100 });
+    // 5Б has no final marks: its student counts in no rate.
+    expect(report.school).toMatchObject({ counted: 3, successRate: 66.7, qualityRate: 33.3 });
+    await client.get(`${s}/reports/success?periodId=${periodId}`, world.tokens.classTeacher).expect(403);
+  });
+
+  it('reports the filling of the journal per teacher and group: everything here was entered in December for September, so late', async () => {
+    const report = (await client.get(`${s}/reports/filling?periodId=${periodId}`, world.tokens.deputy).expect(200)).body;
+    const maths = report.rows.find((r: { teacher: { id: string }; subject: { name: string } }) => r.teacher.id === world.accounts.assignedTeacher && r.subject.name === 'Математика');
+    // 2 lessons (each a record and a «Не задано» homework) and 2 marks: 6 entries, all after their due moments.
+    expect(maths).toMatchObject({ class: { name: '5А' }, lessons: 2, lessonsLate: 2, homeworkNotGiven: 2, homeworkLate: 2, marks: 2, marksLate: 2, finalMarks: 0, entries: 6, onTime: 0, onTimeRate: 0 });
+    const deputyRows = report.rows.filter((r: { teacher: { id: string } }) => r.teacher.id === world.accounts.deputy);
+    expect(deputyRows.map((r: { finalMarks: number; finalMarksLate: number }) => [r.finalMarks, r.finalMarksLate])).toEqual([
+      [3, 3],
+      [3, 3],
+    ]);
+    const own = (await client.get(`${s}/reports/filling?periodId=${periodId}`, world.tokens.assignedTeacher).expect(200)).body;
+    expect(new Set(own.rows.map((r: { teacher: { id: string } }) => r.teacher.id))).toEqual(new Set([world.accounts.assignedTeacher]));
+    await client.get(`${s}/reports/filling?periodId=${periodId}&teacherId=${world.accounts.deputy}`, world.tokens.assignedTeacher).expect(403);
+    const csv = await client.get(`${s}/reports/filling?periodId=${periodId}&format=csv`, world.tokens.director).expect(200);
+    expect(csv.text.split('\r\n')[0]).toContain('Учитель;Класс;Предмет;Группа;Уроков');
+  });
+
+  // Last: it voids the Russian teacher's operations for good.
+  it('honours voiding: the operations of a compromised account are gone from every report, and asOf before the report still shows them', async () => {
+    const beforeReport = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const reported = await client.post(`${s}/incidents`, world.tokens.director, { accountId: russianTeacherId, effectiveFrom: beforeRussianLessons }).expect(201);
+    expect(reported.body.voidedCount).toBeGreaterThanOrEqual(2);
+    const missed = (await get(`missed-lessons?periodId=${periodId}&atLeast=${reported.body.position}`).expect(200)).body;
+    expect(missed.students.flatMap((st: { items: { topic: string }[] }) => st.items.map((i) => i.topic))).toEqual(['Дроби']);
+    const report = (await get(`class-report?periodId=${periodId}&atLeast=${reported.body.position}`).expect(200)).body;
+    expect(report.totals.missed).toEqual({ Н: 1, Б: 0, У: 0, total: 1 });
+    const then = (await get(`missed-lessons?periodId=${periodId}&asOf=${beforeReport}`).expect(200)).body;
+    expect(then.students.flatMap((st: { items: { topic: string }[] }) => st.items.map((i) => i.topic)).sort()).toEqual(['Дроби', 'Орфограммы']);
   });
 });

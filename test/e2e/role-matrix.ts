@@ -370,6 +370,24 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
     request: (w) => ({ method: 'get', path: `${s(w)}/reports/classes/${w.classId}/statement` }),
   },
   {
+    route: 'GET /schools/:schoolId/reports/classes/:classId/journal',
+    allowed: ['director', 'deputy', 'classTeacher', 'inspector'],
+    note: 'extension of API.md (docs/api-extensions.md): the annual printout, seed 003 §15',
+    request: (w) => ({ method: 'get', path: `${s(w)}/reports/classes/${w.classId}/journal` }),
+  },
+  {
+    route: 'GET /schools/:schoolId/reports/success',
+    allowed: ['director', 'deputy', 'inspector'],
+    note: 'extension of API.md (docs/api-extensions.md): SPEC §7',
+    request: (w) => ({ method: 'get', path: `${s(w)}/reports/success?periodId=${w.periodIds[0]}` }),
+  },
+  {
+    route: 'GET /schools/:schoolId/reports/filling',
+    allowed: ['director', 'deputy', 'assignedTeacher', 'otherTeacher', 'classTeacher', 'inspector'],
+    note: 'extension of API.md (docs/api-extensions.md): a teacher reads their own rows only',
+    request: (w) => ({ method: 'get', path: `${s(w)}/reports/filling?periodId=${w.periodIds[0]}` }),
+  },
+  {
     route: 'GET /schools/:schoolId/reports/classes/:classId/missed-lessons',
     allowed: ['director', 'deputy', 'classTeacher', 'inspector'],
     note: 'extension of API.md (docs/api-extensions.md): SPEC §7, seed 004',

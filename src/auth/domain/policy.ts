@@ -53,7 +53,9 @@ export type Action =
   | 'inspector-grant.end'
   | 'account.roles'
   | 'personal-data.erase'
-  | 'report.class';
+  | 'report.class'
+  | 'report.filling'
+  | 'report.school';
 
 export interface Subject {
   readonly accountId: string;
@@ -71,6 +73,8 @@ export interface Target {
   readonly roles?: readonly string[];
   /** The parent a consent is about. */
   readonly parentId?: string;
+  /** The teacher a report is about. */
+  readonly teacherId?: string;
   /** A parent link named in the path. */
   readonly linkId?: string;
   /**
@@ -133,6 +137,8 @@ const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'account.roles',
   'personal-data.erase',
   'report.class',
+  'report.filling',
+  'report.school',
 ]);
 
 /** Diary routes a parent may use only once their consent is granted: the caller brings that fact. */
@@ -224,6 +230,17 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
       if (staff('deputy')) return allow('deputy');
       if (has('inspector')) return allow('inspector');
       return classTeacherOf(target.classId) ? allow('teacher') : deny("Only the class's class teacher, the administration and inspectors read a class's reports.");
+    case 'report.school':
+      if (staff('director')) return allow('director');
+      if (staff('deputy')) return allow('deputy');
+      return has('inspector') ? allow('inspector') : deny("Only the administration and inspectors read the school's success and quality.");
+    case 'report.filling':
+      if (staff('director')) return allow('director');
+      if (staff('deputy')) return allow('deputy');
+      if (has('inspector')) return allow('inspector');
+      // A teacher sees how they fill their own journals, nobody else's.
+      if (staff('teacher') && (!target.teacherId || target.teacherId === subject.accountId)) return allow('teacher');
+      return deny("Only the administration and inspectors read how others fill the journal; a teacher reads their own.");
     case 'personal-data.erase':
       return staff('director') ? allow('director') : deny("Only the director, who answers for the school's personal data, erases a person's data.");
     case 'account.roles':

@@ -22,3 +22,8 @@ export class RangeReportQueryDto extends ReportQueryDto {
   @ApiPropertyOptional({ example: '2026-09-01' }) @IsOptional() @IsCalendarDate() from?: string;
   @ApiPropertyOptional({ example: '2026-10-25' }) @IsOptional() @IsCalendarDate() to?: string;
 }
+
+export class FillingReportQueryDto extends PeriodReportQueryDto {
+  @ApiPropertyOptional() @IsOptional() @IsUUID('all') groupId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsUUID('all') teacherId?: string;
+}
