@@ -10,5 +10,6 @@ import { ParentsViews } from './parents-views';
   imports: [AccountsModule, JournalModule, SecurityModule],
   controllers: [ParentsController],
   providers: [ParentsViews, ...PARENTS_HANDLERS],
+  exports: [ParentsViews],
 })
 export class ParentsModule {}

@@ -245,3 +245,30 @@ export function successDocument(report: Success, schoolName: string): ReportDocu
     ],
   };
 }
+
+type Extract = Awaited<ReturnType<import('../parents/parents-views').ParentsViews['extract']>>;
+
+const ATTENDANCE_LABELS: Record<string, string> = { Н: 'Н (без причины)', Б: 'Б (болезнь)', У: 'У (уважительная)' };
+
+/** The parent's paper extract (выписка, seed 000 and 003 §8) for parents without electronic access. */
+export function extractDocument(extract: Extract): ReportDocument {
+  return {
+    fileName: 'extract',
+    title: 'Выписка из электронного журнала',
+    subtitle: [
+      extract.school.name,
+      `Ученик: ${extract.student.fullName}${extract.student.class?.name ? `, класс ${extract.student.class.name}` : ''}`,
+      `${extract.from} — ${extract.to}${extract.asOf ? `, по состоянию на ${extract.asOf}` : ''}`,
+      `Версия данных ${extract.version}`,
+    ],
+    tables: [
+      {
+        title: 'Уроки',
+        columns: ['Дата', 'Предмет', 'Тема', 'Домашнее задание', 'Отметки', 'Посещаемость'],
+        rows: extract.lessons.map((l) => [l.date, l.subject, l.topic, l.homework ?? 'Не задано', l.marks.map((m) => m.value).join(' ') || null, l.attendance ? (ATTENDANCE_LABELS[l.attendance] ?? l.attendance) : null]),
+      },
+      { title: 'Отметки по предметам', columns: ['Предмет', 'Отметки'], rows: extract.marks.map((m) => [m.subject, m.marks.map((x) => x.value).join(' ') || null]) },
+      { title: 'Пропуски', columns: ['Дата', 'Предмет', 'Отметка'], rows: extract.absences.map((a) => [a.date, a.subject, a.code ? (ATTENDANCE_LABELS[a.code] ?? a.code) : null]) },
+    ],
+  };
+}

@@ -3,13 +3,14 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
 import type { HttpReply, HttpRequest } from '../common/http';
 import { ReadsViews } from '../operations/read-your-writes.guard';
-import { FillingReportQueryDto, PeriodReportQueryDto, RangeReportQueryDto, ReportQueryDto } from './dto/report-query.dto';
+import { ExtractReportQueryDto, FillingReportQueryDto, PeriodReportQueryDto, RangeReportQueryDto, ReportQueryDto } from './dto/report-query.dto';
 import { toCsv } from './formats/csv';
 import { toPdf } from './formats/pdf';
 import { CONTENT_TYPES, negotiateFormat, ReportDocument } from './formats/report-document';
 import { toXlsx } from './formats/xlsx';
+import { ParentsViews } from '../parents/parents-views';
 import { PrintoutAttestation } from './printout-attestation';
-import { classReportDocument, fillingDocument, successDocument, journalPrintoutDocument, missedLessonsDocument, statementDocument, unsatisfactoryDocument } from './report-documents';
+import { classReportDocument, extractDocument, fillingDocument, successDocument, journalPrintoutDocument, missedLessonsDocument, statementDocument, unsatisfactoryDocument } from './report-documents';
 import { ReportViews } from './report-views';
 
 const asDate = (value?: string) => (value ? new Date(value) : undefined);
@@ -27,6 +28,7 @@ export class ReportsController {
   constructor(
     private readonly reports: ReportViews,
     private readonly attestation: PrintoutAttestation,
+    private readonly parents: ParentsViews,
   ) {}
 
   @Get('classes/:classId/class-report')
@@ -68,6 +70,15 @@ export class ReportsController {
   async unsatisfactoryMarks(@Param('classId') classId: string, @Query() query: RangeReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
     const report = await this.reports.unsatisfactoryMarks(school!, classId, query, asDate(query.asOf));
     await this.send(request, reply, query, report, () => unsatisfactoryDocument(report, school!.name));
+  }
+
+  /** The parent's paper extract (выписка) as a file: the same data as GET …/students/:studentId/extract. */
+  @Get('students/:studentId/extract')
+  @Allow('extract.read', (request) => ({ studentId: str(request.params.studentId) }))
+  @ReadsViews('journal-grid', 'diary', 'voiding-facts')
+  async extract(@Param('studentId') studentId: string, @Query() query: ExtractReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
+    const extract = await this.parents.extract(school!, studentId, query.from, query.to, asDate(query.asOf));
+    await this.send(request, reply, query, extract, () => extractDocument(extract));
   }
 
   /** Success rate and knowledge quality of the school for a period, per class, subject and teacher. */

@@ -222,6 +222,17 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
     await get('class-report').expect(400);
   });
 
+  it('prints the parent\'s paper extract (выписка) with the student\'s lessons, marks and absences', async () => {
+    const json = (await client.get(`${s}/reports/students/${world.studentId}/extract?from=2026-09-01&to=2026-09-30`, world.tokens.classTeacher).expect(200)).body;
+    expect(json.marks.find((m: { subject: string }) => m.subject === 'Математика').marks.map((m: { value: number }) => m.value)).toEqual([2]);
+    const pdf = await binary(client.get(`${s}/reports/students/${world.studentId}/extract?from=2026-09-01&to=2026-09-30&format=pdf`, world.tokens.classTeacher)).expect(200);
+    expect((pdf.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
+    if (pdftotext) {
+      const printed = pdftotext(pdf.body as Buffer);
+      for (const words of ['Выписка из электронного журнала', 'Иванов Иван', 'Натуральные числа', 'Орфограммы', 'Б (болезнь)', json.version]) expect(printed).toContain(words);
+    }
+  });
+
   it('rates the school for the period: per class, subject, teacher and overall, as the fixture says', async () => {
     const report = (await client.get(`${s}/reports/success?periodId=${periodId}`, world.tokens.deputy).expect(200)).body;
     expect(report.classes.find((c: { class: { name: string } }) => c.class.name === '5А')).toMatchObject({ students: 3, counted: 3, successRate: 66.7, qualityRate: 33.3 });

@@ -376,6 +376,12 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
     request: (w) => ({ method: 'get', path: `${s(w)}/reports/classes/${w.classId}/journal` }),
   },
   {
+    route: 'GET /schools/:schoolId/reports/students/:studentId/extract',
+    allowed: ['director', 'deputy', 'classTeacher'],
+    note: 'extension of API.md (docs/api-extensions.md): the paper extract as CSV, XLSX or PDF',
+    request: (w) => ({ method: 'get', path: `${s(w)}/reports/students/${w.studentId}/extract?from=2026-09-01&to=2026-09-30&format=pdf` }),
+  },
+  {
     route: 'GET /schools/:schoolId/reports/success',
     allowed: ['director', 'deputy', 'inspector'],
     note: 'extension of API.md (docs/api-extensions.md): SPEC §7',

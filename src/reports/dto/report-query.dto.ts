@@ -27,3 +27,8 @@ export class FillingReportQueryDto extends PeriodReportQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsUUID('all') groupId?: string;
   @ApiPropertyOptional() @IsOptional() @IsUUID('all') teacherId?: string;
 }
+
+export class ExtractReportQueryDto extends ReportQueryDto {
+  @ApiProperty({ example: '2026-09-01' }) @IsCalendarDate() from!: string;
+  @ApiProperty({ example: '2026-09-30' }) @IsCalendarDate() to!: string;
+}
