@@ -17,6 +17,9 @@ export interface Attestation {
   qr: string;
 }
 
+/** pdfkit's opened image (its typings leave `openImage` out): placed by reference, decoded once. */
+type QrImage = { readonly width: number };
+
 const MARGIN = 36;
 const FOOTER_HEIGHT = 86;
 const FONT_SIZE = 8;
@@ -41,10 +44,12 @@ export async function toPdf(document: ReportDocument, attestation: Attestation, 
   doc.moveDown(0.5);
   for (const table of document.tables) if (table.printed !== false) drawTable(doc, table);
 
+  // Decoded once and placed on every page (a Buffer passed to image() is decoded again each time).
+  const qrImage = (doc as unknown as { openImage(src: Buffer): QrImage }).openImage(qr);
   const range = doc.bufferedPageRange();
   for (let page = range.start; page < range.start + range.count; page++) {
     doc.switchToPage(page);
-    drawFooter(doc, attestation, qr, `${generatedAt} · стр. ${page + 1} из ${range.count}`);
+    drawFooter(doc, attestation, qrImage, `${generatedAt} · стр. ${page + 1} из ${range.count}`);
   }
   doc.end();
   return done;
@@ -88,33 +93,55 @@ function columnWidths(doc: PDFKit.PDFDocument, table: ReportTable, width: number
 
 const text = (cell: Cell) => (cell === null ? '' : typeof cell === 'number' ? String(cell).replace('.', ',') : cell);
 
+/** A cell's text fits on one line: most do, and measuring a width is far cheaper than laying out a wrap. */
+const fitsOneLine = (doc: PDFKit.PDFDocument, value: string, width: number) => !value.includes('\n') && doc.widthOfString(value) <= width - CELL_PADDING * 2;
+
 function rowHeight(doc: PDFKit.PDFDocument, row: Cell[], widths: number[], bold: boolean): number {
   doc.font(bold ? 'bold' : 'body').fontSize(FONT_SIZE);
-  return Math.max(...row.map((cell, i) => doc.heightOfString(text(cell), { width: widths[i] - CELL_PADDING * 2 }))) + CELL_PADDING * 2;
+  const line = doc.currentLineHeight(true);
+  let height = line;
+  row.forEach((cell, i) => {
+    const value = text(cell);
+    if (value === '' || fitsOneLine(doc, value, widths[i])) return;
+    height = Math.max(height, doc.heightOfString(value, { width: widths[i] - CELL_PADDING * 2 }));
+  });
+  return height + CELL_PADDING * 2;
 }
 
 function drawRow(doc: PDFKit.PDFDocument, row: Cell[], widths: number[], bold: boolean): void {
   const height = rowHeight(doc, row, widths, bold);
   const top = doc.y;
+  const total = widths.reduce((a, b) => a + b, 0);
+  if (bold) doc.rect(MARGIN, top, total, height).fill('#eeeeee');
+  // The row's frame and its column rules in one path: one stroke a row, not one a cell.
+  doc.lineWidth(0.5).rect(MARGIN, top, total, height);
   let x = MARGIN;
-  if (bold) doc.rect(MARGIN, top, widths.reduce((a, b) => a + b, 0), height).fill('#eeeeee').fillColor('black');
-  doc.font(bold ? 'bold' : 'body').fontSize(FONT_SIZE);
+  for (let i = 0; i < widths.length - 1; i++) {
+    x += widths[i];
+    doc.moveTo(x, top).lineTo(x, top + height);
+  }
+  doc.stroke('#999999');
+  doc.fillColor('black').font(bold ? 'bold' : 'body').fontSize(FONT_SIZE);
+  x = MARGIN;
   row.forEach((cell, i) => {
-    doc.rect(x, top, widths[i], height).lineWidth(0.5).stroke('#999999');
-    doc.fillColor('black').text(text(cell), x + CELL_PADDING, top + CELL_PADDING, { width: widths[i] - CELL_PADDING * 2, lineBreak: true });
+    const value = text(cell);
+    if (value !== '') {
+      const oneLine = fitsOneLine(doc, value, widths[i]);
+      doc.text(value, x + CELL_PADDING, top + CELL_PADDING, oneLine ? { lineBreak: false } : { width: widths[i] - CELL_PADDING * 2 });
+    }
     x += widths[i];
   });
   doc.x = MARGIN;
   doc.y = top + height;
 }
 
-function drawFooter(doc: PDFKit.PDFDocument, attestation: Attestation, qr: Buffer, pageLine: string): void {
+function drawFooter(doc: PDFKit.PDFDocument, attestation: Attestation, qr: QrImage, pageLine: string): void {
   const bottomMargin = doc.page.margins.bottom;
   // Writing inside the bottom margin: let pdfkit not break the page for it.
   doc.page.margins.bottom = 0;
   const top = doc.page.height - MARGIN - FOOTER_HEIGHT + 8;
   const qrSize = FOOTER_HEIGHT - 10;
-  doc.image(qr, doc.page.width - MARGIN - qrSize, top, { width: qrSize, height: qrSize });
+  doc.image(qr as unknown as Buffer, doc.page.width - MARGIN - qrSize, top, { width: qrSize, height: qrSize });
   doc.font('body').fontSize(7).fillColor('black');
   const width = doc.page.width - MARGIN * 2 - qrSize - 10;
   doc.text(attestation.lines.join('\n'), MARGIN, top, { width, lineGap: 1 });
