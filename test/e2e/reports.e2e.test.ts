@@ -49,6 +49,8 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
   let beforeFinals: string;
   let russianTeacherId: string;
   let beforeRussianLessons: string;
+  /** The last write of the fixture: every read waits for its views to hold it (reads may lag, API.md). */
+  let lastPosition: string;
 
   beforeAll(async () => {
     subject = await startTestApp({ env: { ADMIN_PASSWORD, LEDGER_CHECKPOINT_SECONDS: '1', LEDGER_POLL_MS: '20' } });
@@ -62,6 +64,7 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
     const id = async (test: request.Test) => {
       const answer = await test;
       if (answer.status !== 201) throw new Error(`${answer.status} ${JSON.stringify(answer.body)}`);
+      lastPosition = answer.body.position as string;
       return answer.body.id as string;
     };
     alekseeva = await id(client.post(`${s}/students`, deputy, { fullName: 'Алексеева Анна', classId: world.classId }));
@@ -95,7 +98,8 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
   });
   afterAll(async () => subject?.close());
 
-  const get = (path: string, token = world.tokens.classTeacher) => client.get(`${base}/${path}`, token);
+  const withAtLeast = (path: string) => (path.includes('atLeast=') ? path : `${path}${path.includes('?') ? '&' : '?'}atLeast=${lastPosition}`);
+  const get = (path: string, token = world.tokens.classTeacher) => client.get(withAtLeast(`${base}/${path}`), token);
 
   it('computes the class report as the fixture says', async () => {
     const answer = await get(`class-report?periodId=${periodId}`).expect(200);
@@ -153,7 +157,7 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
     expect(lines[1]).toBe('1;Алексеева Анна;5;5;отличник;0;0;0;0;0');
     expect(lines[2]).toBe('2;Борисов Борис;Н/А;отср.;не успевает;1;0;0;1;0');
 
-    const xlsx = await binary(client.get(`${base}/class-report?periodId=${periodId}`, world.tokens.deputy).set('Accept', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')).expect(200);
+    const xlsx = await binary(client.get(withAtLeast(`${base}/class-report?periodId=${periodId}`), world.tokens.deputy).set('Accept', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')).expect(200);
     const book = new ExcelJS.Workbook();
     await book.xlsx.load(xlsx.body as never);
     const rows: unknown[][] = [];
@@ -174,11 +178,12 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
 
     // Once the ledger has signed a checkpoint, the PDF's footer carries it.
     let checkpoint = '';
-    for (let i = 0; i < 100 && !checkpoint; i++) {
+    for (let i = 0; i < 300 && !checkpoint; i++) {
       const answer = await request(subject.server).get('/api/v1/ledger/checkpoint');
       if (answer.status === 200) checkpoint = answer.text;
       else await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    expect(checkpoint).toMatch(/\n\d+\n/); // signed within 30 s (every second here)
     const pdf = await binary(get(`class-report?periodId=${periodId}&format=pdf`)).expect(200);
     expect(pdf.headers['content-type']).toBe('application/pdf');
     expect((pdf.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
@@ -223,9 +228,9 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
   });
 
   it('prints the parent\'s paper extract (выписка) with the student\'s lessons, marks and absences', async () => {
-    const json = (await client.get(`${s}/reports/students/${world.studentId}/extract?from=2026-09-01&to=2026-09-30`, world.tokens.classTeacher).expect(200)).body;
+    const json = (await client.get(withAtLeast(`${s}/reports/students/${world.studentId}/extract?from=2026-09-01&to=2026-09-30`), world.tokens.classTeacher).expect(200)).body;
     expect(json.marks.find((m: { subject: string }) => m.subject === 'Математика').marks.map((m: { value: number }) => m.value)).toEqual([2]);
-    const pdf = await binary(client.get(`${s}/reports/students/${world.studentId}/extract?from=2026-09-01&to=2026-09-30&format=pdf`, world.tokens.classTeacher)).expect(200);
+    const pdf = await binary(client.get(withAtLeast(`${s}/reports/students/${world.studentId}/extract?from=2026-09-01&to=2026-09-30&format=pdf`), world.tokens.classTeacher)).expect(200);
     expect((pdf.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
     if (pdftotext) {
       const printed = pdftotext(pdf.body as Buffer);
@@ -234,7 +239,7 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
   });
 
   it('rates the school for the period: per class, subject, teacher and overall, as the fixture says', async () => {
-    const report = (await client.get(`${s}/reports/success?periodId=${periodId}`, world.tokens.deputy).expect(200)).body;
+    const report = (await client.get(withAtLeast(`${s}/reports/success?periodId=${periodId}`), world.tokens.deputy).expect(200)).body;
     expect(report.classes.find((c: { class: { name: string } }) => c.class.name === '5А')).toMatchObject({ students: 3, counted: 3, successRate: 66.7, qualityRate: 33.3 });
     expect(report.subjects.map((x: { subject: { name: string }; successRate: number; qualityRate: number; average: number }) => [x.subject.name, x.successRate, x.qualityRate, x.average])).toEqual([
       ['Математика', 66.7, 33.3, 4],
@@ -243,11 +248,11 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
     expect(report.teachers.find((t: { teacher: { id: string } }) => t.teacher.id === russianTeacherId)).toMatchObject({ teacher: { fullName: 'Учитель русского' }, successRate: 100 });
     // 5Б has no final marks: its student counts in no rate.
     expect(report.school).toMatchObject({ counted: 3, successRate: 66.7, qualityRate: 33.3 });
-    await client.get(`${s}/reports/success?periodId=${periodId}`, world.tokens.classTeacher).expect(403);
+    await client.get(withAtLeast(`${s}/reports/success?periodId=${periodId}`), world.tokens.classTeacher).expect(403);
   });
 
   it('reports the filling of the journal per teacher and group: everything here was entered in December for September, so late', async () => {
-    const report = (await client.get(`${s}/reports/filling?periodId=${periodId}`, world.tokens.deputy).expect(200)).body;
+    const report = (await client.get(withAtLeast(`${s}/reports/filling?periodId=${periodId}`), world.tokens.deputy).expect(200)).body;
     const maths = report.rows.find((r: { teacher: { id: string }; subject: { name: string } }) => r.teacher.id === world.accounts.assignedTeacher && r.subject.name === 'Математика');
     // 2 lessons (each a record and a «Не задано» homework) and 2 marks: 6 entries, all after their due moments.
     expect(maths).toMatchObject({ class: { name: '5А' }, lessons: 2, lessonsLate: 2, homeworkNotGiven: 2, homeworkLate: 2, marks: 2, marksLate: 2, finalMarks: 0, entries: 6, onTime: 0, onTimeRate: 0 });
@@ -256,10 +261,10 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
       [3, 3],
       [3, 3],
     ]);
-    const own = (await client.get(`${s}/reports/filling?periodId=${periodId}`, world.tokens.assignedTeacher).expect(200)).body;
+    const own = (await client.get(withAtLeast(`${s}/reports/filling?periodId=${periodId}`), world.tokens.assignedTeacher).expect(200)).body;
     expect(new Set(own.rows.map((r: { teacher: { id: string } }) => r.teacher.id))).toEqual(new Set([world.accounts.assignedTeacher]));
-    await client.get(`${s}/reports/filling?periodId=${periodId}&teacherId=${world.accounts.deputy}`, world.tokens.assignedTeacher).expect(403);
-    const csv = await client.get(`${s}/reports/filling?periodId=${periodId}&format=csv`, world.tokens.director).expect(200);
+    await client.get(withAtLeast(`${s}/reports/filling?periodId=${periodId}&teacherId=${world.accounts.deputy}`), world.tokens.assignedTeacher).expect(403);
+    const csv = await client.get(withAtLeast(`${s}/reports/filling?periodId=${periodId}&format=csv`), world.tokens.director).expect(200);
     expect(csv.text.split('\r\n')[0]).toContain('Учитель;Класс;Предмет;Группа;Уроков');
   });
 
