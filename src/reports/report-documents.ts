@@ -77,7 +77,7 @@ export function statementDocument(sheet: Statement, schoolName: string): ReportD
     tables: [
       {
         title: 'Все отметки',
-        printed: false,
+        in: ['csv', 'xlsx'],
         columns: ['Ученик', 'Предмет', 'Период', 'Отметка'],
         rows: sheet.students.flatMap((s) => sheet.subjects.flatMap((subject) => sheet.periods.map((p) => [s.fullName, subject.name, p.name, final(s.marks[subject.id]?.[p.id])]))),
       },
@@ -152,7 +152,8 @@ export function journalPrintoutDocument(printout: Printout, schoolName: string):
   const tables: ReportDocument['tables'] = [
     {
       title: 'Все записи',
-      printed: false,
+      // ~26,000 rows a class: the per-subject sheets hold the same in the workbook.
+      in: ['csv'],
       columns: ['Предмет', 'Период', 'Ученик', 'Дата', 'Тема', 'Отметки', 'Посещаемость', 'Итоговая'],
       rows: printout.journals.flatMap((j) =>
         j.students.flatMap((s) =>

@@ -1,4 +1,4 @@
-import { Cell, ReportDocument } from './report-document';
+import { Cell, ReportDocument, tablesFor } from './report-document';
 
 /** The delimiter Russian Excel expects (its list separator is `;`, the decimal one `,`). */
 export const CSV_DELIMITER = ';';
@@ -11,7 +11,7 @@ const quoted = (cell: Cell, delimiter: string): string => {
 
 /** The main table as CSV (RFC 4180 quoting), UTF-8 with a BOM so Excel reads the Cyrillic right; decimals with a comma. */
 export function toCsv(document: ReportDocument, delimiter = CSV_DELIMITER): Buffer {
-  const [table] = document.tables;
+  const [table] = tablesFor(document, 'csv');
   const lines = [table.columns, ...table.rows].map((row) => row.map((cell) => quoted(cell, delimiter)).join(delimiter));
   return Buffer.from(`\uFEFF${lines.join('\r\n')}\r\n`, 'utf8');
 }

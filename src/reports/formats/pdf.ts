@@ -1,6 +1,6 @@
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
-import { Cell, ReportDocument, ReportTable } from './report-document';
+import { Cell, ReportDocument, ReportTable, tablesFor } from './report-document';
 
 /** DejaVu Sans (shipped in the `dejavu-fonts-ttf` package): Cyrillic, and nothing fetched at run time. */
 const FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
@@ -42,7 +42,7 @@ export async function toPdf(document: ReportDocument, attestation: Attestation, 
   doc.font('body').fontSize(9);
   for (const line of document.subtitle) doc.text(line);
   doc.moveDown(0.5);
-  for (const table of document.tables) if (table.printed !== false) drawTable(doc, table);
+  for (const table of tablesFor(document, 'pdf')) drawTable(doc, table);
 
   // Decoded once and placed on every page (a Buffer passed to image() is decoded again each time).
   const qrImage = (doc as unknown as { openImage(src: Buffer): QrImage }).openImage(qr);

@@ -6,8 +6,11 @@ export interface ReportTable {
   title: string;
   columns: string[];
   rows: Cell[][];
-  /** False: in the workbook and the CSV only (a long, machine-friendly form the PDF prints otherwise). */
-  printed?: boolean;
+  /**
+   * The formats it goes into (all when left out): a long, machine-friendly form of what the other
+   * tables show is for the CSV (and a workbook when small); the PDF prints the readable tables.
+   */
+  in?: readonly Exclude<ReportFormat, 'json'>[];
 }
 
 export interface ReportDocument {
@@ -15,9 +18,12 @@ export interface ReportDocument {
   fileName: string;
   title: string;
   subtitle: string[];
-  /** The first is the report's main table: the one a CSV holds. */
+  /** The first of them a format takes is the report's main table there (the one a CSV holds). */
   tables: ReportTable[];
 }
+
+/** The tables a format takes, in order. */
+export const tablesFor = (document: ReportDocument, format: Exclude<ReportFormat, 'json'>): ReportTable[] => document.tables.filter((table) => !table.in || table.in.includes(format));
 
 export const REPORT_FORMATS = ['json', 'csv', 'xlsx', 'pdf'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];

@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { PassThrough } from 'node:stream';
-import { ReportDocument } from './report-document';
+import { ReportDocument, tablesFor } from './report-document';
 
 /**
  * One worksheet per table: the header row, then the rows as they are (numbers stay numbers).
@@ -20,7 +20,7 @@ export async function toXlsx(document: ReportDocument): Promise<Buffer> {
   workbook.title = document.title;
   workbook.subject = document.subtitle.join('; ');
   const used = new Set<string>();
-  for (const table of document.tables) {
+  for (const table of tablesFor(document, 'xlsx')) {
     const sheet = workbook.addWorksheet(sheetName(table.title, used), { views: [{ state: 'frozen', ySplit: 1 }] });
     sheet.columns = table.columns.map((header, index) => {
       let widest = header.length;
