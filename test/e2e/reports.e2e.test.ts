@@ -215,6 +215,8 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
       const pages = printed.split('\f').filter((page) => page.trim() !== '');
       const checkpoint = (await request(subject.server).get('/api/v1/ledger/checkpoint')).text;
       for (const page of pages) expect(page).toContain(`Контрольная точка журнала аудита (C2SP tlog-checkpoint) ${checkpoint.split('\n')[0]}`);
+      // And the log's position with the data's digest, in case the checkpoint was signed before the last events printed.
+      for (const page of pages) expect(page).toMatch(/Позиция журнала событий \d+\.\d+, SHA-256 напечатанных данных [0-9a-f]{64}/);
     }
   });
 
