@@ -146,6 +146,12 @@ export class AppConfig {
   @Max(100000000)
   REBUILD_FLUSH_EVENTS = 200000;
   /**
+   * Between the fields of a report's CSV: `;` as Russian Excel expects (its list separator), or
+   * `,` or `tab` for other tools; a `?delimiter=` on the request chooses for that one file.
+   */
+  @IsIn(['semicolon', 'comma', 'tab'], { message: 'REPORT_CSV_DELIMITER must be semicolon, comma or tab' })
+  REPORT_CSV_DELIMITER: 'semicolon' | 'comma' | 'tab' = 'semicolon';
+  /**
    * The audit ledger's name: the first line of its checkpoints and its key's name (C2SP
    * tlog-checkpoint: a schema-less URL, unique to this deployment, no spaces or '+').
    */

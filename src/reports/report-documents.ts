@@ -17,11 +17,11 @@ const WORK_KIND_LABELS: Record<string, string> = { classwork: 'работа на
 const final = (value: string | null | undefined): Cell => (value === 'deferred' ? 'отср.' : (value ?? null));
 const percent = (value: number | null): Cell => value;
 
-export function classReportDocument(report: ClassReport, schoolName: string): ReportDocument {
+export function classReportDocument(report: ClassReport, schoolName: string, title = `Отчёт по классу ${report.class.name}`, fileName = 'class-report'): ReportDocument {
   const { totals } = report;
   return {
-    fileName: 'class-report',
-    title: `Отчёт по классу ${report.class.name}`,
+    fileName,
+    title,
     subtitle: [schoolName, `${report.period.name}: ${report.period.startsOn} — ${report.period.endsOn}`],
     tables: [
       {
@@ -270,6 +270,22 @@ export function extractDocument(extract: Extract): ReportDocument {
       },
       { title: 'Отметки по предметам', columns: ['Предмет', 'Отметки'], rows: extract.marks.map((m) => [m.subject, m.marks.map((x) => x.value).join(' ') || null]) },
       { title: 'Пропуски', columns: ['Дата', 'Предмет', 'Отметка'], rows: extract.absences.map((a) => [a.date, a.subject, a.code ? (ATTENDANCE_LABELS[a.code] ?? a.code) : null]) },
+    ],
+  };
+}
+
+type GroupReport = Awaited<ReturnType<import('./report-views').ReportViews['groupReport']>>;
+
+/** A teacher's report of one group: the class report's tables for its one subject, then what was missed and failed, with topics. */
+export function groupReportDocument(report: GroupReport, schoolName: string): ReportDocument {
+  const base = classReportDocument(report, schoolName, `Отчёт по группе «${report.group.name}», ${report.subject.name}, класс ${report.class.name}`, 'group-report');
+  const listed = { class: report.class, from: report.period.startsOn, to: report.period.endsOn };
+  return {
+    ...base,
+    tables: [
+      ...base.tables,
+      ...missedLessonsDocument({ ...listed, students: report.missedLessons }, schoolName).tables.slice(0, 1),
+      ...unsatisfactoryDocument({ ...listed, students: report.unsatisfactoryMarks }, schoolName).tables.slice(0, 1),
     ],
   };
 }

@@ -37,6 +37,24 @@ export class ReportViews {
     return classReport({ classId, className: klass.name, period, students: this.students(school, classId, period.endsOn), sheets: await this.sheets(school, classId, period.periodId, asOf) });
   }
 
+  /** A teacher's report of one group for a period: the class report of that one subject, its students only. */
+  async groupReport(school: SchoolState, groupId: string, periodId: string, asOf?: Date) {
+    const group = school.groups[groupId];
+    if (!group) throw notFound('group');
+    const { klass, period } = this.classAndPeriod(school, group.classId, periodId);
+    const grid = await this.journal.grid(school, groupId, periodId, asOf);
+    const sheet = toSheet(school, group, grid);
+    const students = grid.students.map((s) => ({ id: s.id, fullName: s.fullName ?? '' })).sort((a, b) => byName.compare(a.fullName, b.fullName) || a.id.localeCompare(b.id));
+    const report = classReport({ classId: group.classId, className: klass.name, period, students, sheets: [sheet] });
+    return {
+      group: { id: groupId, name: group.name },
+      subject: { id: group.subjectId, name: sheet.subjectName },
+      ...report,
+      missedLessons: missedLessons(students, [sheet], period.startsOn, period.endsOn),
+      unsatisfactoryMarks: unsatisfactoryMarks(students, [sheet], period.startsOn, period.endsOn),
+    };
+  }
+
   async statement(school: SchoolState, classId: string, asOf?: Date) {
     const klass = this.classOf(school, classId);
     const year = school.years[klass.yearId];
@@ -218,17 +236,28 @@ export class ReportViews {
         sheet = { groupId: group.groupId, subjectId: group.subjectId, subjectName: school.subjects[group.subjectId]?.name ?? '', lessons: [], students: [] };
         bySubject.set(group.subjectId, sheet);
       }
-      sheet.lessons.push(...grid.lessons.map((lesson) => ({ id: lesson.id, date: lesson.date, topic: lesson.topic })));
-      for (const student of grid.students) {
-        if (sheet.students.some((s) => s.id === student.id)) continue;
-        // The grid leaves withdrawn marks out already; the guard keeps the type honest.
-        const marks = student.marks.flatMap((m) => (m.value === null ? [] : [{ lessonId: m.lessonId, value: m.value, workKind: m.workKind }]));
-        const attendance = student.attendance.flatMap((a) => (a.code === null ? [] : [{ lessonId: a.lessonId, code: a.code }]));
-        sheet.students.push({ id: student.id, marks, attendance, finalMark: student.finalMark });
-      }
+      const own = toSheet(school, group, grid);
+      sheet.lessons.push(...own.lessons);
+      for (const student of own.students) if (!sheet.students.some((s) => s.id === student.id)) sheet.students.push(student);
     }
     return [...bySubject.values()];
   }
+}
+
+/** One grid as a report's sheet: withdrawn marks and cleared attendance left out. */
+function toSheet(school: SchoolState, group: SchoolState['groups'][string], grid: Awaited<ReturnType<JournalViews['grid']>>): SubjectSheet {
+  return {
+    groupId: group.groupId,
+    subjectId: group.subjectId,
+    subjectName: school.subjects[group.subjectId]?.name ?? '',
+    lessons: grid.lessons.map((lesson) => ({ id: lesson.id, date: lesson.date, topic: lesson.topic })),
+    students: grid.students.map((student) => ({
+      id: student.id,
+      marks: student.marks.flatMap((m) => (m.value === null ? [] : [{ lessonId: m.lessonId, value: m.value, workKind: m.workKind }])),
+      attendance: student.attendance.flatMap((a) => (a.code === null ? [] : [{ lessonId: a.lessonId, code: a.code }])),
+      finalMark: student.finalMark,
+    })),
+  };
 }
 
 const toReportPeriod = (period: { periodId: string; name: string; startsOn: string; endsOn: string }): ReportPeriod => ({

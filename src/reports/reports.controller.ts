@@ -1,16 +1,18 @@
-import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
 import type { HttpReply, HttpRequest } from '../common/http';
 import { ReadsViews } from '../operations/read-your-writes.guard';
-import { ExtractReportQueryDto, FillingReportQueryDto, PeriodReportQueryDto, RangeReportQueryDto, ReportQueryDto } from './dto/report-query.dto';
-import { toCsv } from './formats/csv';
+import { SchoolJournalQueryDto, ExtractReportQueryDto, FillingReportQueryDto, PeriodReportQueryDto, RangeReportQueryDto, ReportQueryDto } from './dto/report-query.dto';
+import { CSV_DELIMITERS, csvLines, toCsv } from './formats/csv';
+import { PassThrough } from 'node:stream';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { toPdf } from './formats/pdf';
-import { CONTENT_TYPES, negotiateFormat, ReportDocument } from './formats/report-document';
+import { CONTENT_TYPES, negotiateFormat, ReportDocument, tablesFor } from './formats/report-document';
 import { toXlsx } from './formats/xlsx';
 import { ParentsViews } from '../parents/parents-views';
 import { PrintoutAttestation } from './printout-attestation';
-import { classReportDocument, extractDocument, fillingDocument, successDocument, journalPrintoutDocument, missedLessonsDocument, statementDocument, unsatisfactoryDocument } from './report-documents';
+import { classReportDocument, extractDocument, fillingDocument, groupReportDocument, successDocument, journalPrintoutDocument, missedLessonsDocument, statementDocument, unsatisfactoryDocument } from './report-documents';
 import { ReportViews } from './report-views';
 
 const asDate = (value?: string) => (value ? new Date(value) : undefined);
@@ -29,6 +31,7 @@ export class ReportsController {
     private readonly reports: ReportViews,
     private readonly attestation: PrintoutAttestation,
     private readonly parents: ParentsViews,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get('classes/:classId/class-report')
@@ -37,6 +40,15 @@ export class ReportsController {
   async classReport(@Param('classId') classId: string, @Query() query: PeriodReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
     const report = await this.reports.classReport(school!, classId, query.periodId, asDate(query.asOf));
     await this.send(request, reply, query, report, () => classReportDocument(report, school!.name));
+  }
+
+  /** A teacher's report of one of their groups (SPEC §7: a teacher for own groups): whoever may read the group's journal. */
+  @Get('groups/:groupId/group-report')
+  @Allow('journal.read', (request) => ({ groupId: str(request.params.groupId) }))
+  @ReadsViews('journal-grid', 'voiding-facts')
+  async groupReport(@Param('groupId') groupId: string, @Query() query: PeriodReportQueryDto, @CurrentAccess() { school }: Authorized, @Req() request: HttpRequest, @Res() reply: HttpReply) {
+    const report = await this.reports.groupReport(school!, groupId, query.periodId, asDate(query.asOf));
+    await this.send(request, reply, query, report, () => groupReportDocument(report, school!.name));
   }
 
   @Get('classes/:classId/statement')
@@ -90,6 +102,37 @@ export class ReportsController {
     await this.send(request, reply, query, report, () => successDocument(report, school!.name));
   }
 
+  /**
+   * The whole school's year of journals as one CSV (every class's long table, one after another),
+   * streamed as each class is built: a school year is never held in memory at once.
+   */
+  @Get('journal')
+  @Allow('report.school')
+  @ReadsViews('journal-grid', 'voiding-facts')
+  async schoolJournal(@Query() query: SchoolJournalQueryDto, @CurrentAccess() { school }: Authorized, @Res() reply: HttpReply) {
+    const classes = Object.values(school!.classes)
+      .filter((c) => !query.yearId || c.yearId === query.yearId)
+      .sort((a, b) => a.name.localeCompare(b.name, 'ru'));
+    const delimiter = CSV_DELIMITERS[query.delimiter ?? this.config.REPORT_CSV_DELIMITER];
+    const body = new PassThrough();
+    void reply.header('Content-Type', CONTENT_TYPES.csv).header('Content-Disposition', 'attachment; filename="school-journal.csv"').send(body);
+    const write = async (text: string) => {
+      if (!body.write(text)) await new Promise((resolve) => body.once('drain', resolve));
+    };
+    try {
+      let header = true;
+      for (const klass of classes) {
+        const [table] = tablesFor(journalPrintoutDocument(await this.reports.journalPrintout(school!, klass.classId, asDate(query.asOf)), school!.name), 'csv');
+        await write(`${header ? '\uFEFF' + csvLines([['Класс', ...table.columns]], delimiter) : ''}${csvLines(table.rows.map((row) => [klass.name, ...row]), delimiter)}`);
+        header = false;
+      }
+      body.end();
+    } catch (error) {
+      // The status is sent already: the file is cut short, and the error is logged.
+      body.destroy(error as Error);
+    }
+  }
+
   /** Completeness and timeliness of filling per teacher and group; a teacher gets their own rows. */
   @Get('filling')
   @Allow('report.filling', (request) => ({ teacherId: str(request.query.teacherId) }))
@@ -107,7 +150,7 @@ export class ReportsController {
       return;
     }
     const doc = document();
-    const bytes = format === 'csv' ? toCsv(doc) : format === 'xlsx' ? await toXlsx(doc) : await toPdf(doc, await this.attestation.of(doc), new Date().toISOString());
+    const bytes = format === 'csv' ? toCsv(doc, CSV_DELIMITERS[query.delimiter ?? this.config.REPORT_CSV_DELIMITER]) : format === 'xlsx' ? await toXlsx(doc) : await toPdf(doc, await this.attestation.of(doc), new Date().toISOString());
     void reply.header('Content-Type', CONTENT_TYPES[format]).header('Content-Disposition', `attachment; filename="${doc.fileName}.${format}"`).send(bytes);
   }
 }

@@ -156,6 +156,8 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
     expect(lines[0]).toBe('№;Ученик;Математика;Русский язык;Итог;Пропущено: Н;Б;У;Всего;Отметок «1»–«2»');
     expect(lines[1]).toBe('1;Алексеева Анна;5;5;отличник;0;0;0;0;0');
     expect(lines[2]).toBe('2;Борисов Борис;Н/А;отср.;не успевает;1;0;0;1;0');
+    const comma = (await get(`class-report?periodId=${periodId}&format=csv&delimiter=comma`).expect(200)).text;
+    expect(comma.slice(1).split('\r\n')[0]).toBe('№,Ученик,Математика,Русский язык,Итог,Пропущено: Н,Б,У,Всего,Отметок «1»–«2»');
 
     const xlsx = await binary(client.get(withAtLeast(`${base}/class-report?periodId=${periodId}`), world.tokens.deputy).set('Accept', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')).expect(200);
     const book = new ExcelJS.Workbook();
@@ -238,6 +240,34 @@ describe(`reports of a class (${TEST_DATABASE_KIND})`, () => {
       const printed = pdftotext(pdf.body as Buffer);
       for (const words of ['Выписка из электронного журнала', 'Иванов Иван', 'Натуральные числа', 'Орфограммы', 'Б (болезнь)', json.version]) expect(printed).toContain(words);
     }
+  });
+
+  it('gives a teacher the report of their own group: its one subject, with what was missed and failed', async () => {
+    const report = (await client.get(withAtLeast(`${s}/reports/groups/${world.groupId}/group-report?periodId=${periodId}`), world.tokens.assignedTeacher).expect(200)).body;
+    expect(report.subjects).toEqual([expect.objectContaining({ name: 'Математика', successRate: 66.7, qualityRate: 33.3, average: 4 })]);
+    expect(report.students.map((st: { fullName: string; standing: string }) => [st.fullName, st.standing])).toEqual([
+      ['Алексеева Анна', 'excellent'],
+      ['Борисов Борис', 'failing'],
+      ['Иванов Иван', 'one-three'],
+    ]);
+    expect(report.missedLessons.flatMap((st: { items: { topic: string }[] }) => st.items.map((i) => i.topic))).toEqual(['Дроби']);
+    expect(report.unsatisfactoryMarks.flatMap((st: { items: { topic: string }[] }) => st.items.map((i) => i.topic))).toEqual(['Натуральные числа']);
+    await client.get(`${s}/reports/groups/${world.groupId}/group-report?periodId=${periodId}`, world.tokens.otherTeacher).expect(403);
+    const xlsx = await binary(client.get(withAtLeast(`${s}/reports/groups/${world.groupId}/group-report?periodId=${periodId}&format=xlsx`), world.tokens.assignedTeacher)).expect(200);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(xlsx.body as never);
+    expect(book.worksheets.map((w) => w.name)).toEqual(['Ученики', 'По предметам', 'Итого по классу', 'Пропуски', 'Отметки «1» и «2»']);
+  });
+
+  it('streams the school\'s year of journals as one CSV: every class, every lesson of every student', async () => {
+    const answer = await client.get(withAtLeast(`${s}/reports/journal`), world.tokens.deputy).expect(200);
+    expect(answer.headers['content-type']).toBe('text/csv; charset=utf-8');
+    const lines = answer.text.slice(1).trim().split('\r\n');
+    expect(lines[0]).toBe('Класс;Предмет;Период;Ученик;Дата;Тема;Отметки;Посещаемость;Итоговая');
+    expect(lines).toContain('5А;Математика;I четверть;Иванов Иван;2026-09-07;Натуральные числа;2;;3');
+    expect(lines).toContain('5А;Математика;I четверть;Борисов Борис;2026-09-14;Дроби;;Н;Н/А');
+    // 5А: 3 students × 3 lessons; 5Б: no lessons.
+    expect(lines).toHaveLength(1 + 3 * 3);
   });
 
   it('rates the school for the period: per class, subject, teacher and overall, as the fixture says', async () => {

@@ -382,6 +382,18 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
     request: (w) => ({ method: 'get', path: `${s(w)}/reports/students/${w.studentId}/extract?from=2026-09-01&to=2026-09-30&format=pdf` }),
   },
   {
+    route: 'GET /schools/:schoolId/reports/groups/:groupId/group-report',
+    allowed: ['director', 'deputy', 'assignedTeacher', 'classTeacher', 'inspector'],
+    note: "extension of API.md (docs/api-extensions.md): whoever reads the group's journal",
+    request: (w) => ({ method: 'get', path: `${s(w)}/reports/groups/${w.groupId}/group-report?periodId=${w.periodIds[0]}` }),
+  },
+  {
+    route: 'GET /schools/:schoolId/reports/journal',
+    allowed: ['director', 'deputy', 'inspector'],
+    note: "extension of API.md (docs/api-extensions.md): the school's year of journals as one CSV, streamed",
+    request: (w) => ({ method: 'get', path: `${s(w)}/reports/journal` }),
+  },
+  {
     route: 'GET /schools/:schoolId/reports/success',
     allowed: ['director', 'deputy', 'inspector'],
     note: 'extension of API.md (docs/api-extensions.md): SPEC §7',

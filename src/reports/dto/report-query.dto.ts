@@ -10,6 +10,11 @@ export class ReportQueryDto extends ViewQueryDto {
   @IsOptional()
   @IsIn(REPORT_FORMATS, { message: `format must be one of ${REPORT_FORMATS.join(', ')}` })
   format?: ReportFormat;
+
+  @ApiPropertyOptional({ enum: ['semicolon', 'comma', 'tab'], description: 'CSV only; default REPORT_CSV_DELIMITER (semicolon)' })
+  @IsOptional()
+  @IsIn(['semicolon', 'comma', 'tab'], { message: 'delimiter must be semicolon, comma or tab' })
+  delimiter?: 'semicolon' | 'comma' | 'tab';
 }
 
 export class PeriodReportQueryDto extends ReportQueryDto {
@@ -31,4 +36,14 @@ export class FillingReportQueryDto extends PeriodReportQueryDto {
 export class ExtractReportQueryDto extends ReportQueryDto {
   @ApiProperty({ example: '2026-09-01' }) @IsCalendarDate() from!: string;
   @ApiProperty({ example: '2026-09-30' }) @IsCalendarDate() to!: string;
+}
+
+/** The whole school's journals as CSV: all years' classes, or one year's. */
+export class SchoolJournalQueryDto extends ViewQueryDto {
+  @ApiPropertyOptional() @IsOptional() @IsUUID('all') yearId?: string;
+
+  @ApiPropertyOptional({ enum: ['semicolon', 'comma', 'tab'] })
+  @IsOptional()
+  @IsIn(['semicolon', 'comma', 'tab'], { message: 'delimiter must be semicolon, comma or tab' })
+  delimiter?: 'semicolon' | 'comma' | 'tab';
 }
