@@ -128,7 +128,7 @@ async function writeYear(store: EventStore, ctx: Parameters<Section['run']>[0]):
           entry.batches.push(batch);
         }
         if ((week + 1) % WEEKS_PER_PERIOD === 0) {
-          entry.batches.push(year.students[c].map((studentId) => ({ type: 'FinalMarkSet', data: { ...placed(groupId, period.id), studentId, value: String(2 + Math.floor(random() * 4)), deferred: false, before: null, reason: null, afterLock: false, dueAt: iso(Date.parse(period.endsOn)), late: false } })));
+          entry.batches.push(year.students[c].map((studentId) => ({ type: 'FinalMarkSet', data: { groupId, periodId: period.id, studentId, value: String(2 + Math.floor(random() * 4)), deferred: false, before: null, reason: null, afterLock: false, dueAt: iso(Date.parse(period.endsOn)), late: false } })));
         }
       });
     }
@@ -150,7 +150,6 @@ async function writeYear(store: EventStore, ctx: Parameters<Section['run']>[0]):
   return { year, events };
 }
 
-const placed = (groupId: string, periodId: string) => ({ groupId, periodId });
 
 export const reportsSection: Section = {
   name: 'reports',

@@ -29,3 +29,6 @@ export class ViewQueryDto {
   @Matches(/^\d{1,20}\.\d{1,20}$/, { message: 'atLeast must be a position returned by a write' })
   atLeast?: string;
 }
+
+/** A validated `asOf` as a Date (undefined when none was asked). */
+export const asDate = (moment?: string): Date | undefined => (moment ? new Date(moment) : undefined);

@@ -1,3 +1,4 @@
+import { asDate } from '../common/view-query';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
@@ -28,7 +29,6 @@ import { WriteRoute } from '../operations/write-route';
 import { ReadsViews } from '../operations/read-your-writes.guard';
 
 const groupTarget = (request: Request) => ({ groupId: str(request.params.groupId) });
-const asDate = (moment?: string) => (moment ? new Date(moment) : undefined);
 
 /** What a lesson correction's value (or its `before`, named by `name`) must be, by field. */
 function lessonValue(field: LessonField, value: unknown, name = 'value'): string | string[] | null {

@@ -5,7 +5,7 @@ import type { HttpRequest as Request } from '../common/http';
 import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
 import { CLOCK, Clock } from '../common/clock';
 import { dateIn } from '../common/time-zone';
-import { ViewQueryDto } from '../common/view-query';
+import { ViewQueryDto, asDate } from '../common/view-query';
 import { CorrelationId, Ids, WriteAnswer } from '../common/write-answer';
 import { OperationIds } from '../event-store/operation-ids';
 import { AcknowledgeDiaryDto, AcknowledgementsQueryDto, ExtractQueryDto, RecordConsentDto } from './dto/parents.dto';
@@ -16,7 +16,6 @@ import { ReadsViews } from '../operations/read-your-writes.guard';
 
 const classTarget = (request: Request) => ({ classId: str(request.params.classId) });
 const studentTarget = (request: Request) => ({ studentId: str(request.params.studentId) });
-const asDate = (moment?: string) => (moment ? new Date(moment) : undefined);
 
 @ApiTags('parents')
 @ApiBearerAuth()

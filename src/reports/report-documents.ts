@@ -1,6 +1,6 @@
 import type { Standing } from './domain/attestation';
 import type { ClassReport, Statement } from './domain/class-report';
-import type { Cell, ReportDocument } from './formats/report-document';
+import type { Cell, ReportDocument, ReportTable } from './formats/report-document';
 
 /** How the paper says each standing (seed 004's «Отчёт по классу»). */
 export const STANDING_LABELS: Record<Standing, string> = {
@@ -143,37 +143,40 @@ type Printout = Awaited<ReturnType<import('./report-views').ReportViews['journal
 
 const dayMonth = (date: string) => `${date.slice(8, 10)}.${date.slice(5, 7)}`;
 
+/** Every lesson of every student of every journal of the printout, one row each: the long, machine-friendly form (the CSV). */
+export function journalEntriesTable(printout: Printout): ReportTable {
+  return {
+    title: 'Все записи',
+    // ~26,000 rows a class: the per-subject sheets hold the same in the workbook.
+    in: ['csv'],
+    columns: ['Предмет', 'Период', 'Ученик', 'Дата', 'Тема', 'Отметки', 'Посещаемость', 'Итоговая'],
+    rows: printout.journals.flatMap((j) =>
+      j.students.flatMap((s) =>
+        j.lessons.map((l): Cell[] => [
+          j.subject.name,
+          j.period.name,
+          s.fullName,
+          l.date,
+          l.topic,
+          s.marks
+            .filter((m) => m.lessonId === l.id)
+            .map((m) => m.value)
+            .join(' ') || null,
+          s.attendance.find((a) => a.lessonId === l.id)?.code ?? null,
+          final(s.finalMark),
+        ]),
+      ),
+    ),
+  };
+}
+
 /**
  * The annual printout of a class journal: per subject and period, the marks and absences by lesson
  * (20 lessons a table, as paper journals turn the page) with the final mark, then the lessons'
  * topics and homework. Its PDF carries the ledger's checkpoint in every footer.
  */
 export function journalPrintoutDocument(printout: Printout, schoolName: string): ReportDocument {
-  const tables: ReportDocument['tables'] = [
-    {
-      title: 'Все записи',
-      // ~26,000 rows a class: the per-subject sheets hold the same in the workbook.
-      in: ['csv'],
-      columns: ['Предмет', 'Период', 'Ученик', 'Дата', 'Тема', 'Отметки', 'Посещаемость', 'Итоговая'],
-      rows: printout.journals.flatMap((j) =>
-        j.students.flatMap((s) =>
-          j.lessons.map((l): Cell[] => [
-            j.subject.name,
-            j.period.name,
-            s.fullName,
-            l.date,
-            l.topic,
-            s.marks
-              .filter((m) => m.lessonId === l.id)
-              .map((m) => m.value)
-              .join(' ') || null,
-            s.attendance.find((a) => a.lessonId === l.id)?.code ?? null,
-            final(s.finalMark),
-          ]),
-        ),
-      ),
-    },
-  ];
+  const tables: ReportDocument['tables'] = [journalEntriesTable(printout)];
   for (const j of printout.journals) {
     const heading = `${j.subject.name} (${j.group.name}) — ${j.period.name}`;
     for (let from = 0; from < Math.max(1, j.lessons.length); from += LESSONS_PER_TABLE) {

@@ -84,17 +84,12 @@ export class ReportViews {
     const klass = this.classOf(school, classId);
     const year = school.years[klass.yearId];
     const groups = this.groupsOf(school, classId);
-    const teachers = new Map<string, string>();
-    const teacherName = async (id: string) => {
-      if (!teachers.has(id)) teachers.set(id, (await this.accounts.get(id))?.fullName ?? '');
-      return teachers.get(id)!;
-    };
     const journals = [];
     for (const group of groups) {
       for (const period of year.periods) {
         const grid = await this.journal.grid(school, group.groupId, period.periodId, asOf);
-        const lessons = [];
-        for (const lesson of grid.lessons) lessons.push({ id: lesson.id, date: lesson.date, slot: lesson.slot, topic: lesson.topic, homework: lesson.homework, taughtBy: { id: lesson.taughtBy, fullName: await teacherName(lesson.taughtBy) } });
+        const names = await this.namesOf(grid.lessons.map((lesson) => lesson.taughtBy));
+        const lessons = grid.lessons.map((lesson) => ({ id: lesson.id, date: lesson.date, slot: lesson.slot, topic: lesson.topic, homework: lesson.homework, taughtBy: { id: lesson.taughtBy, fullName: names.get(lesson.taughtBy) ?? '' } }));
         journals.push({
           group: { id: group.groupId, name: group.name },
           subject: { id: group.subjectId, name: school.subjects[group.subjectId]?.name ?? '' },
@@ -132,11 +127,12 @@ export class ReportViews {
       const counted = events.filter((e) => ledger.voidedBy(e) === null).map((e) => ({ ...e, data: e.data as Record<string, unknown> }));
       rows.push(...fillingRows(counted).filter((row) => !filter.teacherId || row.teacherId === filter.teacherId));
     }
+    const names = await this.namesOf(rows.map((row) => row.teacherId));
     const named = [];
     for (const row of rows) {
       const group = school.groups[row.groupId];
       named.push({
-        teacher: { id: row.teacherId, fullName: (await this.accounts.get(row.teacherId))?.fullName ?? null },
+        teacher: { id: row.teacherId, fullName: names.get(row.teacherId) ?? null },
         group: { id: row.groupId, name: group.name },
         class: { id: group.classId, name: school.classes[group.classId]?.name ?? '' },
         subject: { id: group.subjectId, name: school.subjects[group.subjectId]?.name ?? '' },
@@ -164,8 +160,7 @@ export class ReportViews {
       });
     }
     const report = successReport(finals);
-    const teacherNames = new Map<string, string | null>();
-    for (const teacher of report.teachers) teacherNames.set(teacher.teacherId, (await this.accounts.get(teacher.teacherId))?.fullName ?? null);
+    const teacherNames = await this.namesOf(report.teachers.map((teacher) => teacher.teacherId));
     return {
       period: toReportPeriod(period),
       classes: report.classes.map(({ classId, ...rates }) => ({ class: { id: classId, name: school.classes[classId].name }, ...rates })).sort((a, b) => byName.compare(a.class.name, b.class.name)),
@@ -216,6 +211,13 @@ export class ReportViews {
 
   private async sheetsOver(school: SchoolState, classId: string, periods: readonly string[], asOf?: Date): Promise<SubjectSheet[]> {
     return (await Promise.all(periods.map((periodId) => this.sheets(school, classId, periodId, asOf)))).flat();
+  }
+
+  /** Accounts' full names, each looked up once (null: no such account). */
+  private async namesOf(accountIds: readonly string[]): Promise<Map<string, string | null>> {
+    const names = new Map<string, string | null>();
+    for (const id of new Set(accountIds)) names.set(id, (await this.accounts.get(id))?.fullName ?? null);
+    return names;
   }
 
   /** The class's groups, by subject name then group name. */

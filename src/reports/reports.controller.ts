@@ -1,3 +1,4 @@
+import { asDate } from '../common/view-query';
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Allow, Authorized, CurrentAccess, str } from '../auth/access';
@@ -8,14 +9,13 @@ import { CSV_DELIMITERS, csvLines, toCsv } from './formats/csv';
 import { PassThrough } from 'node:stream';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { toPdf } from './formats/pdf';
-import { CONTENT_TYPES, negotiateFormat, ReportDocument, tablesFor } from './formats/report-document';
+import { CONTENT_TYPES, negotiateFormat, ReportDocument } from './formats/report-document';
 import { toXlsx } from './formats/xlsx';
 import { ParentsViews } from '../parents/parents-views';
 import { PrintoutAttestation } from './printout-attestation';
-import { classReportDocument, extractDocument, fillingDocument, groupReportDocument, successDocument, journalPrintoutDocument, missedLessonsDocument, statementDocument, unsatisfactoryDocument } from './report-documents';
+import { classReportDocument, extractDocument, fillingDocument, groupReportDocument, journalEntriesTable, successDocument, journalPrintoutDocument, missedLessonsDocument, statementDocument, unsatisfactoryDocument } from './report-documents';
 import { ReportViews } from './report-views';
 
-const asDate = (value?: string) => (value ? new Date(value) : undefined);
 const classTarget = (request: HttpRequest) => ({ classId: str(request.params.classId) });
 
 /**
@@ -122,7 +122,7 @@ export class ReportsController {
     try {
       let header = true;
       for (const klass of classes) {
-        const [table] = tablesFor(journalPrintoutDocument(await this.reports.journalPrintout(school!, klass.classId, asDate(query.asOf)), school!.name), 'csv');
+        const table = journalEntriesTable(await this.reports.journalPrintout(school!, klass.classId, asDate(query.asOf)));
         await write(`${header ? '\uFEFF' + csvLines([['Класс', ...table.columns]], delimiter) : ''}${csvLines(table.rows.map((row) => [klass.name, ...row]), delimiter)}`);
         header = false;
       }

@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Allow, Authorized, CurrentAccess } from '../auth/access';
 import { authorize } from '../auth/domain/policy';
 import { forbidden } from '../common/domain-error';
-import { ViewQueryDto } from '../common/view-query';
+import { ViewQueryDto, asDate } from '../common/view-query';
 import { CorrelationId, Ids } from '../common/write-answer';
 import { OperationIds } from '../event-store/operation-ids';
 import { CorrectionsAuditQueryDto, EventsAuditQueryDto, ListQueryDto, ReinstateDto, ReportIncidentDto } from './dto/security.dto';
@@ -13,7 +13,6 @@ import { SecurityViews } from './security-views';
 import { WriteRoute } from '../operations/write-route';
 import { ReadsViews } from '../operations/read-your-writes.guard';
 
-const asDate = (moment?: string) => (moment ? new Date(moment) : undefined);
 
 @ApiTags('security and audit')
 @ApiBearerAuth()
