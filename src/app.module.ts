@@ -17,6 +17,7 @@ import { SecurityModule } from './security/security.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { PrivacyModule } from './privacy/privacy.module';
 import { ReportsModule } from './reports/reports.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { OperationsController } from './operations/operations.controller';
 import { ReadYourWritesGuard } from './operations/read-your-writes.guard';
@@ -61,6 +62,7 @@ export class AppModule {
         LedgerModule,
         PrivacyModule,
         ReportsModule,
+        NotificationsModule,
       ],
       controllers: [OperationsController],
       providers: [

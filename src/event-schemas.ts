@@ -4,6 +4,7 @@ import type { JournalEvent } from './journal/domain/journal.decider';
 import type { AcknowledgementEvent } from './parents/domain/acknowledgement.decider';
 import type { ConsentEvent } from './parents/domain/consent.decider';
 import type { SchoolEvent } from './school/domain/school.decider';
+import type { NotificationSettingsEvent } from './notifications/domain/notification-settings.decider';
 import { EventSchemas, Upcaster } from './event-store/upcasting';
 
 type Versions<Event extends { type: string }> = Record<Event['type'], number>;
@@ -65,6 +66,10 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   LedgerCheckpointSigned: 1,
   AccessDenied: 1,
   DeploymentInitialized: 1,
+  // Notifications (src/notifications): a parent's settings, and what became of each delivery.
+  ...({ NotificationSettingsChanged: 1 } satisfies Versions<NotificationSettingsEvent>),
+  NotificationSent: 1,
+  NotificationFailed: 1,
 };
 
 /** Lifts stored older versions to the current ones above: none yet, every type is at version 1. */

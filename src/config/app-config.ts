@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateBy } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync, ValidateBy } from 'class-validator';
 import { listOf, parseRange } from './address-ranges';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -214,6 +214,39 @@ export class AppConfig {
   @Min(1)
   @Max(10080)
   LEDGER_AUDIT_MINUTES = 60;
+  /** Where parents' e-mail goes (nodemailer's SMTP URL, say smtp://user:password@mail.school.example:587); none: e-mails wait in the outbox. */
+  @IsOptional()
+  @IsString()
+  SMTP_URL?: string;
+  /** The sender of parents' e-mail. */
+  @IsString()
+  SMTP_FROM = 'Электронный журнал <journal@zhurnal.local>';
+  /** The SMS gateway's webhook (POST, JSON); none: SMS wait in the outbox. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'SMS_WEBHOOK_URL must be an http(s) URL' })
+  SMS_WEBHOOK_URL?: string;
+  /** The key of the webhook's HMAC-SHA256 signature (header X-Zhurnal-Signature). */
+  @IsOptional()
+  @IsString()
+  SMS_WEBHOOK_SECRET?: string;
+  /** How often the outbox's follower and worker look for work when nothing woke them. */
+  @Transform(toInt)
+  @IsInt({ message: 'NOTIFICATIONS_POLL_MS must be a whole number' })
+  @Min(10)
+  @Max(60000)
+  NOTIFICATIONS_POLL_MS = 500;
+  /** How long a delivery in flight is the worker's: a worker killed mid-delivery lets it go after this. */
+  @Transform(toInt)
+  @IsInt({ message: 'NOTIFICATIONS_LEASE_SECONDS must be a whole number' })
+  @Min(1)
+  @Max(3600)
+  NOTIFICATIONS_LEASE_SECONDS = 60;
+  /** Attempts before a notification is given up as failed (NotificationFailed in the log). */
+  @Transform(toInt)
+  @IsInt({ message: 'NOTIFICATIONS_MAX_ATTEMPTS must be a whole number' })
+  @Min(1)
+  @Max(100)
+  NOTIFICATIONS_MAX_ATTEMPTS = 10;
   /** TRUST_PROXY as Fastify's `trustProxy` option takes it. */
   get trustProxy(): boolean | number | string[] {
     const value = this.TRUST_PROXY ?? 'false';
@@ -236,7 +269,7 @@ export class AppConfig {
 export class ConfigError extends Error {}
 
 /** Values that may hold a password: never printed, not even in an error. */
-const SECRET_KEYS = /PASSWORD|SECRET|TOKEN|DATABASE_URL|CONNECTION_STRING|SIGNING_KEY/;
+const SECRET_KEYS = /PASSWORD|SECRET|TOKEN|DATABASE_URL|CONNECTION_STRING|SIGNING_KEY|SMTP_URL/;
 
 /** Reads and checks the environment; a bad value stops the start with a message naming it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -255,6 +288,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     'LEDGER_PREVIOUS_SIGNING_KEY',
     'LEDGER_RETIRED_KEYS',
     'LEDGER_WITNESS_QUORUM',
+    'SMTP_URL',
+    'SMS_WEBHOOK_URL',
+    'SMS_WEBHOOK_SECRET',
   ]);
   const raw = Object.fromEntries(known.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]));
   const config = plainToInstance(AppConfig, raw);

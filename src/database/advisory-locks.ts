@@ -8,6 +8,8 @@ export const VIEWS_LEADER_LOCK = 0;
 export const MIGRATIONS_LOCK = -1;
 /** Held by the one process that builds the audit ledger and signs its checkpoints. */
 export const LEDGER_LEADER_LOCK = -2;
+/** Held by the one process that turns the log into the notification outbox (src/notifications). */
+export const NOTIFICATIONS_LEADER_LOCK = -3;
 // A rebuild into generation G is locked by the key G itself (G ≥ 1).
 
 /**

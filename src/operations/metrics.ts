@@ -43,6 +43,55 @@ export class Metrics {
     });
   }
 
+  /** The notification outbox (issue 17): what waits, for how long, and what became of each delivery. */
+  readonly notificationsDelivered = new Counter({
+    name: 'zhurnal_notifications_total',
+    help: 'Notification deliveries by channel and outcome (sent, retried, failed, cancelled)',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly notificationLatency = new Histogram({
+    name: 'zhurnal_notification_delivery_seconds',
+    help: 'From a notification falling due in the outbox to its delivery (or giving up)',
+    labelNames: ['channel', 'outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    registers: [this.registry],
+  });
+
+  /** The outbox's queue as the database holds it, read once per scrape. */
+  watchOutbox(stats: () => Promise<{ pending: number; oldestDueSeconds: number; failed: number }>): void {
+    let look: { at: number; stats: Promise<{ pending: number; oldestDueSeconds: number; failed: number }> } | undefined;
+    const current = () => {
+      if (!look || performance.now() - look.at > 500) look = { at: performance.now(), stats: stats() };
+      return look.stats;
+    };
+    new Gauge({
+      name: 'zhurnal_notifications_queue_depth',
+      help: 'Notifications in the outbox not delivered yet (due now or later)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await current()).pending);
+      },
+    });
+    new Gauge({
+      name: 'zhurnal_notifications_oldest_due_seconds',
+      help: 'How long the oldest notification due has waited (0 when none waits)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await current()).oldestDueSeconds);
+      },
+    });
+    new Gauge({
+      name: 'zhurnal_notifications_failed',
+      help: 'Notifications given up after their last attempt (NotificationFailed in the log)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await current()).failed);
+      },
+    });
+  }
+
   /** What an in-memory cache holds, by its own estimate (each is held to a budget of bytes: REPOSITORY_CACHE_MB, ...). */
   watchCacheBytes(cache: string, bytes: () => number): void {
     this.cacheBytes.set({ cache }, 0);

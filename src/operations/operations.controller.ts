@@ -11,6 +11,11 @@ import { viewsHealth } from './views-health';
 import { LedgerBuilder } from '../ledger/ledger-builder';
 import { ledgerHealth } from '../ledger/ledger-health';
 import { LedgerStore } from '../ledger/ledger-store';
+import { CLOCK, Clock } from '../common/clock';
+import { NotificationWorker } from '../notifications/notification-worker';
+import { notificationsHealth } from '../notifications/notifications-health';
+import { OutboxFollower } from '../notifications/outbox-follower';
+import { OutboxStore } from '../notifications/outbox-store';
 
 /** /health answers with Terminus' own report when down (which check, and why): it is for operators' tools. */
 @Catch(ServiceUnavailableException)
@@ -33,6 +38,10 @@ export class OperationsController {
     private readonly metrics: Metrics,
     private readonly ledger: LedgerBuilder,
     private readonly ledgerStore: LedgerStore,
+    private readonly outbox: OutboxStore,
+    private readonly outboxFollower: OutboxFollower,
+    private readonly notificationWorker: NotificationWorker,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Get('health')
@@ -60,6 +69,14 @@ export class OperationsController {
         } catch (error) {
           this.logger.error({ err: error }, 'health: the ledger cannot be read');
           return this.indicators.check('ledger').down({ reason: 'The ledger cannot be read: the database does not answer.' });
+        }
+      },
+      async () => {
+        try {
+          return await notificationsHealth(this.indicators, this.outbox, this.outboxFollower, this.notificationWorker, this.clock.now());
+        } catch (error) {
+          this.logger.error({ err: error }, 'health: the notification outbox cannot be read');
+          return this.indicators.check('notifications').up({ degraded: true, reason: 'The notification outbox cannot be read: the database does not answer.' });
         }
       },
     ]);

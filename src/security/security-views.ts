@@ -19,7 +19,7 @@ import { EventSourcedRepository } from '../event-store/event-sourced-repository'
 import { comparePositions, formatPosition, parsePosition } from '../event-store/position';
 import { journalStream } from '../journal/domain/journal.decider';
 import { SchoolState } from '../school/domain/school.decider';
-import { reviewOf, structureReview, voidedOperations } from './domain/incident-review';
+import { notificationReview, reviewOf, structureReview, voidedOperations } from './domain/incident-review';
 import { heldBy, VOIDING_EVENT_TYPES, VoidingLedger } from './domain/voiding';
 import { VoidingFilter } from './voiding-filter';
 import { PersonalDataVault } from '../privacy/personal-data-vault';
@@ -88,6 +88,7 @@ export class SecurityViews {
     const journals = [...new Set(events.filter((e) => e.stream.startsWith('journal-')).map((e) => e.stream))];
     const journalEvents = (await Promise.all(journals.map((stream) => this.store.readStream(stream)))).flat().filter(upTo(asOf));
     journalEvents.sort((a, b) => comparePositions(a.position, b.position));
+    const sent = window ? (await this.store.query({ schoolId: school.schoolId, types: ['NotificationSent'], recordedFrom: window.from })).filter(upTo(asOf)) : [];
     return {
       id: incidentId,
       accountId: account.accountId,
@@ -101,7 +102,9 @@ export class SecurityViews {
       void: voidedBy !== null,
       voidedBy,
       voided,
-      review: window ? [...reviewOf(incidentId, ledger, journalEvents, school), ...structureReview(window, ledger, events, school)] : [],
+      review: window
+        ? [...reviewOf(incidentId, ledger, journalEvents, school), ...notificationReview(incidentId, ledger, events, sent, school), ...structureReview(window, ledger, events, school)]
+        : [],
     };
   }
 

@@ -275,6 +275,24 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
     request: (w) => ({ method: 'get', path: `${s(w)}/students/${w.studentId}/extract?from=2026-09-01&to=2026-09-30` }),
   },
   {
+    route: 'POST /schools/:schoolId/parents/:parentId/notification-settings',
+    allowed: ['director', 'deputy', 'classTeacher', 'parent'],
+    note: "extension of API.md (docs/api-extensions.md): the parent, their child's class teacher (seed 004: contacts), the administration",
+    request: (w, _, cell) => ({ method: 'post', path: `${s(w)}/parents/${w.accounts.parent}/notification-settings`, body: { email: `parent-${cell}@example.ru` } }),
+  },
+  {
+    route: 'GET /schools/:schoolId/parents/:parentId/notification-settings',
+    allowed: ['director', 'deputy', 'classTeacher', 'parent'],
+    note: 'extension of API.md (docs/api-extensions.md)',
+    request: (w) => ({ method: 'get', path: `${s(w)}/parents/${w.accounts.parent}/notification-settings` }),
+  },
+  {
+    route: 'GET /schools/:schoolId/notifications',
+    allowed: ['director', 'deputy', 'securityOfficer'],
+    note: 'extension of API.md (docs/api-extensions.md): the outbox, ids and outcomes only',
+    request: (w) => ({ method: 'get', path: `${s(w)}/notifications` }),
+  },
+  {
     route: 'GET /schools/:schoolId/classes/:classId',
     allowed: ['director', 'deputy', 'inspector', 'classTeacher', 'assignedTeacher'],
     note: 'staff who teach the class (seed 003 §22), the administration, inspectors',

@@ -55,7 +55,10 @@ export type Action =
   | 'personal-data.erase'
   | 'report.class'
   | 'report.filling'
-  | 'report.school';
+  | 'report.school'
+  | 'notification-settings.change'
+  | 'notification-settings.read'
+  | 'notifications.read';
 
 export interface Subject {
   readonly accountId: string;
@@ -139,6 +142,9 @@ const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'report.class',
   'report.filling',
   'report.school',
+  'notification-settings.change',
+  'notification-settings.read',
+  'notifications.read',
 ]);
 
 /** Diary routes a parent may use only once their consent is granted: the caller brings that fact. */
@@ -349,6 +355,20 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
       // The mark's group is known only once the mark is found: a teacher is let through, and asked again with it.
       if (!target.groupId && staff('teacher')) return allow('teacher');
       return authorize(subject, 'journal.read', target, school, today);
+    case 'notification-settings.change':
+    case 'notification-settings.read': {
+      const parentId = target.parentId;
+      if (staff('parent') && parentId === subject.accountId) return allow('parent');
+      if (staff('director')) return allow('director');
+      if (staff('deputy')) return allow('deputy');
+      // Seed 004 §4: the class teacher enters the parents' e-mail and phone at the start of the year.
+      const children = Object.keys(school.parentLinks).filter((studentId) => parentId !== undefined && school.parentLinks[studentId].includes(parentId));
+      if (children.some((studentId) => classTeacherOfStudent(studentId))) return allow('teacher');
+      return deny("Only the parent, their child's class teacher or the administration set a parent's notifications.");
+    }
+    case 'notifications.read':
+      for (const role of ['director', 'deputy', 'security_officer'] as const) if (staff(role)) return allow(role);
+      return deny('Only the administration and security officers see the notification outbox.');
     default:
       return deny('This action is not allowed.');
   }

@@ -14,6 +14,7 @@ import { ViewDocumentsJson1763900000100 } from './1763900000100-view-documents-j
 import { RebuildBySchool1763900000110 } from './1763900000110-rebuild-by-school';
 import { AuditLedger1763900000120 } from './1763900000120-audit-ledger';
 import { PersonalDataKeys1763900000130 } from './1763900000130-personal-data-keys';
+import { NotificationOutbox1763900000140 } from './1763900000140-notification-outbox';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   RebuildBySchool1763900000110,
   AuditLedger1763900000120,
   PersonalDataKeys1763900000130,
+  NotificationOutbox1763900000140,
 ];

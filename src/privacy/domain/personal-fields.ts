@@ -55,6 +55,8 @@ export const PERSONAL_FIELDS: Readonly<Record<string, PersonalFields>> = {
   // Why a parent no longer sees a child (a court's decision, say) is the child's record.
   ParentLinkEnded: { kind: 'student', idField: 'studentId', fields: [text('reason')] },
   InspectorGrantEnded: { kind: 'account', idField: 'accountId', fields: [text('reason')] },
+  // A parent's e-mail address and mobile number (seed 004 §4).
+  NotificationSettingsChanged: { kind: 'account', idField: 'parentId', fields: [nullable('email'), nullable('phone')] },
 };
 
 /**
@@ -92,6 +94,8 @@ export const NOT_PERSONAL: Readonly<Record<string, string>> = {
   LedgerCheckpointSigned: "the ledger's signed tree head",
   AccessDenied: "a route pattern and the service's own reason for the refusal",
   DeploymentInitialized: 'the first start',
+  NotificationSent: 'ids, a channel and an attempt count (never the address or the text)',
+  NotificationFailed: "ids, a channel and the service's own reason (never the server's text, which may name the address)",
 };
 
 /** The person an event's personal fields belong to, or null when it has none (most events). */

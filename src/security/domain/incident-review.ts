@@ -63,8 +63,7 @@ const entryOf = (e: LoggedEvent): string | undefined => {
 /**
  * What voiding cannot simply undo (SPEC §4), in the journals the void operations touched:
  * a final mark (that still counts) set on a basis that held void marks, and a correction by
- * someone else of an entry a void operation made or changed. Notifications are not sent yet
- * (there is no outbox), so there are none to list.
+ * someone else of an entry a void operation made or changed (notifications sent: notificationReview).
  */
 export function reviewOf(incidentId: string, ledger: VoidingLedger, journalEvents: readonly LoggedEvent[], school: SchoolState | null): ReviewItem[] {
   const items: ReviewItem[] = [];
@@ -91,6 +90,24 @@ export function reviewOf(incidentId: string, ledger: VoidingLedger, journalEvent
     if (e.type.endsWith('Corrected') && entry && voidEntries.has(entry)) {
       items.push({ kind: 'correction-of-void-entry', eventId: e.eventId, summary: `${summarize(e, school)}, by another account, of an entry a void operation made or changed` });
     }
+  }
+  return items;
+}
+
+/**
+ * Notifications already sent about the incident's void operations (SPEC §4: a parent was told of
+ * a mark that never counted): the message cannot be unsent, so it is listed, and the outbox sends
+ * a notice «запись аннулирована» after it.
+ */
+export function notificationReview(incidentId: string, ledger: VoidingLedger, accountEvents: readonly LoggedEvent[], sentEvents: readonly LoggedEvent[], school: SchoolState | null): ReviewItem[] {
+  const voidHere = new Map(accountEvents.filter((e) => voidedBy(ledger, e) === incidentId).map((e) => [e.eventId, e]));
+  const items: ReviewItem[] = [];
+  for (const sent of sentEvents) {
+    const d = sent.data as { kind?: string; sourceEventId?: string; channel?: string };
+    const source = d.kind === 'news' && d.sourceEventId ? voidHere.get(d.sourceEventId) : undefined;
+    if (!source) continue;
+    const how = d.channel === 'sms' ? 'by SMS' : 'by e-mail';
+    items.push({ kind: 'notification-sent', eventId: sent.eventId, summary: `A parent was told ${how} at ${sent.recordedAt} of: ${summarize(source, school)}; it cannot be unsent, a notice «запись аннулирована» follows` });
   }
   return items;
 }

@@ -1,0 +1,326 @@
+import { Clock } from '../common/clock';
+import { WakeablePause } from '../common/wakeable-pause';
+import { SYSTEM_ACTOR, StoredEvent } from '../event-store/envelope';
+import { EventStore } from '../event-store/event-store.port';
+import { SchoolState } from '../school/domain/school.decider';
+import { VoidingFilter } from '../security/voiding-filter';
+import { DeliveryError, NotificationChannel, OutgoingMessage } from './channels';
+import { Channel, NotificationSettings } from './domain/notification-settings.decider';
+import { deliveryPlan, digestId, failedEventId, quietEnd, retryDelayMs, sentEventId, voidNoticeId, wants } from './domain/notifications';
+import { describe, digestMessage, Message, MessageFacts, newsMessage, smsText, voidNoticeMessage } from './domain/templates';
+import { NewOutboxRow, OutboxRow, OutboxStore } from './outbox-store';
+import { ParentFactsReader } from './parent-facts';
+
+/** The stream a parent's delivery events go to: the incident review and an operator read them there. */
+export const notificationsStream = (parentId: string) => `notifications-${parentId}`;
+
+export const NOTIFICATION_EVENT_TYPES = ['NotificationSent', 'NotificationFailed'] as const;
+
+/** What the log keeps of a delivery: ids, the channel, the outcome — never the address or the text. */
+export interface NotificationDeliveryData {
+  notificationId: string;
+  kind: 'news' | 'void-notice';
+  channel: Channel;
+  parentId: string;
+  studentId: string;
+  sourceEventId: string;
+  corrects: string | null;
+  digestId: string | null;
+  attempts: number;
+  /** NotificationFailed: why, in the service's words (no server text: it may name the address). */
+  reason?: string;
+}
+
+export interface WorkerOptions {
+  readonly pollIntervalMs: number;
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+  readonly batchSize?: number;
+  readonly random?: () => number;
+  readonly logger?: { info(object: object, message: string): void; warn(object: object, message: string): void; error(object: object, message: string): void };
+  /** Told of every delivery's outcome (metrics). */
+  readonly onOutcome?: (outcome: 'sent' | 'failed' | 'retried' | 'cancelled', channel: Channel, latencyMs: number) => void;
+}
+
+type Verdict = { send: MessageFacts; contact: string; settings: NotificationSettings } | { cancel: string } | { waitUntil: Date };
+
+/**
+ * Delivers the outbox at least once: leases what is due (a worker killed mid-delivery lets it go
+ * when the lease ends, and the next one sends it again under the same id, which the receiver
+ * deduplicates by), judges each notification against the facts now — void operation, no consent,
+ * no contact, quiet hours — sends, writes `NotificationSent` to the log (its id fixed by the
+ * notification's, so a repeat is a replay) and marks it sent; failures back off and, past the
+ * last attempt, are `NotificationFailed`. Several workers may run: leases are taken with SKIP LOCKED.
+ */
+export class NotificationWorker {
+  private stopped = true;
+  private running?: Promise<void>;
+  private readonly sleeper = new WakeablePause();
+  private readonly channels = new Map<Channel, NotificationChannel>();
+  failure: string | null = null;
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly store: OutboxStore,
+    private readonly facts: ParentFactsReader,
+    private readonly voiding: VoidingFilter,
+    channels: readonly NotificationChannel[],
+    private readonly clock: Clock,
+    private readonly options: WorkerOptions,
+  ) {
+    for (const channel of channels) this.channels.set(channel.channel, channel);
+  }
+
+  /** Channels that can send; the others' notifications wait. */
+  get ready(): Channel[] {
+    return [...this.channels.values()].filter((c) => c.configured).map((c) => c.channel);
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.sleeper.wake();
+    await this.running;
+    this.running = undefined;
+  }
+
+  wake(): void {
+    this.sleeper.wake();
+  }
+
+  /** Judges again, then delivers everything due now; the number of notifications handled (tests, the bench). */
+  async runOnce(): Promise<number> {
+    await this.recheck();
+    const claimed = await this.store.claim(this.clock.now(), this.options.batchSize ?? 50, this.options.leaseMs, this.ready);
+    if (claimed.length === 0) return 0;
+    await Promise.all(groupsOf(claimed).map((group) => this.deliverGroup(group)));
+    return claimed.length;
+  }
+
+  /** Until nothing is due (tests). */
+  async drain(): Promise<void> {
+    while ((await this.runOnce()) > 0);
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = 100;
+    while (!this.stopped) {
+      let handled = 0;
+      try {
+        handled = await this.runOnce();
+        this.failure = null;
+        backoff = 100;
+      } catch (error) {
+        this.failure = error instanceof Error ? error.message : String(error);
+        this.options.logger?.error({ err: error, retryInMs: backoff }, 'the notification worker failed; it tries again');
+        await this.sleeper.pause(backoff);
+        backoff = Math.min(backoff * 2, 30_000);
+        continue;
+      }
+      if (handled === 0) await this.sleeper.pause(this.options.pollIntervalMs);
+    }
+  }
+
+  /**
+   * The accounts a voiding fact concerned: their notifications not sent yet are cancelled if now
+   * void (or brought back if reinstated); those sent are followed by a void notice.
+   */
+  private async recheck(): Promise<void> {
+    for (const accountId of await this.store.rechecks()) {
+      const rows = await this.store.ofActor(accountId);
+      if (rows.length > 0) {
+        const ledger = await this.voiding.ledgerOf([accountId], { fresh: true });
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        const now = this.clock.now();
+        for (const row of rows) {
+          if (row.kind === 'void-notice') {
+            const original = byId.get(row.corrects ?? '');
+            if (row.state === 'pending' && original && ledger.voidedBy(sourceOf(original)) === null) await this.store.cancel([row.id], 'reinstated before the notice went');
+            continue;
+          }
+          const incident = ledger.voidedBy(sourceOf(row));
+          if (incident && row.state === 'pending') await this.store.cancel([row.id], `void: incident ${incident}`);
+          else if (incident && row.state === 'sent') await this.addVoidNotice(row, now);
+          else if (!incident && row.state === 'cancelled' && row.outcome?.startsWith('void')) await this.store.reschedule([row.id], now, 'reinstated', true);
+        }
+      }
+      await this.store.recheckDone(accountId);
+    }
+  }
+
+  private async addVoidNotice(row: OutboxRow, now: Date): Promise<void> {
+    const [school, settings] = await Promise.all([this.facts.school(row.schoolId), this.facts.settings(row.parentId)]);
+    const plan = settings ? deliveryPlan(now, settings, { parentId: row.parentId, channel: row.channel }, school.timezone) : { dueAt: now, digestKey: null };
+    const notice: NewOutboxRow = { ...row, id: voidNoticeId(row.id), kind: 'void-notice', corrects: row.id, digestKey: plan.digestKey, dueAt: plan.dueAt, createdAt: now };
+    if ((await this.store.add([notice])) > 0) this.options.logger?.info({ notificationId: row.id, noticeId: notice.id }, 'a sent notification became void: a void notice is due');
+  }
+
+  /** One message: a single notification, or a day's digest of one parent on one channel. */
+  private async deliverGroup(group: OutboxRow[]): Promise<void> {
+    const now = this.clock.now();
+    const sendable: { row: OutboxRow; facts: MessageFacts; contact: string }[] = [];
+    for (const row of group) {
+      let verdict: Verdict;
+      try {
+        verdict = await this.judge(row, now);
+      } catch (error) {
+        await this.retry([row], error, now);
+        continue;
+      }
+      if ('cancel' in verdict) {
+        await this.store.cancel([row.id], verdict.cancel);
+        this.options.onOutcome?.('cancelled', row.channel, 0);
+      } else if ('waitUntil' in verdict) {
+        await this.store.reschedule([row.id], verdict.waitUntil, 'quiet hours', false);
+      } else sendable.push({ row, facts: verdict.send, contact: verdict.contact });
+    }
+    if (sendable.length === 0) return;
+    const rows = sendable.map((s) => s.row);
+    const first = rows[0];
+    let message: Message;
+    let id: string;
+    if (first.digestKey !== null) {
+      id = first.digestId ?? digestId(first.digestKey, group.map((r) => r.id));
+      if (!first.digestId) await this.store.formDigest(group.map((r) => r.id), id);
+      const lines = sendable.map((s) => (s.row.kind === 'void-notice' ? `Запись аннулирована: ${describe(s.facts)}` : describe(s.facts)));
+      message = digestMessage(sendable[0].facts.schoolName, first.digestKey.split(':').at(-1)!, lines);
+    } else {
+      id = first.id;
+      message = first.kind === 'void-notice' ? voidNoticeMessage(sendable[0].facts) : newsMessage(sendable[0].facts);
+    }
+    const channel = this.channels.get(first.channel)!;
+    const outgoing: OutgoingMessage = { id, to: sendable[0].contact, subject: message.subject, text: first.channel === 'sms' ? smsText(message) : message.text };
+    try {
+      await channel.send(outgoing);
+    } catch (error) {
+      await this.retry(rows, error, now);
+      return;
+    }
+    const sentAt = this.clock.now();
+    await this.record('NotificationSent', rows, id === first.id ? null : id);
+    await this.store.markSent(
+      rows.map((r) => r.id),
+      sentAt,
+    );
+    for (const row of rows) this.options.onOutcome?.('sent', row.channel, sentAt.getTime() - row.createdAt.getTime());
+    this.options.logger?.info({ notificationIds: rows.map((r) => r.id), channel: first.channel, digest: first.digestKey !== null }, 'notification sent');
+    // A report that landed while it was in flight: the news is out, so a void notice follows it.
+    for (const row of rows) {
+      if (row.kind !== 'news') continue;
+      const ledger = await this.voiding.ledgerOf([row.sourceActor], { fresh: true });
+      if (ledger.voidedBy(sourceOf(row)) !== null) await this.addVoidNotice(row, sentAt);
+    }
+  }
+
+  /** Whether this notification goes now, waits, or is not to go at all (and why). */
+  private async judge(row: OutboxRow, now: Date): Promise<Verdict> {
+    const school = await this.facts.school(row.schoolId);
+    const student = school.students[row.studentId];
+    if (!school.exists || !student) return { cancel: 'the student is not in the school' };
+    if (student.erased) return { cancel: "the student's personal data are erased" };
+    if (row.kind === 'news') {
+      const incident = (await this.voiding.ledgerOf([row.sourceActor], { fresh: true })).voidedBy(sourceOf(row));
+      if (incident) return { cancel: `void: incident ${incident}` };
+    }
+    if (!(school.parentLinks[row.studentId] ?? []).includes(row.parentId)) return { cancel: "the parent's link to the student ended" };
+    const parent = await this.facts.parent(row.parentId, row.studentId);
+    if (!parent.consentGiven) return { cancel: 'consent not given' };
+    const settings = parent.settings;
+    const contact = settings ? (row.channel === 'email' ? settings.email : settings.phone) : null;
+    if (!settings || contact === null) return { cancel: `no ${row.channel === 'email' ? 'e-mail address' : 'phone number'}` };
+    // A void notice goes to whoever was told, whatever they choose to hear of now.
+    if (row.kind === 'news' && !wants(parent, newsKindOf(row.sourceType), row.channel)) return { cancel: 'the parent no longer wants this news on this channel' };
+    if (row.digestKey === null) {
+      const end = quietEnd(now, settings, school.timezone);
+      if (end.getTime() > now.getTime()) return { waitUntil: end };
+    }
+    const source = await this.events.findEvent(row.sourceStream, row.sourceEventId);
+    if (!source) return { cancel: 'the event it was about is not in the log' };
+    return { send: messageFacts(source, school, student.fullName), contact, settings };
+  }
+
+  private async retry(rows: readonly OutboxRow[], error: unknown, now: Date): Promise<void> {
+    const attempts = Math.max(...rows.map((r) => r.attempts));
+    const reason = error instanceof DeliveryError ? error.message : 'the service could not prepare it';
+    if (!(error instanceof DeliveryError)) this.options.logger?.error({ err: error, notificationIds: rows.map((r) => r.id) }, 'a notification could not be prepared');
+    const channel = rows[0].channel;
+    if ((error instanceof DeliveryError && error.permanent) || attempts >= this.options.maxAttempts) {
+      await this.record('NotificationFailed', rows, null, reason);
+      await this.store.fail(
+        rows.map((r) => r.id),
+        reason,
+      );
+      this.options.logger?.warn({ notificationIds: rows.map((r) => r.id), channel, attempts, reason }, 'notification given up');
+      for (const row of rows) this.options.onOutcome?.('failed', row.channel, now.getTime() - row.createdAt.getTime());
+      return;
+    }
+    const delay = retryDelayMs(attempts, (this.options.random ?? Math.random)());
+    await this.store.reschedule(
+      rows.map((r) => r.id),
+      new Date(now.getTime() + delay),
+      reason,
+      true,
+    );
+    this.options.logger?.warn({ notificationIds: rows.map((r) => r.id), channel, attempts, retryInMs: delay, reason }, 'notification not delivered; it is tried again');
+    for (const row of rows) this.options.onOutcome?.('retried', row.channel, 0);
+  }
+
+  /** The delivery's events, each with an id fixed by its notification: a repeat after a crash is a replay. */
+  private async record(type: 'NotificationSent' | 'NotificationFailed', rows: readonly OutboxRow[], digest: string | null, reason?: string): Promise<void> {
+    const byParent = new Map<string, OutboxRow[]>();
+    for (const row of rows) byParent.set(row.parentId, [...(byParent.get(row.parentId) ?? []), row]);
+    for (const [parentId, parentRows] of byParent) {
+      const events = parentRows.map((row) => ({
+        eventId: type === 'NotificationSent' ? sentEventId(row.id) : failedEventId(row.id),
+        type,
+        data: {
+          notificationId: row.id,
+          kind: row.kind,
+          channel: row.channel,
+          parentId: row.parentId,
+          studentId: row.studentId,
+          sourceEventId: row.sourceEventId,
+          corrects: row.corrects,
+          digestId: digest,
+          attempts: row.attempts,
+          ...(reason !== undefined ? { reason } : {}),
+        } satisfies NotificationDeliveryData,
+      }));
+      await this.events.append(notificationsStream(parentId), 'any', events, { schoolId: parentRows[0].schoolId, actor: SYSTEM_ACTOR, correlationId: parentRows[0].id });
+    }
+  }
+}
+
+/** What the voiding rule reads of the operation a notification is about. */
+const sourceOf = (row: OutboxRow) => ({ eventId: row.sourceEventId, type: row.sourceType, recordedAt: row.sourceRecordedAt, actor: { accountId: row.sourceActor } });
+
+const newsKindOf = (type: string) => (type.startsWith('Mark') ? 'mark' : type === 'FinalMarkSet' ? 'final-mark' : 'absence');
+
+/** Claimed rows by message: a digest's members together (by its id, or its key while it has none), the rest alone. */
+function groupsOf(rows: readonly OutboxRow[]): OutboxRow[][] {
+  const groups = new Map<string, OutboxRow[]>();
+  for (const row of rows) {
+    const key = row.digestKey === null ? row.id : `${row.digestKey}|${row.digestId ?? 'new'}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  return [...groups.values()];
+}
+
+function messageFacts(source: StoredEvent, school: SchoolState, studentName: string): MessageFacts {
+  const d = source.data as Record<string, unknown>;
+  const group = typeof d.groupId === 'string' ? school.groups[d.groupId] : undefined;
+  const period = typeof d.periodId === 'string' ? school.periods[d.periodId] : undefined;
+  return {
+    type: source.type,
+    data: d,
+    schoolName: school.name,
+    studentName,
+    subjectName: group ? (school.subjects[group.subjectId]?.name ?? null) : null,
+    periodName: period ? ((period as { name?: string }).name ?? null) : null,
+  };
+}
