@@ -175,12 +175,39 @@ describe(`notifications to parents (${TEST_DATABASE_KIND})`, () => {
     expect(notified[0].summary).toContain('запись аннулирована');
   });
 
+  it('a gateway that fails is retried with back-off; one that refuses is given up: NotificationFailed in the log', async () => {
+    await ok(await client.post(`${s}/assignments`, world.tokens.deputy, { teacherId: world.accounts.otherTeacher, groupId: world.groupId }), 'a second teacher');
+    const other = world.tokens.otherTeacher!;
+    const lesson = (await ok(await client.post(`${s}/groups/${world.groupId}/lessons`, other, { date: '2026-09-07', slot: 2, topic: 'Проценты' }), 'lesson 2')).id;
+    const smsBefore = sms.deliveries.length;
+    sms.status = 503;
+    const first = await ok(await client.post(`${s}/lessons/${lesson}/marks`, other, { studentId: world.studentId, value: 4, workKind: 'oral' }), 'mark while the gateway is down');
+    const smsRow = async (eventId: string) => (await outbox()).find((r) => r.channel === 'sms' && r.sourceEventId === eventId);
+    const event = (await client.get(`${s}/audit/events?type=MarkRecorded`, world.tokens.director).expect(200)).body.items.find((e: { data: { markId: string } }) => e.data.markId === first.id).eventId as string;
+    await until(async () => (await smsRow(event))?.outcome === 'the SMS gateway answered 503', 'a failed attempt');
+    expect(await smsRow(event)).toMatchObject({ state: 'pending' });
+    sms.status = 200;
+    clock.advance(5_000);
+    await until(async () => (await smsRow(event))?.state === 'sent', 'the retry');
+    expect(sms.deliveries.length).toBe(smsBefore + 1);
+
+    sms.status = 400;
+    const refused = await ok(await client.post(`${s}/lessons/${lesson}/marks`, other, { studentId: world.studentId, value: 5, workKind: 'oral' }), 'mark the gateway refuses');
+    const refusedEvent = (await client.get(`${s}/audit/events?type=MarkRecorded`, world.tokens.director).expect(200)).body.items.find((e: { data: { markId: string } }) => e.data.markId === refused.id).eventId as string;
+    await until(async () => (await smsRow(refusedEvent))?.state === 'failed', 'the notification given up');
+    sms.status = 200;
+    const failed = (await client.get(`${s}/audit/events?type=NotificationFailed`, world.tokens.director).expect(200)).body.items as { data: { notificationId: string; reason: string } }[];
+    expect(failed.map((e) => e.data)).toEqual([expect.objectContaining({ notificationId: (await smsRow(refusedEvent))!.id, reason: 'the SMS gateway answered 400' })]);
+    expect(JSON.stringify(failed)).not.toContain('+7916');
+  });
+
   it('/metrics and /health show the queue', async () => {
     const scrape = await request(subject.server).get('/metrics').expect(200);
     expect(scrape.text).toMatch(/^zhurnal_notifications_queue_depth \d+$/m);
     expect(scrape.text).toMatch(/^zhurnal_notifications_oldest_due_seconds \d+$/m);
     expect(scrape.text).toMatch(/zhurnal_notifications_total\{channel="email",outcome="sent"\} [1-9]/);
+    await until(async () => (await request(subject.server).get('/health')).body.details.notifications.queueDepth === 0, 'an empty queue');
     const health = await request(subject.server).get('/health').expect(200);
-    expect(health.body.details.notifications).toMatchObject({ status: 'up', queueDepth: 0, channels: { email: 'configured', sms: 'configured' } });
+    expect(health.body.details.notifications).toMatchObject({ status: 'up', queueDepth: 0, oldestDueSeconds: 0, failed: 1, channels: { email: 'configured', sms: 'configured' } });
   });
 });
