@@ -8,6 +8,7 @@ import { httpReadsSection } from './http-reads.bench';
 import { voidingLedgerSection } from './voiding-ledger.bench';
 import { auditLedgerSection } from './audit-ledger.bench';
 import { reportsSection } from './reports.bench';
+import { notificationsSection } from './notifications.bench';
 import { BenchEnvironment, DEFAULT_SERVER_URL, describeError, redact, Section } from './context';
 import { InterferenceMonitor } from './interference';
 import { formatSection, Row } from './report';
@@ -18,7 +19,7 @@ import { formatSection, Row } from './report';
  * (or `<section>.json` when only some sections run).
  * Add a section by writing `{ name, run(ctx) }` and listing it here.
  */
-const SECTIONS: readonly Section[] = [appendSection, catchUpSection, voidingLedgerSection, auditLedgerSection, httpReadsSection, voidingSection, reportsSection];
+const SECTIONS: readonly Section[] = [appendSection, catchUpSection, voidingLedgerSection, auditLedgerSection, httpReadsSection, voidingSection, reportsSection, notificationsSection];
 
 const RESULTS_DIR = resolve(__dirname, '..', '..', 'bench', 'results');
 

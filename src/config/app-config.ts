@@ -218,6 +218,12 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   SMTP_URL?: string;
+  /** Connections kept open to the SMTP server (nodemailer's pool). */
+  @Transform(toInt)
+  @IsInt({ message: 'SMTP_MAX_CONNECTIONS must be a whole number' })
+  @Min(1)
+  @Max(100)
+  SMTP_MAX_CONNECTIONS = 5;
   /** The sender of parents' e-mail. */
   @IsString()
   SMTP_FROM = 'Электронный журнал <journal@zhurnal.local>';
@@ -247,6 +253,13 @@ export class AppConfig {
   @Min(1)
   @Max(100)
   NOTIFICATIONS_MAX_ATTEMPTS = 10;
+  /**
+   * NATS servers (comma-separated nats:// or tls:// URLs): when set, every school's change feed is
+   * also published to the JetStream stream ZHURNAL_FEED, subject zhurnal.feed.<schoolId> (src/feed).
+   */
+  @IsOptional()
+  @Matches(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, { message: 'NATS_URL must be nats:// or tls:// URLs, comma-separated' })
+  NATS_URL?: string;
   /** TRUST_PROXY as Fastify's `trustProxy` option takes it. */
   get trustProxy(): boolean | number | string[] {
     const value = this.TRUST_PROXY ?? 'false';
@@ -269,7 +282,7 @@ export class AppConfig {
 export class ConfigError extends Error {}
 
 /** Values that may hold a password: never printed, not even in an error. */
-const SECRET_KEYS = /PASSWORD|SECRET|TOKEN|DATABASE_URL|CONNECTION_STRING|SIGNING_KEY|SMTP_URL/;
+const SECRET_KEYS = /PASSWORD|SECRET|TOKEN|DATABASE_URL|CONNECTION_STRING|SIGNING_KEY|SMTP_URL|NATS_URL/;
 
 /** Reads and checks the environment; a bad value stops the start with a message naming it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -291,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     'SMTP_URL',
     'SMS_WEBHOOK_URL',
     'SMS_WEBHOOK_SECRET',
+    'NATS_URL',
   ]);
   const raw = Object.fromEntries(known.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]));
   const config = plainToInstance(AppConfig, raw);

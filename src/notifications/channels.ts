@@ -37,9 +37,13 @@ export class EmailChannel implements NotificationChannel {
   readonly channel = 'email' as const;
   private readonly transport?: Transporter;
 
-  constructor(url: string | undefined, private readonly from: string) {
-    // One connection reused for many messages; nodemailer reconnects when the server drops it.
-    if (url) this.transport = nodemailer.createTransport(url, { pool: true, maxConnections: 2 } as never);
+  constructor(
+    url: string | undefined,
+    private readonly from: string,
+    maxConnections = 5,
+  ) {
+    // Connections reused for many messages; nodemailer reconnects when the server drops one.
+    if (url) this.transport = nodemailer.createTransport(url, { pool: true, maxConnections } as never);
   }
 
   get configured(): boolean {

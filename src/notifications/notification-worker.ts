@@ -3,6 +3,7 @@ import { WakeablePause } from '../common/wakeable-pause';
 import { SYSTEM_ACTOR, StoredEvent } from '../event-store/envelope';
 import { EventStore } from '../event-store/event-store.port';
 import { SchoolState } from '../school/domain/school.decider';
+import { VoidingLedger } from '../security/domain/voiding';
 import { VoidingFilter } from '../security/voiding-filter';
 import { DeliveryError, NotificationChannel, OutgoingMessage } from './channels';
 import { Channel, NotificationSettings } from './domain/notification-settings.decider';
@@ -98,7 +99,20 @@ export class NotificationWorker {
     await this.recheck();
     const claimed = await this.store.claim(this.clock.now(), this.options.batchSize ?? 50, this.options.leaseMs, this.ready);
     if (claimed.length === 0) return 0;
-    await Promise.all(groupsOf(claimed).map((group) => this.deliverGroup(group)));
+    // The voiding ledger of each author, read fresh once for the batch (its notifications are judged against it).
+    const ledgers = new Map<string, Promise<VoidingLedger>>();
+    const ledgerOf = (accountId: string) => {
+      let ledger = ledgers.get(accountId);
+      if (!ledger) ledgers.set(accountId, (ledger = this.voiding.ledgerOf([accountId], { fresh: true })));
+      return ledger;
+    };
+    const sent = (await Promise.all(groupsOf(claimed).map((group) => this.deliverGroup(group, ledgerOf)))).flat();
+    // A report that landed while they were in flight: the news is out, so a void notice follows it
+    // (read after the sends; a report read by the follower since then is rechecked anyway).
+    const authors = [...new Set(sent.filter((row) => row.kind === 'news').map((row) => row.sourceActor))];
+    const after = new Map(await Promise.all(authors.map(async (accountId) => [accountId, await this.voiding.ledgerOf([accountId], { fresh: true })] as const)));
+    const now = this.clock.now();
+    for (const row of sent) if (row.kind === 'news' && after.get(row.sourceActor)!.voidedBy(sourceOf(row)) !== null) await this.addVoidNotice(row, now);
     return claimed.length;
   }
 
@@ -161,13 +175,13 @@ export class NotificationWorker {
   }
 
   /** One message: a single notification, or a day's digest of one parent on one channel. */
-  private async deliverGroup(group: OutboxRow[]): Promise<void> {
+  private async deliverGroup(group: OutboxRow[], ledgerOf: (accountId: string) => Promise<VoidingLedger>): Promise<OutboxRow[]> {
     const now = this.clock.now();
     const sendable: { row: OutboxRow; facts: MessageFacts; contact: string }[] = [];
     for (const row of group) {
       let verdict: Verdict;
       try {
-        verdict = await this.judge(row, now);
+        verdict = await this.judge(row, now, ledgerOf);
       } catch (error) {
         await this.retry([row], error, now);
         continue;
@@ -179,7 +193,7 @@ export class NotificationWorker {
         await this.store.reschedule([row.id], verdict.waitUntil, 'quiet hours', false);
       } else sendable.push({ row, facts: verdict.send, contact: verdict.contact });
     }
-    if (sendable.length === 0) return;
+    if (sendable.length === 0) return [];
     const rows = sendable.map((s) => s.row);
     const first = rows[0];
     let message: Message;
@@ -199,7 +213,7 @@ export class NotificationWorker {
       await channel.send(outgoing);
     } catch (error) {
       await this.retry(rows, error, now);
-      return;
+      return [];
     }
     const sentAt = this.clock.now();
     await this.record('NotificationSent', rows, id === first.id ? null : id);
@@ -209,22 +223,17 @@ export class NotificationWorker {
     );
     for (const row of rows) this.options.onOutcome?.('sent', row.channel, sentAt.getTime() - row.createdAt.getTime());
     this.options.logger?.info({ notificationIds: rows.map((r) => r.id), channel: first.channel, digest: first.digestKey !== null }, 'notification sent');
-    // A report that landed while it was in flight: the news is out, so a void notice follows it.
-    for (const row of rows) {
-      if (row.kind !== 'news') continue;
-      const ledger = await this.voiding.ledgerOf([row.sourceActor], { fresh: true });
-      if (ledger.voidedBy(sourceOf(row)) !== null) await this.addVoidNotice(row, sentAt);
-    }
+    return rows;
   }
 
   /** Whether this notification goes now, waits, or is not to go at all (and why). */
-  private async judge(row: OutboxRow, now: Date): Promise<Verdict> {
+  private async judge(row: OutboxRow, now: Date, ledgerOf: (accountId: string) => Promise<VoidingLedger>): Promise<Verdict> {
     const school = await this.facts.school(row.schoolId);
     const student = school.students[row.studentId];
     if (!school.exists || !student) return { cancel: 'the student is not in the school' };
     if (student.erased) return { cancel: "the student's personal data are erased" };
     if (row.kind === 'news') {
-      const incident = (await this.voiding.ledgerOf([row.sourceActor], { fresh: true })).voidedBy(sourceOf(row));
+      const incident = (await ledgerOf(row.sourceActor)).voidedBy(sourceOf(row));
       if (incident) return { cancel: `void: incident ${incident}` };
     }
     if (!(school.parentLinks[row.studentId] ?? []).includes(row.parentId)) return { cancel: "the parent's link to the student ended" };

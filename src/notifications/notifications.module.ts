@@ -65,7 +65,7 @@ class NotificationsLifecycle implements OnApplicationBootstrap, BeforeApplicatio
           store,
           facts,
           voiding,
-          [new EmailChannel(config.SMTP_URL, config.SMTP_FROM), new SmsWebhookChannel(config.SMS_WEBHOOK_URL, config.SMS_WEBHOOK_SECRET, () => clock.now())],
+          [new EmailChannel(config.SMTP_URL, config.SMTP_FROM, config.SMTP_MAX_CONNECTIONS), new SmsWebhookChannel(config.SMS_WEBHOOK_URL, config.SMS_WEBHOOK_SECRET, () => clock.now())],
           clock,
           {
             pollIntervalMs: config.NOTIFICATIONS_POLL_MS,
