@@ -35,9 +35,18 @@ const badSize = (field: string, reason: string) => new AppError(400, 'VALIDATION
 const nodeKey = (height: number, index: number) => `${height}/${index}`;
 /** ~100k nodes: ~10 MB with their keys. */
 const MAX_CACHED_NODES = 100_000;
+/** Full tiles of 8 KiB: 4 MiB. */
+const MAX_CACHED_TILES = 512;
+/** Event → leaf index, which never changes once given: ~20 MB at most. */
+const MAX_CACHED_LEAVES = 200_000;
+/** How long a proof may use the checkpoint it last read (one that covers its leaf; else it reads again). */
+const CHECKPOINT_REUSE_MS = 1_000;
 
 export class LedgerProofs {
   private readonly nodes = new Map<string, Buffer>();
+  private readonly fullTiles = new Map<string, Buffer>();
+  private readonly leaves = new Map<string, number>();
+  private recentCheckpoint?: { at: number; checkpoint: StoredCheckpoint };
   /** `quorum`: how many witnesses must have co-signed a checkpoint before it is served (and proofs and receipts use it). */
   constructor(
     private readonly store: LedgerStore,
@@ -108,8 +117,16 @@ export class LedgerProofs {
 
   /** The event's leaf (404 for no such event, 503 for one not yet in the ledger) and the served checkpoint. */
   private async leafAndCheckpoint(eventId: string): Promise<{ index: number; checkpoint: StoredCheckpoint | null }> {
+    // A leaf known, under a checkpoint read less than a second ago that covers it: no query at all.
+    const known = this.leaves.get(eventId);
+    const recent = this.recentCheckpoint;
+    if (known !== undefined && recent && performance.now() - recent.at < CHECKPOINT_REUSE_MS && recent.checkpoint.size > known) return { index: known, checkpoint: recent.checkpoint };
     const { index, checkpoint } = await this.store.leafAndCheckpoint(eventId, this.quorum);
-    if (index !== null) return { index, checkpoint };
+    if (checkpoint) this.recentCheckpoint = { at: performance.now(), checkpoint };
+    if (index !== null) {
+      remember(this.leaves, eventId, index, MAX_CACHED_LEAVES);
+      return { index, checkpoint };
+    }
     const [stored] = this.events.entriesOf ? await this.events.entriesOf([eventId]) : [];
     if (stored) throw notYet('The event is not in the ledger yet. Try again in a few seconds.');
     throw new AppError(404, 'NOT_FOUND', 'There is no such event.');
@@ -134,7 +151,7 @@ export class LedgerProofs {
       if (hash) held.set(nodeKey(height, index), hash);
       else missing.push([height, index]);
     }
-    const fromTiles = nodesFromTiles(missing.length > 0 ? await this.store.tiles(tilesFor(missing)) : new Map());
+    const fromTiles = nodesFromTiles(missing.length > 0 ? await this.tilesOf(tilesFor(missing)) : new Map());
     const cached: NodeSource = (height, index) => {
       const key = nodeKey(height, index);
       let hash = held.get(key);
@@ -148,15 +165,39 @@ export class LedgerProofs {
     return proofHashes(ranges, cached);
   }
 
+  /**
+   * The tiles asked for: full ones from memory when read before (a full tile never changes), the
+   * rest in one query. The leaf's own tile is what every proof of a recent event reads again.
+   */
+  private async tilesOf(coordinates: ReadonlyArray<[number, number]>): Promise<Map<string, Buffer>> {
+    const tiles = new Map<string, Buffer>();
+    const unread = coordinates.filter(([level, index]) => {
+      const full = this.fullTiles.get(tileKey(level, index));
+      if (full) tiles.set(tileKey(level, index), full);
+      return !full;
+    });
+    if (unread.length === 0) return tiles;
+    for (const [key, hashes] of await this.store.tiles(unread)) {
+      tiles.set(key, hashes);
+      if (hashes.length === TILE_WIDTH * HASH_BYTES) remember(this.fullTiles, key, hashes, MAX_CACHED_TILES);
+    }
+    return tiles;
+  }
+
   /** Keeps a node, the oldest ones going first once the cache is full (a Map iterates in insertion order). */
   private remember(key: string, hash: Buffer): void {
-    if (this.nodes.size >= MAX_CACHED_NODES) {
-      let drop = MAX_CACHED_NODES / 10;
-      for (const oldest of this.nodes.keys()) {
-        this.nodes.delete(oldest);
-        if (--drop === 0) break;
-      }
-    }
-    this.nodes.set(key, hash);
+    remember(this.nodes, key, hash, MAX_CACHED_NODES);
   }
+}
+
+/** Adds to a bounded map, dropping the oldest tenth once it is full (a Map iterates in insertion order). */
+function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  if (map.size >= max) {
+    let drop = Math.max(1, Math.floor(max / 10));
+    for (const oldest of map.keys()) {
+      map.delete(oldest);
+      if (--drop === 0) break;
+    }
+  }
+  map.set(key, value);
 }
