@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { ManualClock } from '../../src/common/clock';
-import { AppendMetadata, EventEnvelope, StoredEvent } from '../../src/event-store/envelope';
+import { AppendMetadata, canonicalEnvelope, EventEnvelope, StoredEvent } from '../../src/event-store/envelope';
 import { ConcurrencyError, IdempotencyConflictError } from '../../src/event-store/event-store.errors';
 import { EventStore } from '../../src/event-store/event-store.port';
 import { OperationIds } from '../../src/event-store/operation-ids';
@@ -170,6 +170,34 @@ export function eventStoreContract(name: string, factory: ContractFactory | null
       // ≥, not =: on PostgreSQL the visible head waits for transactions open anywhere on the server.
       expect(comparePositions(await store.head(), seen[seen.length - 1].position)).toBeGreaterThanOrEqual(0);
       expect(await store.readAll(START, { limit: 1 })).toHaveLength(1);
+    });
+
+    it("gives the stored entries (RFC 8785 text of each envelope as stored) in readAll's order, and by id", async () => {
+      const start = await store.head();
+      const stream = newStream();
+      for (let i = 0; i < 5; i++) await store.append(stream, i, [mark((i % 5) + 1)], meta());
+      expect(store.readEntries).toBeDefined();
+      const entries = [];
+      let position = start;
+      for (;;) {
+        const page = await store.readEntries!(position, 2);
+        if (page.length === 0) break;
+        entries.push(...page);
+        position = page[page.length - 1].position;
+      }
+      const read = await store.readAll(start);
+      expect(entries.map((e) => e.eventId)).toEqual(read.map((e) => e.eventId));
+      // Our events are at their current schema version: the stored text is the envelope read.
+      for (const [i, entry] of entries.entries()) {
+        expect(JSON.parse(entry.entry)).toMatchObject({ eventId: entry.eventId, type: entry.type });
+        if (read[i].stream !== stream) continue;
+        const { position: _position, globalPosition: _global, ...envelope } = read[i];
+        expect(entry.entry).toBe(canonicalEnvelope(envelope));
+      }
+      const ours = entries.filter((e) => JSON.parse(e.entry).stream === stream);
+      expect(ours).toHaveLength(5);
+      const byId = await store.entriesOf!([ours[1].eventId, ours[3].eventId, uuidv7()]);
+      expect(byId.map((e) => e.entry).sort()).toEqual([ours[1].entry, ours[3].entry].sort());
     });
 
     it('subscribes: catches up, then receives live appends, each once, until stopped', async () => {

@@ -21,6 +21,7 @@ import {
   BatchHandler,
   EventStore,
   ExpectedVersion,
+  LogEntry,
   LogQuery,
   ReadAllOptions,
   SubscribeOptions,
@@ -174,6 +175,42 @@ export class EsdbEventStore implements EventStore {
       if (page.end || page.events.length === 0) return result;
       from = positionOf(page.events[page.events.length - 1]);
     }
+  }
+
+  /**
+   * The stored entries after `after`, in $all's order, for the audit ledger: the RFC 8785 text of
+   * each envelope as stored (before upcasting). ESDB keeps the envelope as the event's JSON, and
+   * RFC 8785 makes its text one and the same from that JSON, so a leaf commits to what is stored.
+   * $all only grows at its end (a committed record never moves), so no earlier event can still come.
+   */
+  async readEntries(after: Position, limit: number): Promise<LogEntry[]> {
+    const entries: LogEntry[] = [];
+    let from: Position | typeof ESDB_START = comparePositions(after, START) === 0 ? ESDB_START : after;
+    for (;;) {
+      const page = await this.readAllPage(FORWARDS, from, limit + 1);
+      for (const event of page.events) {
+        if (isSystem(event)) continue;
+        const envelope = envelopeOf(event);
+        entries.push({ position: positionOf(event), eventId: envelope.eventId, type: envelope.type, entry: canonicalEnvelope(envelope) });
+        if (entries.length === limit) return entries;
+      }
+      if (page.end || page.events.length === 0) return entries;
+      from = positionOf(page.events[page.events.length - 1]);
+    }
+  }
+
+  /** The entries of these events: ESDB has no index by our event id, so a scan of $all (exports, bundles). */
+  async entriesOf(eventIds: readonly string[]): Promise<LogEntry[]> {
+    const wanted = new Set(eventIds);
+    const found: LogEntry[] = [];
+    let after = START;
+    while (found.length < wanted.size) {
+      const page = await this.readEntries(after, 1000);
+      found.push(...page.filter((entry) => wanted.has(entry.eventId)));
+      if (page.length < 1000) break;
+      after = page[page.length - 1].position;
+    }
+    return found;
   }
 
   /** ESDB has no index on our envelope's fields: a scan of $all, filtered here (audits, voiding). */
