@@ -18,6 +18,7 @@ import { LedgerModule } from './ledger/ledger.module';
 import { PrivacyModule } from './privacy/privacy.module';
 import { ReportsModule } from './reports/reports.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { FeedModule } from './feed/feed.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { OperationsController } from './operations/operations.controller';
 import { ReadYourWritesGuard } from './operations/read-your-writes.guard';
@@ -63,6 +64,7 @@ export class AppModule {
         PrivacyModule,
         ReportsModule,
         NotificationsModule,
+        FeedModule,
       ],
       controllers: [OperationsController],
       providers: [

@@ -32,6 +32,7 @@ import { JwtStrategy, LocalStrategy } from './strategies';
     { provide: APP_GUARD, useClass: TokenGuard },
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [CredentialVault, AccessService, JwtModule, ServiceKeysModule],
+  // JwtStrategy: a long-lived answer (the change feed's event stream) checks its token again as it goes.
+  exports: [CredentialVault, AccessService, JwtModule, ServiceKeysModule, JwtStrategy],
 })
 export class AuthModule {}

@@ -8,6 +8,11 @@ describe('configuration', () => {
     expect(config.storeDescription).toContain('PGlite');
   });
 
+  it('given NATS servers, when loaded, then they are kept; never echoed in an error', () => {
+    expect(loadConfig({ NATS_URL: 'nats://127.0.0.1:4222,tls://nats.example:4222' }).NATS_URL).toBe('nats://127.0.0.1:4222,tls://nats.example:4222');
+    expect(() => loadConfig({ NATS_URL: 'nats://user:secret@ nats' })).toThrow(/NATS_URL.*a value not shown/);
+  });
+
   it('given numbers as text, when loaded, then they become numbers', () => {
     expect(loadConfig({ PORT: '8080', DB_POOL_SIZE: '4' })).toMatchObject({ PORT: 8080, DB_POOL_SIZE: 4 });
   });
@@ -26,6 +31,7 @@ describe('configuration', () => {
     [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN must be at least 16 characters'],
     [{ SERVICE_SECRET: 'too short' }, 'SERVICE_SECRET must be at least 32 characters'],
     [{ SERVICE_SECRET: 'a'.repeat(32), JWT_SECRET: 'b'.repeat(32) }, 'both set and differ'],
+    [{ NATS_URL: 'http://127.0.0.1:4222' }, 'NATS_URL must be nats:// or tls:// URLs'],
   ])('given %j, when loaded, then start-up stops with a message naming the problem', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

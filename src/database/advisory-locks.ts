@@ -10,6 +10,8 @@ export const MIGRATIONS_LOCK = -1;
 export const LEDGER_LEADER_LOCK = -2;
 /** Held by the one process that turns the log into the notification outbox (src/notifications). */
 export const NOTIFICATIONS_LEADER_LOCK = -3;
+/** Held by the one process that publishes the change feed to NATS JetStream (src/feed). */
+export const FEED_PUBLISHER_LOCK = -4;
 // A rebuild into generation G is locked by the key G itself (G ≥ 1).
 
 /**

@@ -435,6 +435,12 @@ export const ROLE_MATRIX: readonly MatrixRow[] = [
     note: 'extension of API.md (docs/api-extensions.md): SPEC §7, seed 004',
     request: (w) => ({ method: 'get', path: `${s(w)}/reports/classes/${w.classId}/unsatisfactory-marks?periodId=${w.periodIds[0]}` }),
   },
+  {
+    route: 'GET /schools/:schoolId/feed',
+    allowed: ['director', 'deputy', 'assignedTeacher', 'otherTeacher', 'classTeacher', 'inspector', 'sysadmin', 'securityOfficer'],
+    note: "extension of API.md (docs/api-extensions.md): the change feed (JSON lines or Server-Sent Events); a teacher's holds the journals of the groups they teach",
+    request: (w) => ({ method: 'get', path: `${s(w)}/feed?limit=5` }),
+  },
 ];
 
 export const COLUMNS: readonly { person: Person; label: string }[] = [

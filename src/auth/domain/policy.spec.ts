@@ -1,5 +1,5 @@
 import { evolveSchool, initialSchoolState, SchoolEvent } from '../../school/domain/school.decider';
-import { authorize, CONSENT_NOT_GIVEN, needsConsent, Subject } from './policy';
+import { authorize, CONSENT_NOT_GIVEN, feedScope, needsConsent, Subject } from './policy';
 
 const S = 'school-1';
 const TODAY = '2026-09-07';
@@ -68,5 +68,34 @@ describe('access policy: an id in the body that names nothing is the command’s
     expect(authorize(who('t2', 'teacher'), 'student.admit', { classId: 'nowhere' }, school, TODAY)).toMatchObject({ allowed: false, status: 403 });
     expect(authorize(who('t2', 'teacher'), 'parent.link', { studentId: 'nobody' }, school, TODAY)).toMatchObject({ allowed: false, status: 403 });
     expect(authorize(who('p1', 'parent'), 'parent.link', { studentId: 'nobody' }, school, TODAY)).toMatchObject({ allowed: false, status: 403 });
+  });
+});
+
+describe('access policy: the change feed', () => {
+  const taught = (
+    [
+      { type: 'SubjectCreated', data: { subjectId: 'math', name: 'Математика' } },
+      { type: 'GroupCreated', data: { groupId: 'g1', classId: '5a', subjectId: 'math', name: 'Математика', studentIds: null } },
+      { type: 'TeacherAssigned', data: { groupId: 'g1', teacherId: 't1', assignmentId: 'a1' } },
+    ] as SchoolEvent[]
+  ).reduce(evolveSchool, school);
+
+  it('the administration, system administrators, security officers and inspectors read the whole school; a teacher the journals of their groups', () => {
+    for (const role of ['director', 'deputy', 'sysadmin', 'security_officer', 'inspector'] as const) {
+      const decision = authorize(who('x', role), 'feed.read', {}, taught, TODAY);
+      expect(decision).toEqual({ allowed: true, actingAs: role });
+      expect(feedScope(role, who('x', role), taught, TODAY)).toBe('school');
+    }
+    expect(authorize(who('t1', 'teacher'), 'feed.read', {}, taught, TODAY)).toEqual({ allowed: true, actingAs: 'teacher' });
+    expect(feedScope('teacher', who('t1', 'teacher'), taught, TODAY)).toEqual({ groups: ['g1'] });
+    expect(feedScope('teacher', who('t2', 'teacher'), taught, TODAY)).toEqual({ groups: [] });
+  });
+
+  it('parents, students and the regional administrator are refused with a reason', () => {
+    for (const subject of [parent, who('st', 'student'), who('admin', 'admin')]) {
+      const decision = authorize(subject, 'feed.read', {}, taught, TODAY);
+      expect(decision).toMatchObject({ allowed: false, status: 403 });
+      expect(decision.allowed || decision.reason).toMatch(/change feed/);
+    }
   });
 });

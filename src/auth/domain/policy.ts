@@ -58,7 +58,8 @@ export type Action =
   | 'report.school'
   | 'notification-settings.change'
   | 'notification-settings.read'
-  | 'notifications.read';
+  | 'notifications.read'
+  | 'feed.read';
 
 export interface Subject {
   readonly accountId: string;
@@ -145,6 +146,7 @@ const SCHOOL_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'notification-settings.change',
   'notification-settings.read',
   'notifications.read',
+  'feed.read',
 ]);
 
 /** Diary routes a parent may use only once their consent is granted: the caller brings that fact. */
@@ -369,7 +371,22 @@ export function authorize(subject: Subject, action: Action, target: Target, scho
     case 'notifications.read':
       for (const role of ['director', 'deputy', 'security_officer'] as const) if (staff(role)) return allow(role);
       return deny('Only the administration and security officers see the notification outbox.');
+    case 'feed.read':
+      // The change feed (src/feed) is the school's log for other systems: a teacher's is narrowed by feedScope.
+      for (const role of ['director', 'deputy', 'sysadmin', 'security_officer'] as const) if (staff(role)) return allow(role);
+      if (has('inspector')) return allow('inspector');
+      if (staff('teacher')) return allow('teacher');
+      return deny("Only the administration, system administrators, security officers, inspectors and teachers (their own groups' journals) read the school's change feed.");
     default:
       return deny('This action is not allowed.');
   }
+}
+
+/**
+ * What of the school's log a `feed.read` shows, by the role it was allowed in: the whole log, or
+ * for a teacher the journals of the groups they teach today (information about students is for
+ * the staff teaching them, seed 003 §22).
+ */
+export function feedScope(actingAs: Role, subject: Subject, school: SchoolState, today: string): { readonly groups: readonly string[] } | 'school' {
+  return actingAs === 'teacher' ? { groups: groupsOfTeacherOn(school, subject.accountId, today) } : 'school';
 }
