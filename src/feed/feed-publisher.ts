@@ -1,5 +1,5 @@
 import { connect, headers, JetStreamClient, NatsConnection } from 'nats';
-import { WakeablePause } from '../common/wakeable-pause';
+import { BackgroundLoop, Leadership } from '../common/background-loop';
 import { AdvisoryLocks, FEED_PUBLISHER_LOCK } from '../database/advisory-locks';
 import { SqlPool } from '../database/sql-pool';
 import { formatPosition, parsePosition, Position, START } from '../event-store/position';
@@ -65,36 +65,42 @@ export interface FeedPublisherStatus {
  */
 export class FeedPublisher {
   private position?: Position;
-  private stopped = true;
-  private running?: Promise<void>;
-  private readonly sleeper = new WakeablePause();
-  private leading = false;
   private connection?: NatsConnection;
   private jetStream?: JetStreamClient;
-  private failure: string | null = null;
   private published = 0;
   private duplicates = 0;
+  private readonly leadership: Leadership;
+  private readonly loop: BackgroundLoop;
 
   constructor(
     private readonly reader: FeedReader,
     private readonly publications: FeedPublications,
     private readonly options: FeedPublisherOptions,
-  ) {}
+  ) {
+    this.leadership = new Leadership(options.locks, FEED_PUBLISHER_LOCK, (leading) => {
+      this.position = undefined;
+      if (leading) this.options.logger?.info({ stream: FEED_STREAM }, 'change feed: this instance publishes to NATS JetStream');
+    });
+    this.loop = new BackgroundLoop({
+      turn: async () => (await this.leadership.lead()) && (await this.step()),
+      idleMs: () => (this.leadership.isLeading ? options.pollIntervalMs : Math.max(1000, options.pollIntervalMs)),
+      retryMaxMs: options.retryMaxMs,
+      onError: (error, retryInMs) => {
+        this.position = undefined;
+        this.options.logger?.error({ err: error, retryInMs }, 'change feed: could not publish to NATS; it tries again');
+      },
+      onRecovered: () => this.options.logger?.info({}, 'change feed: publishing to NATS again'),
+    });
+  }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.running = this.loop();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.sleeper.wake();
-    await this.running;
-    this.running = undefined;
+    await this.loop.stop();
     this.position = undefined;
-    if (this.leading) await this.options.locks?.unlock(FEED_PUBLISHER_LOCK);
-    this.leading = false;
+    await this.leadership.release();
     // Its own session of locks (PostgreSQL): closed, or it would outlive the service.
     await this.options.locks?.close();
     const connection = this.connection;
@@ -106,44 +112,12 @@ export class FeedPublisher {
 
   status(): FeedPublisherStatus {
     return {
-      role: this.stopped ? 'stopped' : this.leading ? 'publisher' : 'follower',
+      role: !this.loop.active ? 'stopped' : this.leadership.isLeading ? 'publisher' : 'follower',
       position: this.position ? formatPosition(this.position) : null,
       published: this.published,
       duplicates: this.duplicates,
-      failure: this.failure,
+      failure: this.loop.failure,
     };
-  }
-
-  private async loop(): Promise<void> {
-    let backoff = 100;
-    while (!this.stopped) {
-      let idle = true;
-      try {
-        if (await this.lead()) idle = !(await this.step());
-        if (this.failure) this.options.logger?.info({}, 'change feed: publishing to NATS again');
-        this.failure = null;
-        backoff = 100;
-      } catch (error) {
-        this.position = undefined;
-        this.failure = error instanceof Error ? error.message : String(error);
-        this.options.logger?.error({ err: error, retryInMs: backoff }, 'change feed: could not publish to NATS; it tries again');
-        await this.sleeper.pause(backoff);
-        backoff = Math.min(backoff * 2, this.options.retryMaxMs ?? 30_000);
-        continue;
-      }
-      if (idle) await this.sleeper.pause(this.leading ? this.options.pollIntervalMs : Math.max(1000, this.options.pollIntervalMs));
-    }
-  }
-
-  private async lead(): Promise<boolean> {
-    const locks = this.options.locks;
-    const leading = !locks || locks.holds(FEED_PUBLISHER_LOCK) || (await locks.tryLock(FEED_PUBLISHER_LOCK));
-    if (leading !== this.leading) {
-      this.leading = leading;
-      this.position = undefined;
-      if (leading) this.options.logger?.info({ stream: FEED_STREAM }, 'change feed: this instance publishes to NATS JetStream');
-    }
-    return leading;
   }
 
   /** One batch of the log published; false when there was nothing new. */

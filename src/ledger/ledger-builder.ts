@@ -1,4 +1,4 @@
-import { WakeablePause } from '../common/wakeable-pause';
+import { BackgroundLoop, Leadership } from '../common/background-loop';
 import { createHash, randomUUID } from 'node:crypto';
 import { Clock, systemClock, toMoment } from '../common/clock';
 import { AdvisoryLocks, LEDGER_LEADER_LOCK } from '../database/advisory-locks';
@@ -76,14 +76,12 @@ export class LedgerBuilder {
   /** Whether a leaf other than a checkpoint's own event came since the last checkpoint. */
   private pending = true;
   private lastEventStored = false;
-  private stopped = true;
-  private running?: Promise<void>;
   private stepping?: Promise<number>;
-  private readonly sleeper = new WakeablePause();
-  private failure: string | null = null;
   private inconsistent: string | null = null;
-  private leading = false;
+  private unsupported: string | null = null;
   private readonly clock: Clock;
+  private readonly leadership: Leadership;
+  private readonly loop: BackgroundLoop;
 
   constructor(
     private readonly events: EventStore,
@@ -91,6 +89,34 @@ export class LedgerBuilder {
     private readonly options: LedgerBuilderOptions,
   ) {
     this.clock = options.clock ?? systemClock;
+    // Another builder may have moved the ledger while this one did not lead, and signed.
+    this.leadership = new Leadership(options.locks, LEDGER_LEADER_LOCK, (leading) => {
+      this.forget();
+      if (leading) this.options.logger?.info({}, 'this instance builds the audit ledger');
+    });
+    this.loop = new BackgroundLoop({
+      turn: async () => {
+        if (!(await this.leadership.lead())) return false;
+        const added = await this.step();
+        await this.signIfDue(false);
+        return added > 0;
+      },
+      idleMs: () => (this.leadership.isLeading ? options.pollIntervalMs : Math.max(1000, options.pollIntervalMs)),
+      retryMaxMs: options.retryMaxMs,
+      onError: (error, retryInMs) => {
+        // What is in memory may be ahead of what was stored: it is read again from the tables.
+        this.forget();
+        this.options.logger?.error({ err: error, retryInMs }, 'the audit ledger could not build; it tries again');
+      },
+      onRecovered: () => this.options.logger?.info({}, 'the audit ledger is building again'),
+    });
+  }
+
+  /** Drops what is held in memory of the tree and the last checkpoint: read again from the tables. */
+  private forget(): void {
+    this.tree = undefined;
+    this.last = undefined;
+    this.lastEventStored = false;
   }
 
   /** Whether the store gives its stored entries (PostgreSQL, PGlite); EventStoreDB does not yet. */
@@ -99,33 +125,28 @@ export class LedgerBuilder {
   }
 
   start(): void {
-    if (!this.stopped) return;
+    if (this.loop.active) return;
     if (!this.supported) {
-      this.failure = 'The audit ledger needs the event store to give its stored entries (PostgreSQL); this one does not.';
-      this.options.logger?.error({}, this.failure);
+      this.unsupported = 'The audit ledger needs the event store to give its stored entries; this one does not.';
+      this.options.logger?.error({}, this.unsupported);
       return;
     }
-    this.stopped = false;
-    this.running = this.loop();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.sleeper.wake();
-    await this.running;
-    this.running = undefined;
-    if (this.leading) await this.options.locks?.unlock(LEDGER_LEADER_LOCK);
-    this.leading = false;
+    await this.loop.stop();
+    await this.leadership.release();
   }
 
   async status(): Promise<LedgerBuilderStatus> {
     const state = await this.store.state();
     const last = this.last ?? (await this.store.latestCheckpoint());
     return {
-      role: this.stopped ? 'stopped' : this.leading ? 'builder' : 'follower',
+      role: !this.loop.active ? 'stopped' : this.leadership.isLeading ? 'builder' : 'follower',
       size: state.size,
       checkpointSize: last?.size ?? null,
-      failure: this.failure,
+      failure: this.unsupported ?? this.loop.failure,
       inconsistent: this.inconsistent,
     };
   }
@@ -134,54 +155,6 @@ export class LedgerBuilder {
   async catchUp(options: { sign?: 'due' | 'now' } = {}): Promise<StoredCheckpoint | null> {
     while ((await this.step()) > 0);
     return this.signIfDue(options.sign === 'now');
-  }
-
-  private async loop(): Promise<void> {
-    let backoff = 100;
-    while (!this.stopped) {
-      let idle = false;
-      try {
-        if (!(await this.lead())) {
-          idle = true;
-        } else {
-          const added = await this.step();
-          await this.signIfDue(false);
-          idle = added === 0;
-        }
-        if (this.failure) this.options.logger?.info({}, 'the audit ledger is building again');
-        this.failure = null;
-        backoff = 100;
-      } catch (error) {
-        // What is in memory may be ahead of what was stored: it is read again from the tables.
-        this.tree = undefined;
-        this.last = undefined;
-        this.lastEventStored = false;
-        this.failure = error instanceof Error ? error.message : String(error);
-        this.options.logger?.error({ err: error, retryInMs: backoff }, 'the audit ledger could not build; it tries again');
-        await this.pause(backoff);
-        backoff = Math.min(backoff * 2, this.options.retryMaxMs ?? 30_000);
-        continue;
-      }
-      if (idle) await this.pause(this.leading ? this.options.pollIntervalMs : Math.max(1000, this.options.pollIntervalMs));
-    }
-  }
-
-  private async lead(): Promise<boolean> {
-    const locks = this.options.locks;
-    const leading = !locks || (locks.holds(LEDGER_LEADER_LOCK) || (await locks.tryLock(LEDGER_LEADER_LOCK)));
-    if (leading !== this.leading) {
-      this.leading = leading;
-      // Another builder may have moved the ledger while this one did not lead, and signed.
-      this.tree = undefined;
-      this.last = undefined;
-      this.lastEventStored = false;
-      if (leading) this.options.logger?.info({}, 'this instance builds the audit ledger');
-    }
-    return leading;
-  }
-
-  private pause(ms: number): Promise<void> {
-    return this.sleeper.pause(ms);
   }
 
   /** Adds the next batch of the log as leaves; the number added. One at a time: the tree in memory is this builder's only. */

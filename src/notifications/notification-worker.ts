@@ -1,5 +1,5 @@
 import { Clock } from '../common/clock';
-import { WakeablePause } from '../common/wakeable-pause';
+import { BackgroundLoop } from '../common/background-loop';
 import { SYSTEM_ACTOR, StoredEvent } from '../event-store/envelope';
 import { EventStore } from '../event-store/event-store.port';
 import { SchoolState } from '../school/domain/school.decider';
@@ -54,11 +54,8 @@ type Verdict = { send: MessageFacts; contact: string; settings: NotificationSett
  * last attempt, are `NotificationFailed`. Several workers may run: leases are taken with SKIP LOCKED.
  */
 export class NotificationWorker {
-  private stopped = true;
-  private running?: Promise<void>;
-  private readonly sleeper = new WakeablePause();
   private readonly channels = new Map<Channel, NotificationChannel>();
-  failure: string | null = null;
+  private readonly loop: BackgroundLoop;
 
   constructor(
     private readonly events: EventStore,
@@ -70,6 +67,16 @@ export class NotificationWorker {
     private readonly options: WorkerOptions,
   ) {
     for (const channel of channels) this.channels.set(channel.channel, channel);
+    this.loop = new BackgroundLoop({
+      turn: async () => (await this.runOnce()) > 0,
+      idleMs: () => options.pollIntervalMs,
+      onError: (error, retryInMs) => this.options.logger?.error({ err: error, retryInMs }, 'the notification worker failed; it tries again'),
+    });
+  }
+
+  /** Why the last turn failed, while it keeps failing. */
+  get failure(): string | null {
+    return this.loop.failure;
   }
 
   /** Channels that can send; the others' notifications wait. */
@@ -78,20 +85,15 @@ export class NotificationWorker {
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.running = this.loop();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.sleeper.wake();
-    await this.running;
-    this.running = undefined;
+    await this.loop.stop();
   }
 
   wake(): void {
-    this.sleeper.wake();
+    this.loop.wake();
   }
 
   /** Judges again, then delivers everything due now; the number of notifications handled (tests, the bench). */
@@ -119,25 +121,6 @@ export class NotificationWorker {
   /** Until nothing is due (tests). */
   async drain(): Promise<void> {
     while ((await this.runOnce()) > 0);
-  }
-
-  private async loop(): Promise<void> {
-    let backoff = 100;
-    while (!this.stopped) {
-      let handled = 0;
-      try {
-        handled = await this.runOnce();
-        this.failure = null;
-        backoff = 100;
-      } catch (error) {
-        this.failure = error instanceof Error ? error.message : String(error);
-        this.options.logger?.error({ err: error, retryInMs: backoff }, 'the notification worker failed; it tries again');
-        await this.sleeper.pause(backoff);
-        backoff = Math.min(backoff * 2, 30_000);
-        continue;
-      }
-      if (handled === 0) await this.sleeper.pause(this.options.pollIntervalMs);
-    }
   }
 
   /**

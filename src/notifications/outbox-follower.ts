@@ -1,5 +1,5 @@
 import { Clock } from '../common/clock';
-import { WakeablePause } from '../common/wakeable-pause';
+import { BackgroundLoop, Leadership } from '../common/background-loop';
 import { AdvisoryLocks, NOTIFICATIONS_LEADER_LOCK } from '../database/advisory-locks';
 import { StoredEvent } from '../event-store/envelope';
 import { EventStore } from '../event-store/event-store.port';
@@ -34,11 +34,8 @@ export interface OutboxFollowerOptions {
  */
 export class OutboxFollower {
   private position?: Position;
-  private stopped = true;
-  private running?: Promise<void>;
-  private readonly sleeper = new WakeablePause();
-  private leading = false;
-  failure: string | null = null;
+  private readonly leadership: Leadership;
+  private readonly loop: BackgroundLoop;
 
   constructor(
     private readonly events: EventStore,
@@ -46,61 +43,41 @@ export class OutboxFollower {
     private readonly facts: ParentFactsReader,
     private readonly clock: Clock,
     private readonly options: OutboxFollowerOptions,
-  ) {}
+  ) {
+    this.leadership = new Leadership(options.locks, NOTIFICATIONS_LEADER_LOCK, () => (this.position = undefined));
+    this.loop = new BackgroundLoop({
+      turn: async () => (await this.leadership.lead()) && (await this.step()) > 0,
+      idleMs: () => options.pollIntervalMs,
+      retryMaxMs: options.retryMaxMs,
+      onError: (error, retryInMs) => {
+        this.position = undefined;
+        this.options.logger?.error({ err: error, retryInMs }, 'the notification outbox could not follow the log; it tries again');
+      },
+      onRecovered: () => this.options.logger?.info({}, 'the notification outbox follows the log again'),
+    });
+  }
+
+  /** Why the last batch failed, while it keeps failing. */
+  get failure(): string | null {
+    return this.loop.failure;
+  }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.running = this.loop();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.sleeper.wake();
-    await this.running;
-    this.running = undefined;
-    if (this.leading) await this.options.locks?.unlock(NOTIFICATIONS_LEADER_LOCK);
-    this.leading = false;
+    await this.loop.stop();
+    await this.leadership.release();
   }
 
   wake(): void {
-    this.sleeper.wake();
+    this.loop.wake();
   }
 
   /** Follows to the head of the log (tests, the bench). */
   async catchUp(): Promise<void> {
     while ((await this.step()) > 0);
-  }
-
-  private async loop(): Promise<void> {
-    let backoff = 100;
-    while (!this.stopped) {
-      let idle = true;
-      try {
-        if (await this.lead()) idle = (await this.step()) === 0;
-        if (this.failure) this.options.logger?.info({}, 'the notification outbox follows the log again');
-        this.failure = null;
-        backoff = 100;
-      } catch (error) {
-        this.position = undefined;
-        this.failure = error instanceof Error ? error.message : String(error);
-        this.options.logger?.error({ err: error, retryInMs: backoff }, 'the notification outbox could not follow the log; it tries again');
-        await this.sleeper.pause(backoff);
-        backoff = Math.min(backoff * 2, this.options.retryMaxMs ?? 30_000);
-        continue;
-      }
-      if (idle) await this.sleeper.pause(this.options.pollIntervalMs);
-    }
-  }
-
-  private async lead(): Promise<boolean> {
-    const locks = this.options.locks;
-    const leading = !locks || locks.holds(NOTIFICATIONS_LEADER_LOCK) || (await locks.tryLock(NOTIFICATIONS_LEADER_LOCK));
-    if (leading !== this.leading) {
-      this.leading = leading;
-      this.position = undefined;
-    }
-    return leading;
   }
 
   /** One batch of the log turned into outbox rows; the number of events read. */
