@@ -1,8 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Pool } from 'pg';
 import request from 'supertest';
+import { ServiceInstance, startServiceInstance } from '../support/service-instance';
 import { PROJECTORS } from '../../projections';
 import { DocumentProjector, foldDocuments } from '../../projections/projector';
 import { voidingFacts } from '../../projections/voiding-facts/voiding-facts.projector';
@@ -17,29 +15,6 @@ const skipReason =
   'several service processes share one database only on PostgreSQL (PGlite is embedded in one process, its data folder opened by one at a time); this runs in the PostgreSQL pass (DATABASE_URL set)';
 if (!onPostgres) console.warn(`SKIPPED three instances on one database: ${skipReason}`);
 
-interface Instance {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly exited: Promise<unknown>;
-  alive: boolean;
-}
-
-/** Starts the service (test/support/service-process.ts) as a process of its own. */
-async function startInstance(env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, ['-r', join(__dirname, '../support/register-ts.js'), join(__dirname, '../support/service-process.ts')], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  const port = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => line.startsWith('LISTENING ') && resolve(line.slice('LISTENING '.length)));
-    void exited.then((ending) => reject(new Error(`an instance ended (${String(ending)}) before it listened: ${stderr}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child, exited, alive: true };
-}
 
 /**
  * Several instances behind a load balancer on one PostgreSQL (docs/architecture.md, "Several
@@ -53,7 +28,7 @@ describe(`three service processes on one database (${TEST_DATABASE_KIND})`, () =
       const database = await testDatabaseEnv();
       const env = { ...database.env, ADMIN_PASSWORD, LOG_LEVEL: 'silent', PROJECTION_POLL_MS: '20', DB_POOL_SIZE: '4' };
       // Started together on the empty database: the migrations take turns.
-      const instances = await Promise.all([0, 1, 2].map(() => startInstance(env)));
+      const instances = await Promise.all([0, 1, 2].map(() => startServiceInstance(env)));
       try {
         const on = (i: number) => instances.filter((x) => x.alive)[i % instances.filter((x) => x.alive).length].url;
         const post = (i: number, path: string, token: string | null, body: object) => {
@@ -88,7 +63,7 @@ describe(`three service processes on one database (${TEST_DATABASE_KIND})`, () =
         }
 
         // Who writes the views now.
-        const roleOf = async (x: Instance) => (await request(x.url).get('/health')).body.info?.views?.role as string;
+        const roleOf = async (x: ServiceInstance) => (await request(x.url).get('/health')).body.info?.views?.role as string;
         const roles = await Promise.all(instances.map(roleOf));
         expect(roles.filter((role) => role === 'leader')).toHaveLength(1);
         const leader = instances[roles.indexOf('leader')];

@@ -1,35 +1,13 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import request from 'supertest';
+import { startServiceInstance } from '../support/service-instance';
 import { dateIn } from '../../src/common/time-zone';
 import { testDatabaseEnv, TEST_DATABASE_KIND } from '../support/database';
 import { MailReceiver, until } from '../support/notification-receivers';
 import { ADMIN_PASSWORD, PASSWORD } from '../support/school-fixture';
 
-interface Instance {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly exited: Promise<unknown>;
-}
-
-/** The service as a process of its own (test/support/service-process.ts), so it can be killed with SIGKILL. */
-async function startInstance(env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, ['-r', join(__dirname, '../support/register-ts.js'), join(__dirname, '../support/service-process.ts')], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  const port = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => line.startsWith('LISTENING ') && resolve(line.slice('LISTENING '.length)));
-    void exited.then((ending) => reject(new Error(`the service ended (${String(ending)}) before it listened: ${stderr}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child, exited };
-}
 
 const shiftDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
@@ -47,7 +25,7 @@ describe(`a notification worker killed mid-delivery (${TEST_DATABASE_KIND})`, ()
     const folder = TEST_DATABASE_KIND === 'pglite' ? mkdtempSync(join(tmpdir(), 'zhurnal-crash-')) : null;
     const database = folder ? { env: { DATA_DIR: folder }, drop: async () => rmSync(folder, { recursive: true, force: true }) } : await testDatabaseEnv();
     const env = { ...database.env, ADMIN_PASSWORD, LOG_LEVEL: 'silent', SMTP_URL: mail.url, NOTIFICATIONS_LEASE_SECONDS: '2', NOTIFICATIONS_POLL_MS: '50', PROJECTION_POLL_MS: '20' };
-    let instance = await startInstance(env);
+    let instance = await startServiceInstance(env);
     try {
       const post = (path: string, token: string | null, body: object) => {
         const call = request(instance.url).post(`/api/v1${path}`).send(body);
@@ -94,7 +72,7 @@ describe(`a notification worker killed mid-delivery (${TEST_DATABASE_KIND})`, ()
       await instance.exited;
       mail.release();
 
-      instance = await startInstance(env);
+      instance = await startServiceInstance(env);
       await until(() => mail.deliveries.length >= 2, 'the message again after the restart', 30_000);
       const director2 = await login('director');
       await until(async () => ((await get(`${s}/notifications`, director2)).body.items as { state: string }[]).every((n) => n.state === 'sent'), 'the notification marked sent', 10_000);
