@@ -247,12 +247,21 @@ export class AppConfig {
   @Min(1)
   @Max(3600)
   NOTIFICATIONS_LEASE_SECONDS = 60;
-  /** Attempts before a notification is given up as failed (NotificationFailed in the log). */
+  /**
+   * Attempts before a notification is given up as failed (NotificationFailed in the log): with the
+   * back-off (2 s doubling to an hour) 60 attempts span about two days, as NOTIFICATIONS_GIVE_UP_HOURS.
+   */
   @Transform(toInt)
   @IsInt({ message: 'NOTIFICATIONS_MAX_ATTEMPTS must be a whole number' })
   @Min(1)
-  @Max(100)
-  NOTIFICATIONS_MAX_ATTEMPTS = 10;
+  @Max(1000)
+  NOTIFICATIONS_MAX_ATTEMPTS = 60;
+  /** A notification not delivered this many hours after it fell due is given up: news that old is no news. */
+  @Transform(toInt)
+  @IsInt({ message: 'NOTIFICATIONS_GIVE_UP_HOURS must be a whole number' })
+  @Min(1)
+  @Max(720)
+  NOTIFICATIONS_GIVE_UP_HOURS = 48;
   /**
    * NATS servers (comma-separated nats:// or tls:// URLs): when set, every school's change feed is
    * also published to the JetStream stream ZHURNAL_FEED, subject zhurnal.feed.<schoolId> (src/feed).

@@ -145,7 +145,7 @@ export class InfrastructureModule {
         EntityIndex,
         Lifecycle,
       ],
-      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, PersonalDataVault, ProjectionRunner, Metrics, EventSchemas, EventSourcedRepository, EntityIndex, StreamFreshness],
+      exports: [APP_CONFIG, CLOCK, DATABASE, EVENT_STORE, 'RAW_EVENT_STORE', PersonalDataVault, ProjectionRunner, Metrics, EventSchemas, EventSourcedRepository, EntityIndex, StreamFreshness],
     };
   }
 }

@@ -43,7 +43,9 @@ export class EmailChannel implements NotificationChannel {
     maxConnections = 5,
   ) {
     // Connections reused for many messages; nodemailer reconnects when the server drops one.
-    if (url) this.transport = nodemailer.createTransport(url, { pool: true, maxConnections } as never);
+    // Timeouts well inside a delivery's lease (NOTIFICATIONS_LEASE_SECONDS, 60 s by default), so a
+    // hung server fails the attempt before another worker may take the notification over.
+    if (url) this.transport = nodemailer.createTransport(url, { pool: true, maxConnections, connectionTimeout: 20_000, greetingTimeout: 15_000, socketTimeout: 30_000 } as never);
   }
 
   get configured(): boolean {
@@ -62,9 +64,12 @@ export class EmailChannel implements NotificationChannel {
         headers: { 'X-Zhurnal-Notification-Id': message.id },
       });
     } catch (error) {
-      const code = (error as { responseCode?: number }).responseCode;
-      // 5xx: the server refuses this message for good (an unknown mailbox, say); else retry.
-      if (typeof code === 'number') throw new DeliveryError(`the mail server answered ${code}`, code >= 500 && code < 600);
+      const { responseCode: code, command } = error as { responseCode?: number; command?: string };
+      // A 5xx to the recipient or the message refuses it for good (an unknown mailbox, say); any
+      // other answer (a refused login, a full queue, a greeting of 554) is the server's or the
+      // configuration's state, which may change: retried.
+      const refusedForGood = typeof code === 'number' && code >= 500 && code < 600 && (command === 'RCPT TO' || command === 'DATA');
+      if (typeof code === 'number') throw new DeliveryError(`the mail server answered ${code}${command ? ` to ${command}` : ''}`, refusedForGood);
       throw new DeliveryError(`the mail server could not be reached (${(error as { code?: string }).code ?? 'connection failed'})`, false);
     }
   }
@@ -108,8 +113,10 @@ export class SmsWebhookChannel implements NotificationChannel {
     }
     await response.arrayBuffer().catch(() => undefined);
     if (response.ok) return;
-    // 408 and 429 ask to come back later, as do 5xx; any other 4xx will not change on a retry.
-    const permanent = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
+    // A 4xx refuses the message for good, but for those that say come back later (408, 429) or that
+    // the gateway is not reached as configured (401, 403, 404: a wrong secret, key or URL, which an
+    // operator fixes): those are retried, as are 5xx.
+    const permanent = response.status >= 400 && response.status < 500 && ![401, 403, 404, 408, 429].includes(response.status);
     throw new DeliveryError(`the SMS gateway answered ${response.status}`, permanent);
   }
 

@@ -36,6 +36,8 @@ export interface WorkerOptions {
   readonly pollIntervalMs: number;
   readonly leaseMs: number;
   readonly maxAttempts: number;
+  /** A notification not delivered this long after it was made due is given up (NotificationFailed). */
+  readonly giveUpMs: number;
   readonly batchSize?: number;
   readonly random?: () => number;
   readonly logger?: { info(object: object, message: string): void; warn(object: object, message: string): void; error(object: object, message: string): void };
@@ -90,6 +92,7 @@ export class NotificationWorker {
 
   async stop(): Promise<void> {
     await this.loop.stop();
+    await Promise.all([...this.channels.values()].map((channel) => channel.close()));
   }
 
   wake(): void {
@@ -125,28 +128,31 @@ export class NotificationWorker {
 
   /**
    * The accounts a voiding fact concerned: their notifications not sent yet are cancelled if now
-   * void (or brought back if reinstated); those sent are followed by a void notice.
+   * void (or brought back if reinstated); those sent are followed by a void notice. A delivery in
+   * flight is left to its worker (which checks again once it has sent), and the request stays until
+   * none is; a request that came while this one was handled outlives it (its generation moved).
    */
   private async recheck(): Promise<void> {
-    for (const accountId of await this.store.rechecks()) {
-      const rows = await this.store.ofActor(accountId);
+    for (const request of await this.store.rechecks()) {
+      const rows = await this.store.ofActor(request.accountId);
+      const now = this.clock.now();
+      const inFlight = rows.some((row) => row.state === 'pending' && row.leaseUntil !== null && row.leaseUntil.getTime() > now.getTime());
       if (rows.length > 0) {
-        const ledger = await this.voiding.ledgerOf([accountId], { fresh: true });
+        const ledger = await this.voiding.ledgerOf([request.accountId], { fresh: true });
         const byId = new Map(rows.map((row) => [row.id, row]));
-        const now = this.clock.now();
         for (const row of rows) {
           if (row.kind === 'void-notice') {
             const original = byId.get(row.corrects ?? '');
-            if (row.state === 'pending' && original && ledger.voidedBy(sourceOf(original)) === null) await this.store.cancel([row.id], 'reinstated before the notice went');
+            if (row.state === 'pending' && original && ledger.voidedBy(sourceOf(original)) === null) await this.store.cancel([row.id], REINSTATED_BEFORE_NOTICE, { now });
             continue;
           }
           const incident = ledger.voidedBy(sourceOf(row));
-          if (incident && row.state === 'pending') await this.store.cancel([row.id], `void: incident ${incident}`);
+          if (incident && row.state === 'pending') await this.store.cancel([row.id], `void: incident ${incident}`, { now });
           else if (incident && row.state === 'sent') await this.addVoidNotice(row, now);
-          else if (!incident && row.state === 'cancelled' && row.outcome?.startsWith('void')) await this.store.reschedule([row.id], now, 'reinstated', true);
+          else if (!incident && row.state === 'cancelled' && row.outcome?.startsWith('void')) await this.store.reschedule([row.id], now, 'reinstated', true, 'cancelled');
         }
       }
-      await this.store.recheckDone(accountId);
+      if (!inFlight) await this.store.recheckDone(request);
     }
   }
 
@@ -154,36 +160,51 @@ export class NotificationWorker {
     const [school, settings] = await Promise.all([this.facts.school(row.schoolId), this.facts.settings(row.parentId)]);
     const plan = settings ? deliveryPlan(now, settings, { parentId: row.parentId, channel: row.channel }, school.timezone) : { dueAt: now, digestKey: null };
     const notice: NewOutboxRow = { ...row, id: voidNoticeId(row.id), kind: 'void-notice', corrects: row.id, digestKey: plan.digestKey, dueAt: plan.dueAt, createdAt: now };
-    if ((await this.store.add([notice])) > 0) this.options.logger?.info({ notificationId: row.id, noticeId: notice.id }, 'a sent notification became void: a void notice is due');
+    if (await this.store.addVoidNotice(notice)) this.options.logger?.info({ notificationId: row.id, noticeId: notice.id }, 'a sent notification became void: a void notice is due');
   }
 
-  /** One message: a single notification, or a day's digest of one parent on one channel. */
+  /**
+   * One message: a single notification, or a day's digest of one parent on one channel. The
+   * rows it settles as sent (those the log shows sent already included: a worker died after
+   * recording them).
+   */
   private async deliverGroup(group: OutboxRow[], ledgerOf: (accountId: string) => Promise<VoidingLedger>): Promise<OutboxRow[]> {
     const now = this.clock.now();
+    const leaseId = group[0].leaseId!;
+    const settled: OutboxRow[] = [];
     const sendable: { row: OutboxRow; facts: MessageFacts; contact: string }[] = [];
     for (const row of group) {
-      let verdict: Verdict;
       try {
-        verdict = await this.judge(row, now, ledgerOf);
+        // Tried before: the message may be out and recorded already (a worker killed before it marked it).
+        if (row.attempts > 1 && (await this.events.findEvent(notificationsStream(row.parentId), sentEventId(row.id)))) {
+          await this.store.markSent([row.id], now, leaseId);
+          settled.push(row);
+          continue;
+        }
+        if (now.getTime() - row.createdAt.getTime() > this.options.giveUpMs) {
+          await this.giveUp([row], `not delivered in ${Math.round(this.options.giveUpMs / 3_600_000)} hours`, now);
+          continue;
+        }
+        const verdict = await this.judge(row, now, ledgerOf);
+        if ('cancel' in verdict) {
+          await this.store.cancel([row.id], verdict.cancel, { leaseId });
+          this.options.onOutcome?.('cancelled', row.channel, 0);
+        } else if ('waitUntil' in verdict) {
+          await this.store.reschedule([row.id], verdict.waitUntil, 'quiet hours', false, { leaseId });
+        } else sendable.push({ row, facts: verdict.send, contact: verdict.contact });
       } catch (error) {
         await this.retry([row], error, now);
-        continue;
       }
-      if ('cancel' in verdict) {
-        await this.store.cancel([row.id], verdict.cancel);
-        this.options.onOutcome?.('cancelled', row.channel, 0);
-      } else if ('waitUntil' in verdict) {
-        await this.store.reschedule([row.id], verdict.waitUntil, 'quiet hours', false);
-      } else sendable.push({ row, facts: verdict.send, contact: verdict.contact });
     }
-    if (sendable.length === 0) return [];
+    if (sendable.length === 0) return settled;
     const rows = sendable.map((s) => s.row);
     const first = rows[0];
     let message: Message;
     let id: string;
     if (first.digestKey !== null) {
-      id = first.digestId ?? digestId(first.digestKey, group.map((r) => r.id));
-      if (!first.digestId) await this.store.formDigest(group.map((r) => r.id), id);
+      // A new digest's id is made of the notifications it carries: those sent now, no others.
+      id = first.digestId ?? digestId(first.digestKey, rows.map((r) => r.id));
+      if (!first.digestId) await this.store.formDigest(rows.map((r) => r.id), id, leaseId);
       const lines = sendable.map((s) => (s.row.kind === 'void-notice' ? `Запись аннулирована: ${describe(s.facts)}` : describe(s.facts)));
       message = digestMessage(sendable[0].facts.schoolName, first.digestKey.split(':').at(-1)!, lines);
     } else {
@@ -195,18 +216,26 @@ export class NotificationWorker {
     try {
       await channel.send(outgoing);
     } catch (error) {
-      await this.retry(rows, error, now);
-      return [];
+      await this.retry(rows, error, this.clock.now());
+      return settled;
     }
     const sentAt = this.clock.now();
-    await this.record('NotificationSent', rows, id === first.id ? null : id);
-    await this.store.markSent(
-      rows.map((r) => r.id),
-      sentAt,
-    );
-    for (const row of rows) this.options.onOutcome?.('sent', row.channel, sentAt.getTime() - row.createdAt.getTime());
+    try {
+      await this.record('NotificationSent', rows, id === first.id ? null : id);
+      await this.store.markSent(
+        rows.map((r) => r.id),
+        sentAt,
+        leaseId,
+      );
+    } catch (error) {
+      // Out, but not settled: when the lease ends the next attempt finds it in the log (or sends it
+      // again under the same id, which the receiver drops) and settles it.
+      this.options.logger?.error({ err: error, notificationIds: rows.map((r) => r.id) }, 'a notification was sent but could not be recorded; it is settled on its next attempt');
+      return settled;
+    }
+    for (const row of rows) this.options.onOutcome?.('sent', row.channel, sentAt.getTime() - Math.max(row.createdAt.getTime(), row.dueAt.getTime()));
     this.options.logger?.info({ notificationIds: rows.map((r) => r.id), channel: first.channel, digest: first.digestKey !== null }, 'notification sent');
-    return rows;
+    return [...settled, ...rows];
   }
 
   /** Whether this notification goes now, waits, or is not to go at all (and why). */
@@ -215,10 +244,10 @@ export class NotificationWorker {
     const student = school.students[row.studentId];
     if (!school.exists || !student) return { cancel: 'the student is not in the school' };
     if (student.erased) return { cancel: "the student's personal data are erased" };
-    if (row.kind === 'news') {
-      const incident = (await ledgerOf(row.sourceActor)).voidedBy(sourceOf(row));
-      if (incident) return { cancel: `void: incident ${incident}` };
-    }
+    const incident = (await ledgerOf(row.sourceActor)).voidedBy(sourceOf(row));
+    if (row.kind === 'news' && incident) return { cancel: `void: incident ${incident}` };
+    // A notice goes only while what it takes back is void: reinstated meanwhile, it is not sent.
+    if (row.kind === 'void-notice' && !incident) return { cancel: REINSTATED_BEFORE_NOTICE };
     if (!(school.parentLinks[row.studentId] ?? []).includes(row.parentId)) return { cancel: "the parent's link to the student ended" };
     const parent = await this.facts.parent(row.parentId, row.studentId);
     if (!parent.consentGiven) return { cancel: 'consent not given' };
@@ -236,19 +265,17 @@ export class NotificationWorker {
     return { send: messageFacts(source, school, student.fullName), contact, settings };
   }
 
+  /**
+   * After a failed attempt: again later, backing off; given up when no attempt can help (a
+   * refusal of the address or the message), after the last attempt, or once it is too old to matter.
+   */
   private async retry(rows: readonly OutboxRow[], error: unknown, now: Date): Promise<void> {
     const attempts = Math.max(...rows.map((r) => r.attempts));
     const reason = error instanceof DeliveryError ? error.message : 'the service could not prepare it';
     if (!(error instanceof DeliveryError)) this.options.logger?.error({ err: error, notificationIds: rows.map((r) => r.id) }, 'a notification could not be prepared');
-    const channel = rows[0].channel;
-    if ((error instanceof DeliveryError && error.permanent) || attempts >= this.options.maxAttempts) {
-      await this.record('NotificationFailed', rows, null, reason);
-      await this.store.fail(
-        rows.map((r) => r.id),
-        reason,
-      );
-      this.options.logger?.warn({ notificationIds: rows.map((r) => r.id), channel, attempts, reason }, 'notification given up');
-      for (const row of rows) this.options.onOutcome?.('failed', row.channel, now.getTime() - row.createdAt.getTime());
+    const oldest = Math.min(...rows.map((r) => r.createdAt.getTime()));
+    if ((error instanceof DeliveryError && error.permanent) || attempts >= this.options.maxAttempts || now.getTime() - oldest > this.options.giveUpMs) {
+      await this.giveUp(rows, reason, now);
       return;
     }
     const delay = retryDelayMs(attempts, (this.options.random ?? Math.random)());
@@ -257,9 +284,21 @@ export class NotificationWorker {
       new Date(now.getTime() + delay),
       reason,
       true,
+      { leaseId: rows[0].leaseId! },
     );
-    this.options.logger?.warn({ notificationIds: rows.map((r) => r.id), channel, attempts, retryInMs: delay, reason }, 'notification not delivered; it is tried again');
+    this.options.logger?.warn({ notificationIds: rows.map((r) => r.id), channel: rows[0].channel, attempts, retryInMs: delay, reason }, 'notification not delivered; it is tried again');
     for (const row of rows) this.options.onOutcome?.('retried', row.channel, 0);
+  }
+
+  private async giveUp(rows: readonly OutboxRow[], reason: string, now: Date): Promise<void> {
+    await this.record('NotificationFailed', rows, null, reason);
+    await this.store.fail(
+      rows.map((r) => r.id),
+      reason,
+      rows[0].leaseId!,
+    );
+    this.options.logger?.warn({ notificationIds: rows.map((r) => r.id), channel: rows[0].channel, attempts: Math.max(...rows.map((r) => r.attempts)), reason }, 'notification given up');
+    for (const row of rows) this.options.onOutcome?.('failed', row.channel, now.getTime() - Math.max(row.createdAt.getTime(), row.dueAt.getTime()));
   }
 
   /** The delivery's events, each with an id fixed by its notification: a repeat after a crash is a replay. */
@@ -283,10 +322,13 @@ export class NotificationWorker {
           ...(reason !== undefined ? { reason } : {}),
         } satisfies NotificationDeliveryData,
       }));
-      await this.events.append(notificationsStream(parentId), 'any', events, { schoolId: parentRows[0].schoolId, actor: SYSTEM_ACTOR, correlationId: parentRows[0].id });
+      // One append per event: each a replay or a write of its own (an append mixing stored and new ids is refused).
+      for (const event of events) await this.events.append(notificationsStream(parentId), 'any', [event], { schoolId: parentRows[0].schoolId, actor: SYSTEM_ACTOR, correlationId: event.data.notificationId });
     }
   }
 }
+
+const REINSTATED_BEFORE_NOTICE = 'reinstated before the notice went';
 
 /** What the voiding rule reads of the operation a notification is about. */
 const sourceOf = (row: OutboxRow) => ({ eventId: row.sourceEventId, type: row.sourceType, recordedAt: row.sourceRecordedAt, actor: { accountId: row.sourceActor } });

@@ -71,6 +71,7 @@ class NotificationsLifecycle implements OnApplicationBootstrap, BeforeApplicatio
             pollIntervalMs: config.NOTIFICATIONS_POLL_MS,
             leaseMs: config.NOTIFICATIONS_LEASE_SECONDS * 1000,
             maxAttempts: config.NOTIFICATIONS_MAX_ATTEMPTS,
+            giveUpMs: config.NOTIFICATIONS_GIVE_UP_HOURS * 3_600_000,
             logger: { info: (o, m) => logger.log(o, m), warn: (o, m) => logger.warn(o, m), error: (o, m) => logger.error(o, m) },
             onOutcome: (outcome, channel, latencyMs) => {
               metrics.notificationsDelivered.inc({ channel, outcome });
@@ -82,7 +83,8 @@ class NotificationsLifecycle implements OnApplicationBootstrap, BeforeApplicatio
     },
     {
       provide: OutboxFollower,
-      inject: [EVENT_STORE, OutboxStore, ParentFactsReader, APP_CONFIG, CLOCK, DATABASE, NotificationWorker],
+      // Below the opening store: the follower needs ids and types only, not personal fields opened.
+      inject: ['RAW_EVENT_STORE', OutboxStore, ParentFactsReader, APP_CONFIG, CLOCK, DATABASE, NotificationWorker],
       useFactory: (events: EventStore, store: OutboxStore, facts: ParentFactsReader, config: AppConfig, clock: Clock, database: Database, worker: NotificationWorker) => {
         const logger = new Logger('notifications');
         return new OutboxFollower(events, store, facts, clock, {

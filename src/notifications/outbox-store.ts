@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { inTransaction, SqlClient, SqlPool } from '../database/sql-pool';
 import { formatPosition, parsePosition, Position } from '../event-store/position';
 import { Channel } from './domain/notification-settings.decider';
@@ -31,20 +32,28 @@ export interface OutboxRow {
   readonly outcome: string | null;
   /** The log position of the event that made it due (for the change of its source, its recheck). */
   readonly position: string;
+  /** The claim that holds it, and until when: only that claim's worker settles it. */
+  readonly leaseId: string | null;
+  readonly leaseUntil: Date | null;
 }
 
-export type NewOutboxRow = Omit<OutboxRow, 'state' | 'attempts' | 'sentAt' | 'outcome' | 'digestId'>;
+export type NewOutboxRow = Omit<OutboxRow, 'state' | 'attempts' | 'sentAt' | 'outcome' | 'digestId' | 'leaseId' | 'leaseUntil'>;
+
+/** A request to judge an account's notifications again; its generation grows with each new request. */
+export interface RecheckRequest {
+  readonly accountId: string;
+  readonly generation: number;
+}
 
 export interface OutboxStats {
   readonly pending: number;
   /** Age of the oldest notification due and not delivered, seconds (0 when none). */
   readonly oldestDueSeconds: number;
   readonly failed: number;
-  readonly sent: number;
 }
 
 const COLUMNS = `id, school_id, kind, source_event_id, source_stream, source_type, source_actor, source_recorded_at, student_id, parent_id, channel, corrects,
-  digest_key, digest_id, state, attempts, due_at, created_at, sent_at, outcome, position`;
+  digest_key, digest_id, state, attempts, due_at, created_at, sent_at, outcome, position, lease_id, lease_until`;
 
 interface Row {
   id: string;
@@ -68,6 +77,8 @@ interface Row {
   sent_at: Date | string | null;
   outcome: string | null;
   position: string;
+  lease_id: string | null;
+  lease_until: Date | string | null;
 }
 
 const toRow = (r: Row): OutboxRow => ({
@@ -92,6 +103,8 @@ const toRow = (r: Row): OutboxRow => ({
   sentAt: r.sent_at === null ? null : new Date(r.sent_at),
   outcome: r.outcome,
   position: r.position,
+  leaseId: r.lease_id,
+  leaseUntil: r.lease_until === null ? null : new Date(r.lease_until),
 });
 
 async function insertRows(tx: SqlClient, rows: readonly NewOutboxRow[]): Promise<number> {
@@ -155,18 +168,26 @@ export class OutboxStore {
       const { rows: current } = await tx.query<{ position: string }>(`SELECT position FROM notification_checkpoint WHERE id = 1 FOR UPDATE`);
       if (current.length === 0 || current[0].position !== formatPosition(from)) return false;
       await insertRows(tx, rows);
-      if (rechecks.length > 0)
-        await tx.query(`INSERT INTO notification_recheck (account_id, since) SELECT a, $2 FROM unnest($1::text[]) AS a ON CONFLICT (account_id) DO NOTHING`, [
-          [...new Set(rechecks)],
-          formatPosition(to),
-        ]);
+      if (rechecks.length > 0) await requestRechecks(tx, rechecks, formatPosition(to));
       await tx.query(`UPDATE notification_checkpoint SET position = $1 WHERE id = 1`, [formatPosition(to)]);
       return true;
     });
   }
 
-  async add(rows: readonly NewOutboxRow[]): Promise<number> {
-    return inTransaction(this.pool, (tx) => insertRows(tx, rows));
+  /**
+   * A void notice: added, or, when one cancelled before (its mark was reinstated, then became void
+   * again), due again. True when it is now pending.
+   */
+  async addVoidNotice(row: NewOutboxRow): Promise<boolean> {
+    return inTransaction(this.pool, async (tx) => {
+      if ((await insertRows(tx, [row])) > 0) return true;
+      const { rowCount } = await tx.query(
+        `UPDATE notification_outbox SET state = 'pending', due_at = $2, outcome = NULL, digest_key = $3, digest_id = NULL, lease_id = NULL, lease_until = NULL
+          WHERE id = $1 AND state = 'cancelled'`,
+        [row.id, row.dueAt.toISOString(), row.digestKey],
+      );
+      return (rowCount ?? 0) > 0;
+    });
   }
 
   /**
@@ -176,25 +197,26 @@ export class OutboxStore {
    */
   async claim(now: Date, limit: number, leaseMs: number, channels: readonly Channel[]): Promise<OutboxRow[]> {
     if (channels.length === 0) return [];
+    const leaseId = randomUUID();
     return inTransaction(this.pool, async (tx) => {
       const lease = new Date(now.getTime() + leaseMs).toISOString();
       const { rows } = await tx.query<Row>(
-        `UPDATE notification_outbox o SET lease_until = $2, attempts = o.attempts + 1
+        `UPDATE notification_outbox o SET lease_until = $2, lease_id = $5, attempts = o.attempts + 1
           WHERE o.id IN (SELECT id FROM notification_outbox
                           WHERE state = 'pending' AND due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) AND channel = ANY($4::text[])
                           ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
           RETURNING ${COLUMNS}`,
-        [now.toISOString(), lease, limit, channels],
+        [now.toISOString(), lease, limit, channels, leaseId],
       );
       const keys = [...new Set(rows.filter((r) => r.digest_key !== null).map((r) => r.digest_key!))];
       if (keys.length > 0) {
         const { rows: more } = await tx.query<Row>(
-          `UPDATE notification_outbox o SET lease_until = $2, attempts = o.attempts + 1
+          `UPDATE notification_outbox o SET lease_until = $2, lease_id = $5, attempts = o.attempts + 1
             WHERE o.id IN (SELECT id FROM notification_outbox
                             WHERE state = 'pending' AND digest_key = ANY($3::text[]) AND due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
                               AND id <> ALL($4::uuid[]) FOR UPDATE SKIP LOCKED)
             RETURNING ${COLUMNS}`,
-          [now.toISOString(), lease, keys, rows.map((r) => r.id)],
+          [now.toISOString(), lease, keys, rows.map((r) => r.id), leaseId],
         );
         rows.push(...more);
       }
@@ -202,30 +224,51 @@ export class OutboxStore {
     });
   }
 
-  /** Gives the members of a new digest its id (members of an interrupted one keep theirs). */
-  async formDigest(ids: readonly string[], digestId: string): Promise<void> {
-    await this.pool.query(`UPDATE notification_outbox SET digest_id = $2 WHERE id = ANY($1::uuid[]) AND digest_id IS NULL`, [ids, digestId]);
+  /** Gives the members of a new digest its id: only those about to be sent in it, under their claim. */
+  async formDigest(ids: readonly string[], digestId: string, leaseId: string): Promise<void> {
+    await this.pool.query(`UPDATE notification_outbox SET digest_id = $2 WHERE id = ANY($1::uuid[]) AND digest_id IS NULL AND lease_id = $3`, [ids, digestId, leaseId]);
   }
 
-  async markSent(ids: readonly string[], at: Date): Promise<void> {
-    await this.pool.query(`UPDATE notification_outbox SET state = 'sent', sent_at = $2, lease_until = NULL, outcome = NULL WHERE id = ANY($1::uuid[])`, [ids, at.toISOString()]);
-  }
-
-  /** Not sent, and not to be: void, no consent any more, no contact… (`outcome` says why). */
-  async cancel(ids: readonly string[], outcome: string, onlyIf: OutboxState = 'pending'): Promise<void> {
-    await this.pool.query(`UPDATE notification_outbox SET state = 'cancelled', lease_until = NULL, outcome = $2 WHERE id = ANY($1::uuid[]) AND state = $3`, [ids, outcome, onlyIf]);
-  }
-
-  /** Due again at `dueAt`; `countsAsAttempt` false for a wait (quiet hours) rather than a failure. */
-  async reschedule(ids: readonly string[], dueAt: Date, outcome: string | null, countsAsAttempt: boolean): Promise<void> {
+  /** Delivered: only by the claim that holds them (a worker whose lease ran out writes nothing). */
+  async markSent(ids: readonly string[], at: Date, leaseId: string): Promise<void> {
     await this.pool.query(
-      `UPDATE notification_outbox SET due_at = $2, lease_until = NULL, outcome = $3, attempts = attempts - $4, state = 'pending' WHERE id = ANY($1::uuid[]) AND state IN ('pending', 'cancelled')`,
-      [ids, dueAt.toISOString(), outcome, countsAsAttempt ? 0 : 1],
+      `UPDATE notification_outbox SET state = 'sent', sent_at = $2, lease_until = NULL, lease_id = NULL, outcome = NULL WHERE id = ANY($1::uuid[]) AND state = 'pending' AND lease_id = $3`,
+      [ids, at.toISOString(), leaseId],
     );
   }
 
-  async fail(ids: readonly string[], outcome: string): Promise<void> {
-    await this.pool.query(`UPDATE notification_outbox SET state = 'failed', lease_until = NULL, outcome = $2 WHERE id = ANY($1::uuid[])`, [ids, outcome]);
+  /**
+   * Not sent, and not to be: void, no consent any more, no contact… (`outcome` says why). By the
+   * claim that holds them, or, without one, only while no claim does (a delivery in flight is its
+   * worker's to settle). They leave any digest they were in.
+   */
+  async cancel(ids: readonly string[], outcome: string, hold: { leaseId: string } | { now: Date }): Promise<void> {
+    const held = 'leaseId' in hold;
+    await this.pool.query(
+      `UPDATE notification_outbox SET state = 'cancelled', lease_until = NULL, lease_id = NULL, digest_id = NULL, outcome = $2
+        WHERE id = ANY($1::uuid[]) AND state = 'pending' AND ${held ? 'lease_id = $3' : '(lease_until IS NULL OR lease_until <= $3)'}`,
+      [ids, outcome, held ? hold.leaseId : hold.now.toISOString()],
+    );
+  }
+
+  /**
+   * Due again at `dueAt`, out of any digest: by its claim (a failure, or a wait for quiet hours to
+   * end, `countsAsAttempt` false), or a cancelled one brought back (its mark reinstated).
+   */
+  async reschedule(ids: readonly string[], dueAt: Date, outcome: string | null, countsAsAttempt: boolean, hold: { leaseId: string } | 'cancelled'): Promise<void> {
+    const held = hold !== 'cancelled';
+    await this.pool.query(
+      `UPDATE notification_outbox SET due_at = $2, lease_until = NULL, lease_id = NULL, digest_id = NULL, outcome = $3, attempts = attempts - $4, state = 'pending'
+        WHERE id = ANY($1::uuid[]) AND ${held ? "state = 'pending' AND lease_id = $5" : "state = 'cancelled'"}`,
+      [ids, dueAt.toISOString(), outcome, countsAsAttempt ? 0 : 1, ...(held ? [hold.leaseId] : [])],
+    );
+  }
+
+  async fail(ids: readonly string[], outcome: string, leaseId: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE notification_outbox SET state = 'failed', lease_until = NULL, lease_id = NULL, outcome = $2 WHERE id = ANY($1::uuid[]) AND state = 'pending' AND lease_id = $3`,
+      [ids, outcome, leaseId],
+    );
   }
 
   async get(id: string): Promise<OutboxRow | null> {
@@ -233,19 +276,23 @@ export class OutboxStore {
     return rows.length === 0 ? null : toRow(rows[0]);
   }
 
-  /** The accounts whose notifications are to be judged again, oldest request first. */
-  async rechecks(limit = 100): Promise<string[]> {
-    const { rows } = await this.pool.query<{ account_id: string }>(`SELECT account_id FROM notification_recheck ORDER BY since, account_id LIMIT $1`, [limit]);
-    return rows.map((r) => r.account_id);
+  /** The accounts whose notifications are to be judged again, with the generation of their request. */
+  async rechecks(limit = 100): Promise<RecheckRequest[]> {
+    const { rows } = await this.pool.query<{ account_id: string; generation: string }>(
+      `SELECT account_id, generation::text AS generation FROM notification_recheck ORDER BY account_id LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({ accountId: r.account_id, generation: Number(r.generation) }));
   }
 
-  async recheckDone(accountId: string): Promise<void> {
-    await this.pool.query(`DELETE FROM notification_recheck WHERE account_id = $1`, [accountId]);
+  /** Done with a request: gone, unless a newer one came for the account meanwhile (its generation moved). */
+  async recheckDone(request: RecheckRequest): Promise<void> {
+    await this.pool.query(`DELETE FROM notification_recheck WHERE account_id = $1 AND generation = $2`, [request.accountId, request.generation]);
   }
 
   async requestRecheck(accountIds: readonly string[], since: string): Promise<void> {
     if (accountIds.length === 0) return;
-    await this.pool.query(`INSERT INTO notification_recheck (account_id, since) SELECT a, $2 FROM unnest($1::text[]) AS a ON CONFLICT (account_id) DO NOTHING`, [[...new Set(accountIds)], since]);
+    await requestRechecks(this.pool, accountIds, since);
   }
 
   /** The news of one account's operations (what a change of its voidness concerns), and their void notices. */
@@ -264,13 +311,12 @@ export class OutboxStore {
     return rows.map(toRow);
   }
 
+  /** From the partial indexes of pending and failed rows: a scrape never reads the sent ones. */
   async stats(now: Date): Promise<OutboxStats> {
-    const { rows } = await this.pool.query<{ pending: string; oldest: Date | string | null; failed: string; sent: string }>(
-      `SELECT count(*) FILTER (WHERE state = 'pending')::text AS pending,
-              min(due_at) FILTER (WHERE state = 'pending' AND due_at <= $1) AS oldest,
-              count(*) FILTER (WHERE state = 'failed')::text AS failed,
-              count(*) FILTER (WHERE state = 'sent')::text AS sent
-         FROM notification_outbox`,
+    const { rows } = await this.pool.query<{ pending: string; oldest: Date | string | null; failed: string }>(
+      `SELECT (SELECT count(*) FROM notification_outbox WHERE state = 'pending')::text AS pending,
+              (SELECT min(due_at) FROM notification_outbox WHERE state = 'pending' AND due_at <= $1) AS oldest,
+              (SELECT count(*) FROM notification_outbox WHERE state = 'failed')::text AS failed`,
       [now.toISOString()],
     );
     const r = rows[0];
@@ -278,7 +324,15 @@ export class OutboxStore {
       pending: Number(r.pending),
       oldestDueSeconds: r.oldest === null ? 0 : Math.max(0, Math.round((now.getTime() - new Date(r.oldest).getTime()) / 1000)),
       failed: Number(r.failed),
-      sent: Number(r.sent),
     };
   }
+}
+
+/** A request per account; one already there gets a new generation, so whoever handles the old one leaves it. */
+async function requestRechecks(client: SqlClient, accountIds: readonly string[], since: string): Promise<void> {
+  await client.query(
+    `INSERT INTO notification_recheck (account_id, since) SELECT a, $2 FROM unnest($1::text[]) AS a
+       ON CONFLICT (account_id) DO UPDATE SET generation = notification_recheck.generation + 1`,
+    [[...new Set(accountIds)], since],
+  );
 }

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { ManualClock } from '../../src/common/clock';
+import { Database, DATABASE } from '../../src/database/database';
 import { startTestApp, TestApp } from '../support/app';
 import { TEST_DATABASE_KIND } from '../support/database';
 import { MailReceiver, SmsReceiver, until } from '../support/notification-receivers';
@@ -199,6 +200,17 @@ describe(`notifications to parents (${TEST_DATABASE_KIND})`, () => {
     const failed = (await client.get(`${s}/audit/events?type=NotificationFailed`, world.tokens.director).expect(200)).body.items as { data: { notificationId: string; reason: string } }[];
     expect(failed.map((e) => e.data)).toEqual([expect.objectContaining({ notificationId: (await smsRow(refusedEvent))!.id, reason: 'the SMS gateway answered 400' })]);
     expect(JSON.stringify(failed)).not.toContain('+7916');
+  });
+
+  it('a notification recorded as sent but not marked (a worker killed between the two) is settled from the log, not sent again', async () => {
+    const pool = subject.app.get<Database>(DATABASE).pool;
+    const sentRow = (await outbox()).find((r) => r.state === 'sent' && r.kind === 'news' && r.channel === 'email')!;
+    const deliveriesOf = () => mail.deliveries.filter((m) => m.notificationId === sentRow.id).length;
+    await until(() => deliveriesOf() === 1, 'its one delivery');
+    await pool.query(`UPDATE notification_outbox SET state = 'pending', sent_at = NULL, attempts = 1, due_at = $2 WHERE id = $1`, [sentRow.id, clock.now().toISOString()]);
+    await until(async () => (await outbox()).find((r) => r.id === sentRow.id)!.state === 'sent', 'the notification settled');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(deliveriesOf()).toBe(1);
   });
 
   it('/metrics and /health show the queue', async () => {

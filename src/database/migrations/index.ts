@@ -15,6 +15,7 @@ import { RebuildBySchool1763900000110 } from './1763900000110-rebuild-by-school'
 import { AuditLedger1763900000120 } from './1763900000120-audit-ledger';
 import { PersonalDataKeys1763900000130 } from './1763900000130-personal-data-keys';
 import { NotificationOutbox1763900000140 } from './1763900000140-notification-outbox';
+import { NotificationLeases1763900000160 } from './1763900000160-notification-leases';
 import { FeedPublication1763900000150 } from './1763900000150-feed-publication';
 
 /** Every schema change, in order. TypeORM records which ran in its `migrations` table. */
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   PersonalDataKeys1763900000130,
   NotificationOutbox1763900000140,
   FeedPublication1763900000150,
+  NotificationLeases1763900000160,
 ];

@@ -141,7 +141,8 @@ export function deliveryPlan(now: Date, settings: NotificationSettings, recipien
   const local = localParts(timeZone, now);
   if (settings.digest) {
     const date = local.minutes < minutesOf(settings.digestAt) ? local.date : addDays(local.date, 1);
-    return { dueAt: momentAt(timeZone, date, settings.digestAt), digestKey: `${recipient.parentId}:${recipient.channel}:${date}` };
+    // A digest time inside the quiet hours waits for their end too.
+    return { dueAt: quietEnd(momentAt(timeZone, date, settings.digestAt), settings, timeZone), digestKey: `${recipient.parentId}:${recipient.channel}:${date}` };
   }
   return { dueAt: quietEnd(now, settings, timeZone), digestKey: null };
 }
