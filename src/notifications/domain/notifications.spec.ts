@@ -66,6 +66,14 @@ describe('when it goes', () => {
     });
   });
 
+  it('a digest whose time falls in quiet hours waits for their end', () => {
+    const digest = settings({ digest: true, digestAt: '19:00', quietHours: { from: '18:00', to: '21:00' } });
+    expect(deliveryPlan(new Date('2026-09-07T06:00:00Z'), digest, { parentId: 'p1', channel: 'email' }, MOSCOW)).toEqual({
+      dueAt: new Date('2026-09-07T18:00:00Z'),
+      digestKey: 'p1:email:2026-09-07',
+    });
+  });
+
   it('local times in a zone with summer time (Berlin, the night clocks go forward)', () => {
     expect(momentAt('Europe/Berlin', '2026-03-28', '12:00').toISOString()).toBe('2026-03-28T11:00:00.000Z');
     expect(momentAt('Europe/Berlin', '2026-03-29', '12:00').toISOString()).toBe('2026-03-29T10:00:00.000Z');
