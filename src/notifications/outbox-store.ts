@@ -197,6 +197,12 @@ export class OutboxStore {
    */
   async claim(now: Date, limit: number, leaseMs: number, channels: readonly Channel[]): Promise<OutboxRow[]> {
     if (channels.length === 0) return [];
+    // Nothing due (the common case between marks): one indexed read, no transaction held open.
+    const { rows: due } = await this.pool.query(
+      `SELECT 1 FROM notification_outbox WHERE state = 'pending' AND channel = ANY($2::text[]) AND due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) LIMIT 1`,
+      [now.toISOString(), channels],
+    );
+    if (due.length === 0) return [];
     const leaseId = randomUUID();
     return inTransaction(this.pool, async (tx) => {
       const lease = new Date(now.getTime() + leaseMs).toISOString();
