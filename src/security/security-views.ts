@@ -20,6 +20,8 @@ import { comparePositions, formatPosition, parsePosition } from '../event-store/
 import { journalStream } from '../journal/domain/journal.decider';
 import { SchoolState } from '../school/domain/school.decider';
 import { notificationReview, reviewOf, structureReview, voidedOperations } from './domain/incident-review';
+import { newsOf, notificationId, sentEventId } from '../notifications/domain/notifications';
+import { CHANNELS } from '../notifications/domain/notification-settings.decider';
 import { heldBy, VOIDING_EVENT_TYPES, VoidingLedger } from './domain/voiding';
 import { VoidingFilter } from './voiding-filter';
 import { PersonalDataVault } from '../privacy/personal-data-vault';
@@ -88,7 +90,7 @@ export class SecurityViews {
     const journals = [...new Set(events.filter((e) => e.stream.startsWith('journal-')).map((e) => e.stream))];
     const journalEvents = (await Promise.all(journals.map((stream) => this.store.readStream(stream)))).flat().filter(upTo(asOf));
     journalEvents.sort((a, b) => comparePositions(a.position, b.position));
-    const sent = window ? (await this.store.query({ schoolId: school.schoolId, types: ['NotificationSent'], recordedFrom: window.from })).filter(upTo(asOf)) : [];
+    const sent = window ? (await this.notificationsSentAbout(events, school)).filter(upTo(asOf)) : [];
     return {
       id: incidentId,
       accountId: account.accountId,
@@ -106,6 +108,23 @@ export class SecurityViews {
         ? [...reviewOf(incidentId, ledger, journalEvents, school), ...notificationReview(incidentId, ledger, events, sent, school), ...structureReview(window, ledger, events, school)]
         : [],
     };
+  }
+
+  /**
+   * The `NotificationSent` events about these operations, found by id: a delivery's event id is
+   * fixed by (operation, parent, channel), so the candidates are every parent ever linked to the
+   * student on each channel, read through the log's event-id index (not a scan of the school's log).
+   */
+  private async notificationsSentAbout(operations: readonly StoredEvent[], school: SchoolState): Promise<StoredEvent[]> {
+    const links = Object.values(school.parentLinksById);
+    const ids: string[] = [];
+    for (const operation of operations) {
+      const news = newsOf(operation);
+      if (!news) continue;
+      const parents = new Set(links.filter((link) => link.studentId === news.studentId).map((link) => link.parentId));
+      for (const parentId of parents) for (const channel of CHANNELS) ids.push(sentEventId(notificationId(operation.eventId, parentId, channel)));
+    }
+    return ids.length === 0 ? [] : this.store.query({ eventIds: ids });
   }
 
   async incidents(school: SchoolState, page: Page, asOf?: Date) {
