@@ -7,7 +7,7 @@ import { VoidingLedger } from '../security/domain/voiding';
 import { VoidingFilter } from '../security/voiding-filter';
 import { DeliveryError, NotificationChannel, OutgoingMessage } from './channels';
 import { Channel, NotificationSettings } from './domain/notification-settings.decider';
-import { deliveryPlan, digestId, failedEventId, quietEnd, retryDelayMs, sentEventId, voidNoticeId, wants } from './domain/notifications';
+import { deliveryPlan, digestId, failedEventId, newsOf, quietEnd, retryDelayMs, sentEventId, voidNoticeId, wants } from './domain/notifications';
 import { describe, digestMessage, Message, MessageFacts, newsMessage, smsText, voidNoticeMessage } from './domain/templates';
 import { NewOutboxRow, OutboxRow, OutboxStore } from './outbox-store';
 import { ParentFactsReader } from './parent-facts';
@@ -255,7 +255,7 @@ export class NotificationWorker {
     const contact = settings ? (row.channel === 'email' ? settings.email : settings.phone) : null;
     if (!settings || contact === null) return { cancel: `no ${row.channel === 'email' ? 'e-mail address' : 'phone number'}` };
     // A void notice goes to whoever was told, whatever they choose to hear of now.
-    if (row.kind === 'news' && !wants(parent, newsKindOf(row.sourceType), row.channel)) return { cancel: 'the parent no longer wants this news on this channel' };
+    if (row.kind === 'news' && !wants(parent, newsOf({ eventId: row.sourceEventId, type: row.sourceType, data: { studentId: row.studentId } })!.kind, row.channel)) return { cancel: 'the parent no longer wants this news on this channel' };
     if (row.digestKey === null) {
       const end = quietEnd(now, settings, school.timezone);
       if (end.getTime() > now.getTime()) return { waitUntil: end };
@@ -303,27 +303,22 @@ export class NotificationWorker {
 
   /** The delivery's events, each with an id fixed by its notification: a repeat after a crash is a replay. */
   private async record(type: 'NotificationSent' | 'NotificationFailed', rows: readonly OutboxRow[], digest: string | null, reason?: string): Promise<void> {
-    const byParent = new Map<string, OutboxRow[]>();
-    for (const row of rows) byParent.set(row.parentId, [...(byParent.get(row.parentId) ?? []), row]);
-    for (const [parentId, parentRows] of byParent) {
-      const events = parentRows.map((row) => ({
-        eventId: type === 'NotificationSent' ? sentEventId(row.id) : failedEventId(row.id),
-        type,
-        data: {
-          notificationId: row.id,
-          kind: row.kind,
-          channel: row.channel,
-          parentId: row.parentId,
-          studentId: row.studentId,
-          sourceEventId: row.sourceEventId,
-          corrects: row.corrects,
-          digestId: digest,
-          attempts: row.attempts,
-          ...(reason !== undefined ? { reason } : {}),
-        } satisfies NotificationDeliveryData,
-      }));
-      // One append per event: each a replay or a write of its own (an append mixing stored and new ids is refused).
-      for (const event of events) await this.events.append(notificationsStream(parentId), 'any', [event], { schoolId: parentRows[0].schoolId, actor: SYSTEM_ACTOR, correlationId: event.data.notificationId });
+    // One append per event, each a replay or a write of its own (an append mixing stored and new ids is refused).
+    for (const row of rows) {
+      const data: NotificationDeliveryData = {
+        notificationId: row.id,
+        kind: row.kind,
+        channel: row.channel,
+        parentId: row.parentId,
+        studentId: row.studentId,
+        sourceEventId: row.sourceEventId,
+        corrects: row.corrects,
+        digestId: digest,
+        attempts: row.attempts,
+        ...(reason !== undefined ? { reason } : {}),
+      };
+      const eventId = type === 'NotificationSent' ? sentEventId(row.id) : failedEventId(row.id);
+      await this.events.append(notificationsStream(row.parentId), 'any', [{ eventId, type, data }], { schoolId: row.schoolId, actor: SYSTEM_ACTOR, correlationId: row.id });
     }
   }
 }
@@ -333,7 +328,6 @@ const REINSTATED_BEFORE_NOTICE = 'reinstated before the notice went';
 /** What the voiding rule reads of the operation a notification is about. */
 const sourceOf = (row: OutboxRow) => ({ eventId: row.sourceEventId, type: row.sourceType, recordedAt: row.sourceRecordedAt, actor: { accountId: row.sourceActor } });
 
-const newsKindOf = (type: string) => (type.startsWith('Mark') ? 'mark' : type === 'FinalMarkSet' ? 'final-mark' : 'absence');
 
 /** Claimed rows by message: a digest's members together (by its id, or its key while it has none), the rest alone. */
 function groupsOf(rows: readonly OutboxRow[]): OutboxRow[][] {

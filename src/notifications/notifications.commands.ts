@@ -6,6 +6,7 @@ import { EventSourcedRepository } from '../event-store/event-sourced-repository'
 import { OperationIds } from '../event-store/operation-ids';
 import { ChangeNotificationSettings as ChangeCommand, decideNotificationSettings, notificationSettingsDecider, notificationSettingsStream } from './domain/notification-settings.decider';
 import { NotificationSettingsDto } from './dto/notifications.dto';
+import { isParentInSchool } from './domain/notifications';
 
 export class ChangeNotificationSettings {
   constructor(
@@ -28,7 +29,7 @@ export class ChangeNotificationSettingsHandler implements ICommandHandler<Change
 
   async execute(c: ChangeNotificationSettings): Promise<WriteAnswer> {
     const school = c.access.school!;
-    const parentOfSchool = Object.values(school.parentLinks).some((parents) => parents.includes(c.parentId));
+    const parentOfSchool = isParentInSchool(school.parentLinks, c.parentId);
     const { quietHours, ...rest } = c.body;
     const command: ChangeCommand = {
       type: 'ChangeNotificationSettings',

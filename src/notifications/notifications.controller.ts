@@ -10,6 +10,7 @@ import { OperationIds } from '../event-store/operation-ids';
 import { ReadsViews } from '../operations/read-your-writes.guard';
 import { WriteRoute } from '../operations/write-route';
 import { defaultSettings } from './domain/notification-settings.decider';
+import { isParentInSchool } from './domain/notifications';
 import { NotificationSettingsDto, OutboxQueryDto } from './dto/notifications.dto';
 import { ChangeNotificationSettings } from './notifications.commands';
 import { OutboxStore } from './outbox-store';
@@ -53,7 +54,7 @@ export class NotificationsController {
   @ReadsViews()
   async settings(@Param('parentId') id: string, @CurrentAccess() { school }: Authorized) {
     const parent = parentId(id);
-    if (!Object.values(school!.parentLinks).some((parents) => parents.includes(parent))) throw notFound('parent of a student of this school');
+    if (!isParentInSchool(school!.parentLinks, parent)) throw notFound('parent of a student of this school');
     return (await this.facts.settings(parent)) ?? defaultSettings(parent);
   }
 

@@ -49,6 +49,10 @@ export function newsOf(event: NewsEvent): News | null {
   }
 }
 
+/** Whether an account is a parent linked now to some student of the school (whose settings it may have). */
+export const isParentInSchool = (parentLinks: Readonly<Record<string, readonly string[]>>, parentId: string): boolean =>
+  Object.values(parentLinks).some((parents) => parents.includes(parentId));
+
 /** One parent of the student as the follower finds them when the event is read. */
 export interface ParentFacts {
   readonly parentId: string;
