@@ -26,11 +26,15 @@ import { benchEvent, benchMetadata } from './workload';
  */
 const APPENDS = envInt('BENCH_LEDGER_APPENDS', 20_000);
 const WRITERS = 8;
+/** Rounds with and without the builder, alternated: a single pair varies ±5% on this machine. */
+const ROUNDS = envInt('BENCH_LEDGER_ROUNDS', 3);
 const PACED_SECONDS = envInt('BENCH_LEDGER_PACED_SECONDS', 20);
 const PACED_RATE = 1000;
 const EXPORT_EVENTS = envInt('BENCH_LEDGER_EXPORT_EVENTS', 1_000_000);
 const HTTP_SECONDS = envInt('BENCH_LEDGER_HTTP_SECONDS', 10);
 const ORIGIN = 'bench.zhurnal/ledger';
+/** Which scenarios run (default all): appends, receipts, http, export — comma-separated. */
+const SCENARIOS = new Set((process.env.BENCH_LEDGER_SCENARIOS ?? 'appends,receipts,http,export').split(',').map((name) => name.trim()));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (from: number) => (performance.now() - from) / 1000;
@@ -62,27 +66,34 @@ async function appendsWithAndWithout(db: BenchDatabase, ctx: BenchContext): Prom
   const builder = builderFor(events, store);
   const without: number[] = [];
   const withLedger: number[] = [];
-  const bar = ctx.progress('ledger: appends with and without the builder', 4);
+  const batches: number[] = [];
+  const bar = ctx.progress('ledger: appends with and without the builder', 2 * ROUNDS);
   await appendRound(events, 'warm-up', 1000);
   await builder.catchUp();
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     without.push(await appendRound(events, `without-${round}`, APPENDS));
     bar.increment();
     // The builder first catches up on the round without it, so it measures only its running alongside.
     await builder.catchUp();
+    const batchesBefore = builder.batchesStored;
     builder.start();
+    const started = performance.now();
     withLedger.push(await appendRound(events, `with-${round}`, APPENDS));
     await builder.stop();
+    batches.push((builder.batchesStored - batchesBefore) / seconds(started));
     bar.increment();
   }
   bar.stop();
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const ours = mean(withLedger);
+  const pairs = without.map((w, i) => ratio(withLedger[i], w));
+  ctx.note(`ledger: appends with/without the builder, round by round: ${pairs.map((r) => formatRatio(r)).join(', ')}`);
+  ctx.note(`ledger: while appending, the builder stored ${mean(batches).toFixed(1)} batches a second (one transaction each)`);
   const reference = mean(without);
   return [
     {
-      scenario: `${APPENDS.toLocaleString('en')} single-event appends, ${WRITERS} writers, the ledger's builder running in the same process (2 rounds each, alternated)`,
-      events: APPENDS * 2,
+      scenario: `${APPENDS.toLocaleString('en')} single-event appends, ${WRITERS} writers, the ledger's builder running in the same process (${ROUNDS} rounds each, alternated)`,
+      events: APPENDS * ROUNDS,
       'events/s': Math.round(ours),
       'p50 ms': '',
       'p99 ms': '',
@@ -301,17 +312,19 @@ export const auditLedgerSection: Section = {
     const rows: Row[] = [];
     const small = await ctx.openDatabase('PostgreSQL', { poolSize: 16 });
     try {
-      rows.push(...(await appendsWithAndWithout(small, ctx)));
-      rows.push(...(await receiptLatency(small, ctx)));
-      rows.push(...(await proofsOverHttp(small, ctx)));
+      if (SCENARIOS.has('appends')) rows.push(...(await appendsWithAndWithout(small, ctx)));
+      if (SCENARIOS.has('receipts')) rows.push(...(await receiptLatency(small, ctx)));
+      if (SCENARIOS.has('http')) rows.push(...(await proofsOverHttp(small, ctx)));
     } finally {
       await small.close();
     }
-    const big = await ctx.openDatabase('PostgreSQL', { poolSize: 4 });
-    try {
-      rows.push(...(await millionEvents(big, ctx)));
-    } finally {
-      await big.close();
+    if (SCENARIOS.has('export')) {
+      const big = await ctx.openDatabase('PostgreSQL', { poolSize: 4 });
+      try {
+        rows.push(...(await millionEvents(big, ctx)));
+      } finally {
+        await big.close();
+      }
     }
     ctx.note('ledger: the builder, the writers and PostgreSQL share this 2-core machine; appends and receipts run in one process.');
     return rows;

@@ -104,6 +104,38 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
     }
   });
 
+  it('proofs under one checkpoint read the tiles once (the right edge too), and stay right as the partial tiles grow', async () => {
+    const fresh = new LedgerProofs(store, events);
+    const tileReads = jest.spyOn(store, 'tiles');
+    try {
+      const proveAll = async (indexes: number[], size: number, leaves: Buffer[], ids: string[]) => {
+        for (const index of indexes) expect((await fresh.inclusion(ids[index], size)).proof).toEqual(path(index, leaves.slice(0, size)).map(b64));
+      };
+      // A tree whose right edge is a partial tile, whatever the tests before wrote.
+      await write(737 + (256 - (((await store.state()).size + 737) % 256)) + 77, 'journal-edge');
+      await builder.catchUp({ sign: 'now' });
+      let { ids, leaves } = await logLeaves();
+      const size = (await store.state()).size;
+      expect(size % 256).toBeGreaterThan(64); // (a checkpoint's own event may be among them)
+      const indexes = [0, 3, 255, 256, 700, size - 1];
+      await proveAll(indexes, size, leaves, ids);
+      const warm = tileReads.mock.calls.length;
+      await proveAll(indexes, size, leaves, ids);
+      await fresh.consistency(600, size);
+      expect(tileReads.mock.calls.length).toBe(warm);
+      // The tree grows past the partial tile read: a proof at the new size reads the wider one.
+      await write(90, 'journal-grow');
+      await builder.catchUp({ sign: 'now' });
+      ({ ids, leaves } = await logLeaves());
+      const grown = (await store.state()).size;
+      await proveAll([...indexes, grown - 1], grown, leaves, ids);
+      expect(tileReads.mock.calls.length).toBeGreaterThan(warm);
+      await proveAll(indexes, size, leaves, ids);
+    } finally {
+      tileReads.mockRestore();
+    }
+  });
+
   it('refuses what it cannot prove: an unknown event (404), a tree larger than the ledger or without the leaf (400)', async () => {
     const { ids } = await logLeaves();
     await expect(proofs.inclusion('01890000-0000-7000-8000-000000000000')).rejects.toMatchObject({ status: 404 });
@@ -152,6 +184,36 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('under a steady stream of writes the running builder gathers them a poll at a time, not a transaction per few events', async () => {
+    await builder.catchUp();
+    const running = new LedgerBuilder(events, store, { origin: ORIGIN, signers: [signer], checkpointEvery: 100_000, checkpointIntervalMs: 60_000, pollIntervalMs: 100 });
+    running.start();
+    const started = performance.now();
+    try {
+      // Four writers back to back for 1.5 s: new events land during every turn of the builder.
+      await Promise.all(
+        [0, 1, 2, 3].map(async (writer) => {
+          for (let n = 0; performance.now() - started < 1500; n++) {
+            await events.append(`journal-stream-${writer}`, 'any', [{ type: 'MarkRecorded', data: { n } }], meta());
+          }
+        }),
+      );
+      await running.catchUp();
+    } finally {
+      await running.stop();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    // The shared builder learns that another one moved the ledger, then goes on from there.
+    await builder.catchUp();
+    await builder.catchUp();
+    // Every event written is a leaf (the last checkpoint's own event may still be on its way).
+    expect((await store.state()).size).toBeGreaterThanOrEqual((await logLeaves()).ids.length - 1);
+    // A turn a poll (batches of up to 2,000, far more than 0.1 s of these writes): a builder that
+    // turned again at once after any batch stored one every few events, a hundred and more here.
+    expect(running.batchesStored).toBeGreaterThanOrEqual(1);
+    expect(running.batchesStored).toBeLessThanOrEqual(Math.ceil(seconds / 0.1) + 3);
   });
 
   it('a second builder on the same tables never doubles or skips a leaf', async () => {
