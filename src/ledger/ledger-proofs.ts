@@ -1,7 +1,7 @@
 import { AppError } from '../common/app-error';
 import { EventStore } from '../event-store/event-store.port';
 import { receiptText } from './domain/checkpoint';
-import { consistencyRanges, HASH_BYTES, inclusionRanges, NodeSource, nodesOf, proofHashes, ProofRanges } from './domain/merkle';
+import { consistencyRanges, HASH_BYTES, inclusionRanges, isSubtree, NodeSource, nodesOf, ProofRanges, rangeHash } from './domain/merkle';
 import { nodesFromTiles, tileKey, tileOf, tileWidth, TILE_WIDTH } from './domain/tiles';
 import { entryBundle } from './ledger-entries';
 import { LedgerStore, StoredCheckpoint } from './ledger-store';
@@ -33,6 +33,9 @@ const badSize = (field: string, reason: string) => new AppError(400, 'VALIDATION
  * Each proof reads the few tiles its nodes live in, in one query: O(log n) hashes.
  */
 const nodeKey = (height: number, index: number) => `${height}/${index}`;
+const rangeKey = (start: number, end: number) => `${start}-${end}`;
+/** MTHs of ranges that are not one subtree (the right edges of paths under recent tree sizes). */
+const MAX_CACHED_RANGES = 20_000;
 /** ~100k nodes: ~10 MB with their keys. */
 const MAX_CACHED_NODES = 100_000;
 /** Full tiles of 8 KiB: 4 MiB. */
@@ -48,6 +51,7 @@ export class LedgerProofs {
   private readonly nodes = new Map<string, Buffer>();
   private readonly fullTiles = new Map<string, Buffer>();
   private readonly partialTiles = new Map<string, Buffer>();
+  private readonly rangeHashes = new Map<string, Buffer>();
   private readonly leaves = new Map<string, number>();
   private recentCheckpoint?: { at: number; checkpoint: StoredCheckpoint };
   /** `quorum`: how many witnesses must have co-signed a checkpoint before it is served (and proofs and receipts use it). */
@@ -143,13 +147,17 @@ export class LedgerProofs {
   /**
    * The MTH of each range, all from one read of the tiles they need. A complete subtree never
    * changes once its leaves are in, so the nodes hashed up inside tiles are kept (bounded): the
-   * big subtrees under the root are the same for every proof, and were most of its CPU.
+   * big subtrees under the root are the same for every proof, and were most of its CPU. So is the
+   * MTH of any range of leaves: those made of several subtrees (the root, the right edge of a
+   * path) are the same for every proof under one tree size, and are kept too.
    */
   private async hashes(ranges: ProofRanges): Promise<Buffer[]> {
+    const known = ranges.map(([start, end]) => this.rangeHashes.get(rangeKey(start, end)));
+    const open = ranges.filter((_, i) => known[i] === undefined);
     // The cached nodes this proof needs are taken now: another request may evict them during the read.
     const held = new Map<string, Buffer>();
     const missing: Array<[number, number]> = [];
-    for (const [height, index] of nodesOf(ranges)) {
+    for (const [height, index] of nodesOf(open)) {
       const hash = this.nodes.get(nodeKey(height, index));
       if (hash) held.set(nodeKey(height, index), hash);
       else missing.push([height, index]);
@@ -165,7 +173,11 @@ export class LedgerProofs {
       }
       return hash;
     };
-    return proofHashes(ranges, cached);
+    return ranges.map(([start, end], i) => {
+      const hash = known[i] ?? rangeHash(start, end, cached);
+      if (known[i] === undefined && !isSubtree(start, end)) remember(this.rangeHashes, rangeKey(start, end), hash, MAX_CACHED_RANGES);
+      return hash;
+    });
   }
 
   /**

@@ -112,13 +112,27 @@ export function proofHashes(ranges: ProofRanges, node: NodeSource): Buffer[] {
   return ranges.map(([start, end]) => rangeHash(start, end, node));
 }
 
-/** Every complete subtree a set of ranges reads: what to fetch before computing them. */
+/** Every complete subtree a set of ranges reads: what to fetch before computing them (nothing is hashed). */
 export function nodesOf(ranges: ProofRanges): Array<[height: number, index: number]> {
   const nodes: Array<[number, number]> = [];
-  const record: NodeSource = (height, index) => {
-    nodes.push([height, index]);
-    return EMPTY_ROOT;
-  };
-  for (const [start, end] of ranges) rangeHash(start, end, record);
+  for (const [start, end] of ranges) subtreesOf(start, end, nodes);
   return nodes;
 }
+
+/** The complete subtrees MTH(D[start:end]) is made of, left to right, as `rangeHash` splits it. */
+function subtreesOf(start: number, end: number, into: Array<[number, number]>): void {
+  const width = end - start;
+  if (width <= 0) throw new Error(`empty range [${start}, ${end})`);
+  const height = Math.log2(width);
+  if (Number.isInteger(height)) {
+    if (start % width !== 0) throw new Error(`range [${start}, ${end}) is not a subtree`);
+    into.push([height, start / width]);
+    return;
+  }
+  const k = splitPoint(width);
+  subtreesOf(start, start + k, into);
+  subtreesOf(start + k, end, into);
+}
+
+/** Whether [start, end) is one complete subtree (its hash is a node, not a combination of nodes). */
+export const isSubtree = (start: number, end: number): boolean => end > start && Number.isInteger(Math.log2(end - start)) && start % (end - start) === 0;
