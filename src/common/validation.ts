@@ -32,7 +32,8 @@ export function memoizeValidationMetadata(storage: MetadataStorage = getMetadata
     addRule(metadata);
   };
   storage.getTargetValidationMetadatas = (target, schema, always, strictGroups, groups) => {
-    const key = `${schema}\u0000${always}\u0000${strictGroups}\u0000${groups?.join('\u0001') ?? ''}`;
+    if (typeof target !== 'function') return lookUp(target, schema, always, strictGroups, groups);
+    const key = JSON.stringify([schema, always, strictGroups, groups ?? null]);
     let byArguments = memo.get(target);
     if (!byArguments) memo.set(target, (byArguments = new Map()));
     let rules = byArguments.get(key);

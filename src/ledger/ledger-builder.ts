@@ -76,8 +76,7 @@ export class LedgerBuilder {
   /** Whether a leaf other than a checkpoint's own event came since the last checkpoint. */
   private pending = true;
   private lastEventStored = false;
-  /** Batches this builder stored since it was made (the benchmark reports how many). */
-  batchesStored = 0;
+  private batches = 0;
   private stepping?: Promise<number>;
   private inconsistent: string | null = null;
   private unsupported: string | null = null;
@@ -116,6 +115,11 @@ export class LedgerBuilder {
       },
       onRecovered: () => this.options.logger?.info({}, 'the audit ledger is building again'),
     });
+  }
+
+  /** Batches this builder stored since it was made (the benchmark reports how many). */
+  get batchesStored(): number {
+    return this.batches;
   }
 
   private get batchSize(): number {
@@ -197,7 +201,7 @@ export class LedgerBuilder {
       return 0;
     }
     this.position = position;
-    this.batchesStored++;
+    this.batches++;
     if (entries.some((entry) => entry.type !== CHECKPOINT_SIGNED)) this.pending = true;
     return entries.length;
   }

@@ -128,8 +128,9 @@ describe(`the audit ledger (${TEST_DATABASE_KIND})`, () => {
       await builder.catchUp({ sign: 'now' });
       ({ ids, leaves } = await logLeaves());
       const grown = (await store.state()).size;
+      const beforeGrown = tileReads.mock.calls.length; // (the builder reads tiles too)
       await proveAll([...indexes, grown - 1], grown, leaves, ids);
-      expect(tileReads.mock.calls.length).toBeGreaterThan(warm);
+      expect(tileReads.mock.calls.length).toBeGreaterThan(beforeGrown);
       await proveAll(indexes, size, leaves, ids);
     } finally {
       tileReads.mockRestore();
