@@ -9,7 +9,7 @@ import { DeliveryError, NotificationChannel, OutgoingMessage } from './channels'
 import { Channel, NotificationSettings } from './domain/notification-settings.decider';
 import { deliveryPlan, digestId, failedEventId, newsOf, quietEnd, retryDelayMs, sentEventId, voidNoticeId, wants } from './domain/notifications';
 import { describe, digestMessage, Message, MessageFacts, newsMessage, smsText, voidNoticeMessage } from './domain/templates';
-import { NewOutboxRow, OutboxRow, OutboxStore } from './outbox-store';
+import { deliveryFacts, NewOutboxRow, OutboxRow, OutboxStore } from './outbox-store';
 import { ParentFactsReader } from './parent-facts';
 
 /** The stream a parent's delivery events go to: the incident review and an operator read them there. */
@@ -307,12 +307,7 @@ export class NotificationWorker {
     for (const row of rows) {
       const data: NotificationDeliveryData = {
         notificationId: row.id,
-        kind: row.kind,
-        channel: row.channel,
-        parentId: row.parentId,
-        studentId: row.studentId,
-        sourceEventId: row.sourceEventId,
-        corrects: row.corrects,
+        ...deliveryFacts(row),
         digestId: digest,
         attempts: row.attempts,
         ...(reason !== undefined ? { reason } : {}),

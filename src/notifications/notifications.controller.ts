@@ -13,7 +13,7 @@ import { defaultSettings } from './domain/notification-settings.decider';
 import { isParentInSchool } from './domain/notifications';
 import { NotificationSettingsDto, OutboxQueryDto } from './dto/notifications.dto';
 import { ChangeNotificationSettings } from './notifications.commands';
-import { OutboxStore } from './outbox-store';
+import { deliveryFacts, OutboxStore } from './outbox-store';
 import { ParentFactsReader } from './parent-facts';
 
 const parentTarget = (request: Request) => ({ parentId: str(request.params.parentId) });
@@ -67,12 +67,7 @@ export class NotificationsController {
     return {
       items: rows.map((row) => ({
         id: row.id,
-        kind: row.kind,
-        channel: row.channel,
-        parentId: row.parentId,
-        studentId: row.studentId,
-        sourceEventId: row.sourceEventId,
-        corrects: row.corrects,
+        ...deliveryFacts(row),
         digestId: row.digestId,
         state: row.state,
         attempts: row.attempts,

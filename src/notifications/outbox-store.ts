@@ -37,6 +37,16 @@ export interface OutboxRow {
   readonly leaseUntil: Date | null;
 }
 
+/** What a notification is, as the log's delivery events and the outbox list show it: ids and the channel, never the address. */
+export const deliveryFacts = (row: OutboxRow) => ({
+  kind: row.kind,
+  channel: row.channel,
+  parentId: row.parentId,
+  studentId: row.studentId,
+  sourceEventId: row.sourceEventId,
+  corrects: row.corrects,
+});
+
 export type NewOutboxRow = Omit<OutboxRow, 'state' | 'attempts' | 'sentAt' | 'outcome' | 'digestId' | 'leaseId' | 'leaseUntil'>;
 
 /** A request to judge an account's notifications again; its generation grows with each new request. */
