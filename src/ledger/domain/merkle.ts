@@ -42,15 +42,20 @@ export function splitPoint(n: number): number {
  * split as the RFC splits it.
  */
 export function rangeHash(start: number, end: number, node: NodeSource): Buffer {
+  return splitRange(start, end, node, nodeHash);
+}
+
+/** RFC 6962's split of D[start:end] into complete subtrees, each given to `subtree`, the halves to `join`. */
+function splitRange<T>(start: number, end: number, subtree: (height: number, index: number) => T, join: (left: T, right: T) => T): T {
   const width = end - start;
   if (width <= 0) throw new Error(`empty range [${start}, ${end})`);
   const height = Math.log2(width);
   if (Number.isInteger(height)) {
     if (start % width !== 0) throw new Error(`range [${start}, ${end}) is not a subtree`);
-    return node(height, start / width);
+    return subtree(height, start / width);
   }
   const k = splitPoint(width);
-  return nodeHash(rangeHash(start, start + k, node), rangeHash(start + k, end, node));
+  return join(splitRange(start, start + k, subtree, join), splitRange(start + k, end, subtree, join));
 }
 
 /** The root of the tree of the first `size` leaves. */
@@ -115,23 +120,9 @@ export function proofHashes(ranges: ProofRanges, node: NodeSource): Buffer[] {
 /** Every complete subtree a set of ranges reads: what to fetch before computing them (nothing is hashed). */
 export function nodesOf(ranges: ProofRanges): Array<[height: number, index: number]> {
   const nodes: Array<[number, number]> = [];
-  for (const [start, end] of ranges) subtreesOf(start, end, nodes);
+  const record = (height: number, index: number) => void nodes.push([height, index]);
+  for (const [start, end] of ranges) splitRange(start, end, record, () => undefined);
   return nodes;
-}
-
-/** The complete subtrees MTH(D[start:end]) is made of, left to right, as `rangeHash` splits it. */
-function subtreesOf(start: number, end: number, into: Array<[number, number]>): void {
-  const width = end - start;
-  if (width <= 0) throw new Error(`empty range [${start}, ${end})`);
-  const height = Math.log2(width);
-  if (Number.isInteger(height)) {
-    if (start % width !== 0) throw new Error(`range [${start}, ${end}) is not a subtree`);
-    into.push([height, start / width]);
-    return;
-  }
-  const k = splitPoint(width);
-  subtreesOf(start, start + k, into);
-  subtreesOf(start + k, end, into);
 }
 
 /** Whether [start, end) is one complete subtree (its hash is a node, not a combination of nodes). */
